@@ -1,0 +1,4 @@
+#include "heatcore/grid.hpp"
+#include "heatcore/parallel.hpp"
+
+namespace heatcore {}

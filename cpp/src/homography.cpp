@@ -1,0 +1,4 @@
+#include "heatcore/homography.hpp"
+#include "heatcore/parallel.hpp"
+
+namespace heatcore {}

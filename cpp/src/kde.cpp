@@ -1,0 +1,4 @@
+#include "heatcore/kde.hpp"
+#include "heatcore/parallel.hpp"
+
+namespace heatcore {}

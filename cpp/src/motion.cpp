@@ -1,0 +1,4 @@
+#include "heatcore/motion.hpp"
+#include "heatcore/parallel.hpp"
+
+namespace heatcore {}

@@ -1,0 +1,47 @@
+"""heatcore: fast heatmaps from points, video motion, detections and floor plans.
+
+The hot loops are C++ (``heatcore._core``); this package validates, documents and does I/O.
+
+Main entry points
+-----------------
+- :func:`kde` — Gaussian kernel density of 2-D points on a pixel grid.
+- :class:`MotionHeatmap`, :func:`motion_heatmap` — motion heatmaps from video (MOG, MOG2, diff).
+- :class:`GridCounter`, :func:`grid_counts` — AITRIOS-compatible detection grid counts.
+- :class:`Homography`, :func:`detect_video`, :func:`floorplan_heatmap` — floor-plan mapping.
+- :mod:`heatcore.render` — colormaps, overlays, figures, videos.
+"""
+
+from __future__ import annotations
+
+from . import render, reference
+from .accumulator import Accumulator, load_state
+from .kde import KDEAccumulator, kde, scott_factor, silverman_factor
+from .motion import MotionHeatmap, motion_heatmap
+from .grid import GridCounter, grid_counts
+from .homography import Homography
+from .detect import HOGDetector, DNNDetector, Detections, detect_video
+from .floorplan import floorplan_heatmap
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Accumulator",
+    "DNNDetector",
+    "Detections",
+    "GridCounter",
+    "HOGDetector",
+    "Homography",
+    "KDEAccumulator",
+    "MotionHeatmap",
+    "detect_video",
+    "floorplan_heatmap",
+    "grid_counts",
+    "kde",
+    "load_state",
+    "motion_heatmap",
+    "reference",
+    "render",
+    "scott_factor",
+    "silverman_factor",
+    "__version__",
+]

@@ -1,0 +1,8 @@
+"""CLI sub-commands, one module each (see ``heatcore.cli``)."""
+
+from __future__ import annotations
+
+from . import calibrate, demo, detect, floorplan, grid, kde, motion
+
+# Order shown in ``heatcore --help``.
+COMMANDS = [demo, kde, motion, grid, calibrate, detect, floorplan]

@@ -1,0 +1,1 @@
+"""Readers and writers: points, images, video frames, detections, Console API."""

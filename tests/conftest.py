@@ -1,0 +1,37 @@
+"""Shared fixtures: paths to ../shared/data (tests that need it skip cleanly when absent)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+_ROOT = Path(__file__).resolve().parents[1]
+# The shared data folder sits beside the repository (../shared/data); HEATCORE_DATA overrides.
+DATA_DIR = Path(os.environ.get("HEATCORE_DATA", _ROOT.parent / "shared" / "data"))
+
+
+def _data_file(name: str) -> Path:
+    path = DATA_DIR / name
+    if not path.exists():
+        pytest.skip(f"shared data file {path} is not present")
+    return path
+
+
+@pytest.fixture(scope="session")
+def campus_video() -> Path:
+    """The 480x360, 795-frame pedestrian video."""
+    return _data_file("campus_480x360.avi")
+
+
+@pytest.fixture(scope="session")
+def aitrios_csv() -> Path:
+    """The AITRIOS sample's real detection CSV (600 frames, 1920x1080 boxes)."""
+    return _data_file("aitrios_sample_detections.csv")
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(12345)
