@@ -1,0 +1,332 @@
+"""Rendering: heat grids → colours, overlays on floor plans / frames, figures, videos.
+
+Colour images are ``uint8`` arrays in **RGB** order unless a function takes ``order="bgr"``
+(the order OpenCV frames come in). Values are mapped to colours through a 256-entry lookup table
+built once per colormap, so colouring a 1920x1080 grid costs a few milliseconds.
+
+Fixed, comparable colour ranges: pass the same ``vmin``/``vmax`` to every image (by default each
+image spans its own min..max).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Literal, Sequence
+
+import cv2
+import numpy as np
+
+__all__ = [
+    "lut",
+    "normalize",
+    "colorize",
+    "overlay",
+    "resize",
+    "save_image",
+    "read_image",
+    "save_figure",
+    "colorbar_strip",
+    "VideoWriter",
+]
+
+Scale = Literal["linear", "log", "gamma"]
+
+
+@functools.lru_cache(maxsize=64)
+def _lut_cached(cmap: str, order: str) -> np.ndarray:
+    import matplotlib
+
+    try:
+        cm = matplotlib.colormaps[cmap]
+    except KeyError:
+        raise ValueError(f"unknown colormap {cmap!r} (any matplotlib colormap name works, e.g. 'inferno')") from None
+    table = (cm(np.linspace(0.0, 1.0, 256)) * 255.0 + 0.5).astype(np.uint8)  # (256, 4) RGBA
+    if order == "bgr":
+        table = table[:, [2, 1, 0, 3]]
+    table.setflags(write=False)
+    return table
+
+
+def lut(cmap: str = "inferno", order: str = "rgb") -> np.ndarray:
+    """The (256, 4) uint8 RGBA (or BGRA with ``order="bgr"``) lookup table of a matplotlib colormap."""
+    if order not in ("rgb", "bgr"):
+        raise ValueError(f"order must be 'rgb' or 'bgr', got {order!r}")
+    return _lut_cached(str(cmap), order)
+
+
+def normalize(values: np.ndarray, vmin: float | None = None, vmax: float | None = None,
+              scale: Scale = "linear", gamma: float = 0.5) -> np.ndarray:
+    """Map ``values`` to [0, 1] float32: clip to [vmin, vmax] (default: the data's range), then
+    apply ``scale`` ("linear", "log" = log1p of the values above vmin, "gamma" = power ``gamma``)."""
+    v = np.asarray(values)
+    if v.ndim != 2:
+        raise ValueError(f"values must be a 2-D grid, got shape {v.shape}")
+    if not np.issubdtype(v.dtype, np.number):
+        raise TypeError(f"values must be numeric, got dtype {v.dtype}")
+    v = v.astype(np.float32, copy=False)
+    finite = np.isfinite(v)
+    lo = float(np.min(v, where=finite, initial=np.inf)) if vmin is None else float(vmin)
+    hi = float(np.max(v, where=finite, initial=-np.inf)) if vmax is None else float(vmax)
+    if not np.isfinite(lo):
+        lo = 0.0
+    if not np.isfinite(hi):
+        hi = lo
+    if hi < lo:
+        raise ValueError(f"vmax ({hi}) must be >= vmin ({lo})")
+    if scale not in ("linear", "log", "gamma"):
+        raise ValueError(f"scale must be 'linear', 'log' or 'gamma', got {scale!r}")
+    span = hi - lo
+    if span <= 0:
+        return np.zeros(v.shape, np.float32)
+    t = np.clip((np.nan_to_num(v, nan=lo) - lo) / span, 0.0, 1.0, dtype=np.float32)
+    if scale == "log":
+        # log1p over the range, with the range in units of its own 1/1000 so small values show.
+        t = np.log1p(t * 1000.0) / np.float32(np.log1p(1000.0))
+    elif scale == "gamma":
+        if not gamma > 0:
+            raise ValueError(f"gamma must be > 0, got {gamma!r}")
+        t = np.power(t, np.float32(gamma))
+    return t.astype(np.float32, copy=False)
+
+
+def colorize(values: np.ndarray, cmap: str = "inferno", *, vmin: float | None = None,
+             vmax: float | None = None, scale: Scale = "linear", gamma: float = 0.5,
+             threshold: float | None = None, alpha: float = 1.0, order: str = "rgb") -> np.ndarray:
+    """Colour a 2-D grid: returns (H, W, 4) uint8 RGBA (BGRA with ``order="bgr"``).
+
+    Values at or below ``threshold`` (in data units) become fully transparent; all others get
+    opacity ``alpha`` (0..1).
+    """
+    if not 0.0 <= float(alpha) <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
+    t = normalize(values, vmin, vmax, scale, gamma)
+    idx = (t * 255.0 + 0.5).astype(np.uint8)
+    out = lut(cmap, order)[idx]  # fancy indexing copies: the caller owns the result
+    out[..., 3] = np.uint8(round(255 * float(alpha)))
+    if threshold is not None:
+        v = np.asarray(values)
+        out[..., 3][~(v > threshold)] = 0
+    return out
+
+
+def resize(grid: np.ndarray, size: tuple[int, int], *, interpolation: str = "linear") -> np.ndarray:
+    """Resize a 2-D grid (or image) to ``size = (width, height)`` pixels.
+
+    ``interpolation``: "nearest" (cells stay blocks), "linear" or "cubic"."""
+    flags = {"nearest": cv2.INTER_NEAREST, "linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC}
+    if interpolation not in flags:
+        raise ValueError(f"interpolation must be one of {sorted(flags)}, got {interpolation!r}")
+    w, h = int(size[0]), int(size[1])
+    if w <= 0 or h <= 0:
+        raise ValueError(f"size must be positive (width, height), got {size!r}")
+    arr = np.asarray(grid)
+    if arr.shape[1] == w and arr.shape[0] == h:
+        return arr
+    if arr.dtype not in (np.uint8, np.uint16, np.int16, np.float32, np.float64):
+        arr = arr.astype(np.float32)
+    return cv2.resize(arr, (w, h), interpolation=flags[interpolation])
+
+
+def overlay(values: np.ndarray, background: np.ndarray | None = None, cmap: str = "inferno", *,
+            alpha: float = 0.6, vmin: float | None = None, vmax: float | None = None,
+            scale: Scale = "linear", gamma: float = 0.5, threshold: float | None = None,
+            interpolation: str = "linear", order: str = "rgb") -> np.ndarray:
+    """Blend the coloured heat over ``background`` (H, W, 3) uint8 (or gray (H, W)).
+
+    The grid is resized to the background's size. Each pixel becomes
+    ``(1 - a) * background + a * colour`` with ``a = alpha`` where the heat is above
+    ``threshold`` and 0 elsewhere. Without a background the opaque colour image is returned.
+    Returns (H, W, 3) uint8 in ``order``.
+    """
+    if background is None:
+        rgba = colorize(values, cmap, vmin=vmin, vmax=vmax, scale=scale, gamma=gamma,
+                        threshold=threshold, alpha=1.0, order=order)
+        rgb = rgba[..., :3].copy()
+        if threshold is not None:
+            rgb[rgba[..., 3] == 0] = 0
+        return rgb
+    bg = np.asarray(background)
+    if bg.dtype != np.uint8:
+        raise TypeError(f"background must be uint8, got {bg.dtype}")
+    if bg.ndim == 2:
+        bg = np.repeat(bg[..., None], 3, axis=2)
+    if bg.ndim != 3 or bg.shape[2] not in (3, 4):
+        raise ValueError(f"background must be (H, W, 3), got {bg.shape}")
+    bg = bg[..., :3]
+    h, w = bg.shape[:2]
+    v = np.asarray(values, dtype=np.float32)
+    # Colour at grid resolution first if the grid is small, then resize the colours (cheap for
+    # coarse grids such as 60x36 cells); resize the values first otherwise (smooth heat).
+    v = resize(v, (w, h), interpolation=interpolation)
+    rgba = colorize(v, cmap, vmin=vmin, vmax=vmax, scale=scale, gamma=gamma, threshold=threshold,
+                    alpha=alpha, order=order)
+    a = rgba[..., 3:4].astype(np.uint16)
+    out = (bg.astype(np.uint16) * (255 - a) + rgba[..., :3].astype(np.uint16) * a + 127) // 255
+    return out.astype(np.uint8)
+
+
+def read_image(path: str | os.PathLike[str], *, order: str = "rgb", gray: bool = False) -> np.ndarray:
+    """Read an image file as uint8 RGB (or BGR, or gray). Raises FileNotFoundError/ValueError."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"no such image: {p}")
+    data = np.fromfile(str(p), dtype=np.uint8)
+    img = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE if gray else cv2.IMREAD_COLOR)
+    if img is None:
+        raise ValueError(f"cannot decode image {p} (not an image, or corrupt)")
+    if not gray and order == "rgb":
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    return img
+
+
+def save_image(path: str | os.PathLike[str], image: np.ndarray, *, order: str = "rgb") -> Path:
+    """Write an RGB/RGBA/gray uint8 image (PNG, JPEG, ... by extension). Returns the path."""
+    p = Path(path)
+    img = np.asarray(image)
+    if img.dtype != np.uint8:
+        raise TypeError(f"image must be uint8, got {img.dtype}")
+    if order == "rgb" and img.ndim == 3:
+        img = cv2.cvtColor(img, cv2.COLOR_RGBA2BGRA if img.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    ok, buf = cv2.imencode(p.suffix or ".png", img)
+    if not ok:
+        raise ValueError(f"cannot encode an image as {p.suffix!r}")
+    buf.tofile(str(p))
+    return p
+
+
+def save_figure(path: str | os.PathLike[str], values: np.ndarray, *, background: np.ndarray | None = None,
+                cmap: str = "inferno", alpha: float = 0.6, vmin: float | None = None,
+                vmax: float | None = None, scale: Scale = "linear", gamma: float = 0.5,
+                threshold: float | None = None, title: str | None = None, label: str | None = None,
+                colorbar: bool = True, extent: Sequence[float] | None = None, dpi: int = 100) -> Path:
+    """Export a matplotlib figure: heat (over ``background``, RGB) with title and colorbar.
+
+    The colorbar uses the same vmin/vmax/scale as the picture. ``extent`` = (xmin, xmax, ymin, ymax)
+    labels the axes in data units.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib import colors as mcolors
+
+    v = np.asarray(values, dtype=np.float64)
+    lo = float(np.nanmin(v)) if vmin is None else float(vmin)
+    hi = float(np.nanmax(v)) if vmax is None else float(vmax)
+    if hi <= lo:
+        hi = lo + 1.0
+    if scale == "log":
+        norm = mcolors.FuncNorm((lambda x: np.log1p(np.clip((x - lo) / (hi - lo), 0, 1) * 1000) / np.log1p(1000),
+                                 lambda y: lo + (np.expm1(y * np.log1p(1000)) / 1000) * (hi - lo)), vmin=lo, vmax=hi)
+    elif scale == "gamma":
+        norm = mcolors.PowerNorm(gamma, vmin=lo, vmax=hi)
+    else:
+        norm = mcolors.Normalize(vmin=lo, vmax=hi)
+    h, w = (background.shape[:2] if background is not None else v.shape)
+    fig_w = max(4.0, min(16.0, w / dpi + (1.2 if colorbar else 0.2)))
+    fig_h = max(3.0, fig_w * h / w * (0.85 if colorbar else 1.0))
+    fig, ax = plt.subplots(figsize=(fig_w, fig_h), dpi=dpi)
+    try:
+        ext = tuple(extent) if extent is not None else (0, w, h, 0)
+        if extent is not None:
+            ext = (extent[0], extent[1], extent[3], extent[2])  # row 0 is the top (ymax down)?
+            ext = (extent[0], extent[1], extent[2], extent[3])
+        if background is not None:
+            ax.imshow(background, extent=ext, interpolation="bilinear")
+            rgba = colorize(resize(v.astype(np.float32), (w, h)), cmap, vmin=lo, vmax=hi, scale=scale,
+                            gamma=gamma, threshold=threshold, alpha=alpha)
+            ax.imshow(rgba, extent=ext, interpolation="bilinear")
+            mappable = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+        else:
+            data = np.ma.masked_where(~(v > threshold), v) if threshold is not None else v
+            mappable = ax.imshow(data, cmap=cmap, norm=norm, extent=ext, interpolation="bilinear")
+        if title:
+            ax.set_title(title)
+        if extent is None:
+            ax.set_axis_off()
+        if colorbar:
+            fig.colorbar(mappable, ax=ax, label=label or "", fraction=0.046, pad=0.02)
+        fig.tight_layout()
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(p, dpi=dpi)
+    finally:
+        plt.close(fig)
+    return p
+
+
+def colorbar_strip(height: int, cmap: str = "inferno", *, vmin: float = 0.0, vmax: float = 1.0,
+                   width: int = 60, order: str = "rgb", ticks: int = 5) -> np.ndarray:
+    """A (height, width, 3) uint8 vertical colour bar with tick labels, drawn with OpenCV
+    (cheap enough to append to every video frame)."""
+    if height <= 0 or width <= 0:
+        raise ValueError(f"colorbar size must be positive, got {width}x{height}")
+    strip = np.full((height, width, 3), 255, np.uint8)
+    bar_w = max(8, width // 4)
+    table = lut(cmap, order)[:, :3]
+    rows = np.linspace(255, 0, height).round().astype(np.int64)
+    strip[:, 2:2 + bar_w] = table[rows][:, None, :]
+    font_scale = max(0.3, min(0.6, height / 1400))
+    for i in range(ticks):
+        frac = i / (ticks - 1) if ticks > 1 else 0.0
+        y = int(round((1.0 - frac) * (height - 1)))
+        val = vmin + frac * (vmax - vmin)
+        text = f"{val:.3g}"
+        cv2.line(strip, (2 + bar_w, y), (6 + bar_w, y), (0, 0, 0), 1)
+        ty = min(max(y + 4, 10), height - 2)
+        cv2.putText(strip, text, (8 + bar_w, ty), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), 1, cv2.LINE_AA)
+    return strip
+
+
+class VideoWriter:
+    """Write frames to a video file (MP4 ``mp4v`` by default) with OpenCV; a context manager.
+
+    ``size = (width, height)`` in pixels; frames must be (height, width, 3) uint8 in ``order``.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], fps: float, size: tuple[int, int], *,
+                 fourcc: str = "mp4v", order: str = "rgb") -> None:
+        if not fps or fps <= 0 or not np.isfinite(fps):
+            raise ValueError(f"fps must be > 0, got {fps!r}")
+        w, h = int(size[0]), int(size[1])
+        if w <= 0 or h <= 0:
+            raise ValueError(f"video size must be positive, got {size!r}")
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.size = (w, h)
+        self.order = order
+        self.frames = 0
+        self._w = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*fourcc), float(fps), (w, h))
+        if not self._w.isOpened():
+            raise ValueError(f"cannot open a {fourcc} video writer for {self.path}")
+
+    def write(self, frame: np.ndarray) -> None:
+        f = np.asarray(frame)
+        if f.dtype != np.uint8 or f.ndim != 3 or f.shape[2] != 3:
+            raise ValueError(f"video frames must be (H, W, 3) uint8, got {f.shape} {f.dtype}")
+        if (f.shape[1], f.shape[0]) != self.size:
+            raise ValueError(f"frame size {f.shape[1]}x{f.shape[0]} does not match the video's {self.size[0]}x{self.size[1]}")
+        if self.order == "rgb":
+            f = cv2.cvtColor(f, cv2.COLOR_RGB2BGR)
+        self._w.write(np.ascontiguousarray(f))
+        self.frames += 1
+
+    def close(self) -> None:
+        if self._w is not None:
+            self._w.release()
+            self._w = None
+
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # pragma: no cover - best effort
+        try:
+            self.close()
+        except Exception:
+            pass
