@@ -1,4 +1,493 @@
+// Motion kernels: fused MOG background model + accumulation, mask accumulation, frame diff.
+// The MOG arithmetic follows shared/specs/mog_background_model.md operation by operation in
+// float32 (built with -ffp-contract=off) so masks match OpenCV's bgsegm MOG bit for bit.
 #include "heatcore/motion.hpp"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
 #include "heatcore/parallel.hpp"
 
-namespace heatcore {}
+namespace heatcore {
+
+namespace {
+constexpr double kDefaultNoiseSigma = 30 * 0.5;
+constexpr float kVarThreshold = static_cast<float>(2.5 * 2.5);
+constexpr float kInitialWeight = static_cast<float>(0.05);
+constexpr int kMaxMixtures = 8;
+constexpr std::size_t kMinRowsPerTask = 8;
+}  // namespace
+
+MogParams mog_resolve_params(const MogParams& p) {
+    MogParams r = p;
+    r.history = p.history > 0 ? p.history : 200;
+    r.nmixtures = std::min(p.nmixtures > 0 ? p.nmixtures : 5, kMaxMixtures);
+    r.background_ratio = std::min(p.background_ratio > 0 ? p.background_ratio : 0.95, 1.0);
+    r.noise_sigma = p.noise_sigma <= 0 ? kDefaultNoiseSigma : p.noise_sigma;
+    return r;
+}
+
+MogModel::MogModel(int width, int height, int channels, const MogParams& params)
+    : width_(width), height_(height), channels_(channels), params_(mog_resolve_params(params)) {
+    if (width <= 0 || height <= 0)
+        throw std::invalid_argument("MOG frame size must be positive, got " + std::to_string(width) + "x" +
+                                    std::to_string(height));
+    if (channels != 1 && channels != 3)
+        throw std::invalid_argument("MOG accepts 1- or 3-channel frames, got " + std::to_string(channels));
+    K_ = params_.nmixtures;
+    npix_ = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
+    sortkey_.assign(K_ * npix_, 0.f);
+    weight_.assign(K_ * npix_, 0.f);
+    mean_.assign(K_ * channels_ * npix_, 0.f);
+    var_.assign(K_ * channels_ * npix_, 0.f);
+}
+
+void MogModel::reset() {
+    std::fill(sortkey_.begin(), sortkey_.end(), 0.f);
+    std::fill(weight_.begin(), weight_.end(), 0.f);
+    std::fill(mean_.begin(), mean_.end(), 0.f);
+    std::fill(var_.begin(), var_.end(), 0.f);
+    nframes_ = 0;
+}
+
+std::uint64_t MogModel::apply(const std::uint8_t* frame, std::ptrdiff_t frame_stride, std::uint8_t* mask,
+                              std::ptrdiff_t mask_stride, std::uint32_t* counts, const std::uint8_t* roi,
+                              double learning_rate, int threads) {
+    if (nframes_ == 0 || learning_rate >= 1) reset();
+    ++nframes_;
+    const double lr = (learning_rate >= 0 && nframes_ > 1)
+                          ? learning_rate
+                          : 1.0 / static_cast<double>(std::min<long long>(nframes_, params_.history));
+    const float alpha = static_cast<float>(lr);
+    const int nt = resolve_threads(threads);
+    std::vector<std::uint64_t> fg(static_cast<std::size_t>(nt) + 1, 0);
+    parallel_for(
+        static_cast<std::size_t>(height_), nt,
+        [&](std::size_t b, std::size_t e, int w) {
+            if (alpha > 0)
+                process_rows(static_cast<int>(b), static_cast<int>(e), frame, frame_stride, mask, mask_stride,
+                             counts, roi, alpha, &fg[w]);
+            else
+                frozen_rows(static_cast<int>(b), static_cast<int>(e), frame, frame_stride, mask, mask_stride,
+                            counts, roi, &fg[w]);
+        },
+        kMinRowsPerTask);
+    std::uint64_t total = 0;
+    for (auto v : fg) total += v;
+    return total;
+}
+
+void MogModel::process_rows(int y0, int y1, const std::uint8_t* frame, std::ptrdiff_t frame_stride,
+                            std::uint8_t* mask, std::ptrdiff_t mask_stride, std::uint32_t* counts,
+                            const std::uint8_t* roi, float alpha, std::uint64_t* fg_count) {
+    const int K = K_, C = channels_, W = width_;
+    const std::size_t N = npix_;
+    const float vT = kVarThreshold;
+    const float minVar = static_cast<float>(params_.noise_sigma * params_.noise_sigma);
+    const float w0 = kInitialWeight;
+    const float var0 = static_cast<float>(kDefaultNoiseSigma * kDefaultNoiseSigma * 4);
+    const float sk0 = C == 1 ? static_cast<float>(w0 / (kDefaultNoiseSigma * 2))
+                             : static_cast<float>(w0 / (kDefaultNoiseSigma * 2 * std::sqrt(3.)));
+    const float T = static_cast<float>(params_.background_ratio);
+    float* SK = sortkey_.data();
+    float* WT = weight_.data();
+    float* MU = mean_.data();
+    float* VR = var_.data();
+
+    std::vector<float> wsum_row(W), scale_row(W), cum_row(W);
+    std::vector<int> khit_row(W), kfg_row(W);
+    std::uint64_t fg_total = 0;
+
+    for (int y = y0; y < y1; ++y) {
+        const std::uint8_t* src = frame + static_cast<std::ptrdiff_t>(y) * frame_stride;
+        const std::size_t row0 = static_cast<std::size_t>(y) * W;
+        // Phase 1 (scalar, data dependent): match, update, bubble up or replace.
+        if (C == 1) {
+            for (int x = 0; x < W; ++x) {
+                const std::size_t p = row0 + x;
+                float wsum = 0.f;
+                const float pix = src[x];
+                int kHit = -1, k = 0;
+                for (; k < K; ++k) {
+                    const float w = WT[k * N + p];
+                    wsum += w;
+                    if (w < FLT_EPSILON) break;
+                    const float mu = MU[k * N + p];
+                    float var = VR[k * N + p];
+                    const float diff = pix - mu;
+                    const float d2 = diff * diff;
+                    if (d2 < vT * var) {
+                        wsum -= w;
+                        const float dw = alpha * (1.f - w);
+                        WT[k * N + p] = w + dw;
+                        MU[k * N + p] = mu + alpha * diff;
+                        var = std::max(var + alpha * (d2 - var), minVar);
+                        VR[k * N + p] = var;
+                        SK[k * N + p] = w / std::sqrt(var);
+                        int k1 = k - 1;
+                        for (; k1 >= 0; --k1) {
+                            const std::size_t a = k1 * N + p, c = (k1 + 1) * N + p;
+                            if (SK[a] >= SK[c]) break;
+                            std::swap(SK[a], SK[c]);
+                            std::swap(WT[a], WT[c]);
+                            std::swap(MU[a], MU[c]);
+                            std::swap(VR[a], VR[c]);
+                        }
+                        kHit = k1 + 1;
+                        break;
+                    }
+                }
+                if (kHit < 0) {
+                    k = std::min(k, K - 1);
+                    kHit = k;
+                    wsum += w0 - WT[k * N + p];
+                    WT[k * N + p] = w0;
+                    MU[k * N + p] = pix;
+                    VR[k * N + p] = var0;
+                    SK[k * N + p] = sk0;
+                } else {
+                    for (; k < K; ++k) wsum += WT[k * N + p];
+                }
+                wsum_row[x] = wsum;
+                khit_row[x] = kHit;
+            }
+        } else {
+            for (int x = 0; x < W; ++x) {
+                const std::size_t p = row0 + x;
+                float wsum = 0.f;
+                const float p0 = src[3 * x], p1 = src[3 * x + 1], p2 = src[3 * x + 2];
+                int kHit = -1, k = 0;
+                for (; k < K; ++k) {
+                    const float w = WT[k * N + p];
+                    wsum += w;
+                    if (w < FLT_EPSILON) break;
+                    float* mu = MU + (std::size_t)k * 3 * N + p;  // channel c at mu[c * N]
+                    float* vr = VR + (std::size_t)k * 3 * N + p;
+                    const float m0 = mu[0], m1 = mu[N], m2 = mu[2 * N];
+                    const float v0 = vr[0], v1 = vr[N], v2 = vr[2 * N];
+                    const float e0 = p0 - m0, e1 = p1 - m1, e2 = p2 - m2;
+                    const float d2 = e0 * e0 + e1 * e1 + e2 * e2;
+                    if (d2 < vT * (v0 + v1 + v2)) {
+                        wsum -= w;
+                        const float dw = alpha * (1.f - w);
+                        WT[k * N + p] = w + dw;
+                        mu[0] = m0 + alpha * e0;
+                        mu[N] = m1 + alpha * e1;
+                        mu[2 * N] = m2 + alpha * e2;
+                        const float n0 = std::max(v0 + alpha * (e0 * e0 - v0), minVar);
+                        const float n1 = std::max(v1 + alpha * (e1 * e1 - v1), minVar);
+                        const float n2 = std::max(v2 + alpha * (e2 * e2 - v2), minVar);
+                        vr[0] = n0;
+                        vr[N] = n1;
+                        vr[2 * N] = n2;
+                        SK[k * N + p] = w / std::sqrt(n0 + n1 + n2);
+                        int k1 = k - 1;
+                        for (; k1 >= 0; --k1) {
+                            const std::size_t a = k1 * N + p, c = (k1 + 1) * N + p;
+                            if (SK[a] >= SK[c]) break;
+                            std::swap(SK[a], SK[c]);
+                            std::swap(WT[a], WT[c]);
+                            const std::size_t a3 = (std::size_t)k1 * 3 * N + p, c3 = (std::size_t)(k1 + 1) * 3 * N + p;
+                            for (int ch = 0; ch < 3; ++ch) {
+                                std::swap(MU[a3 + ch * N], MU[c3 + ch * N]);
+                                std::swap(VR[a3 + ch * N], VR[c3 + ch * N]);
+                            }
+                        }
+                        kHit = k1 + 1;
+                        break;
+                    }
+                }
+                if (kHit < 0) {
+                    k = std::min(k, K - 1);
+                    kHit = k;
+                    wsum += w0 - WT[k * N + p];
+                    WT[k * N + p] = w0;
+                    const std::size_t b3 = (std::size_t)k * 3 * N + p;
+                    MU[b3] = p0;
+                    MU[b3 + N] = p1;
+                    MU[b3 + 2 * N] = p2;
+                    VR[b3] = VR[b3 + N] = VR[b3 + 2 * N] = var0;
+                    SK[k * N + p] = sk0;
+                } else {
+                    for (; k < K; ++k) wsum += WT[k * N + p];
+                }
+                wsum_row[x] = wsum;
+                khit_row[x] = kHit;
+            }
+        }
+        // Phase 2 (straight loops over the row, vectorizable): normalise weights and sort keys,
+        // find kForeground, test, write the mask and accumulate.
+        float* __restrict sc = scale_row.data();
+        float* __restrict cum = cum_row.data();
+        int* __restrict kfg = kfg_row.data();
+        const float* __restrict ws = wsum_row.data();
+        for (int x = 0; x < W; ++x) {
+            sc[x] = 1.f / ws[x];
+            cum[x] = 0.f;
+            kfg[x] = -1;
+        }
+        for (int k = 0; k < K; ++k) {
+            float* __restrict wk = WT + k * N + row0;
+            float* __restrict sk = SK + k * N + row0;
+            const int kp1 = k + 1;
+            for (int x = 0; x < W; ++x) {
+                const float w = wk[x] * sc[x];
+                wk[x] = w;
+                cum[x] += w;
+                sk[x] *= sc[x];
+                kfg[x] = (kfg[x] < 0 && cum[x] > T) ? kp1 : kfg[x];
+            }
+        }
+        const int* __restrict kh = khit_row.data();
+        std::uint8_t* mrow = mask ? mask + static_cast<std::ptrdiff_t>(y) * mask_stride : nullptr;
+        std::uint32_t* crow = counts ? counts + row0 : nullptr;
+        const std::uint8_t* rrow = roi ? roi + row0 : nullptr;
+        std::uint32_t nfg = 0;
+        if (mrow) {
+            for (int x = 0; x < W; ++x) mrow[x] = kh[x] >= kfg[x] ? 255 : 0;
+        }
+        if (crow) {
+            if (rrow) {
+                for (int x = 0; x < W; ++x) {
+                    const std::uint32_t f = (kh[x] >= kfg[x]) & (rrow[x] != 0);
+                    crow[x] += f;
+                    nfg += f;
+                }
+            } else {
+                for (int x = 0; x < W; ++x) {
+                    const std::uint32_t f = kh[x] >= kfg[x];
+                    crow[x] += f;
+                    nfg += f;
+                }
+            }
+        }
+        fg_total += nfg;
+    }
+    *fg_count += fg_total;
+}
+
+void MogModel::frozen_rows(int y0, int y1, const std::uint8_t* frame, std::ptrdiff_t frame_stride,
+                           std::uint8_t* mask, std::ptrdiff_t mask_stride, std::uint32_t* counts,
+                           const std::uint8_t* roi, std::uint64_t* fg_count) {
+    const int K = K_, C = channels_, W = width_;
+    const std::size_t N = npix_;
+    const float vT = kVarThreshold;
+    const float T = static_cast<float>(params_.background_ratio);
+    const float* SK = sortkey_.data();
+    const float* WT = weight_.data();
+    const float* MU = mean_.data();
+    const float* VR = var_.data();
+    (void)SK;
+    std::uint64_t fg_total = 0;
+    for (int y = y0; y < y1; ++y) {
+        const std::uint8_t* src = frame + static_cast<std::ptrdiff_t>(y) * frame_stride;
+        const std::size_t row0 = static_cast<std::size_t>(y) * W;
+        for (int x = 0; x < W; ++x) {
+            const std::size_t p = row0 + x;
+            int kHit = -1, kForeground = -1;
+            for (int k = 0; k < K; ++k) {
+                if (WT[k * N + p] < FLT_EPSILON) break;
+                bool match;
+                if (C == 1) {
+                    const float diff = src[x] - MU[k * N + p];
+                    match = diff * diff < vT * VR[k * N + p];
+                } else {
+                    const std::size_t b3 = (std::size_t)k * 3 * N + p;
+                    const float e0 = src[3 * x] - MU[b3];
+                    const float e1 = src[3 * x + 1] - MU[b3 + N];
+                    const float e2 = src[3 * x + 2] - MU[b3 + 2 * N];
+                    const float d2 = e0 * e0 + e1 * e1 + e2 * e2;
+                    match = d2 < vT * (VR[b3] + VR[b3 + N] + VR[b3 + 2 * N]);
+                }
+                if (match) {
+                    kHit = k;
+                    break;
+                }
+            }
+            if (kHit >= 0) {
+                float wsum = 0.f;
+                for (int k = 0; k < K; ++k) {
+                    wsum += WT[k * N + p];
+                    if (wsum > T) {
+                        kForeground = k + 1;
+                        break;
+                    }
+                }
+            }
+            const bool fg = kHit < 0 || kHit >= kForeground;
+            if (mask) mask[static_cast<std::ptrdiff_t>(y) * mask_stride + x] = fg ? 255 : 0;
+            if (counts && fg && (!roi || roi[p])) {
+                counts[p] += 1;
+                ++fg_total;
+            }
+        }
+    }
+    *fg_count += fg_total;
+}
+
+std::uint64_t accumulate_mask(const std::uint8_t* mask, std::size_t n, std::uint32_t* counts,
+                              const std::uint8_t* roi, int min_value, int threads) {
+    const int nt = resolve_threads(threads);
+    std::vector<std::uint64_t> tot(static_cast<std::size_t>(nt) + 1, 0);
+    const std::uint8_t lo = static_cast<std::uint8_t>(std::clamp(min_value, 0, 255));
+    const bool all = min_value <= 0;
+    parallel_for(
+        n, nt,
+        [&](std::size_t b, std::size_t e, int w) {
+            std::uint64_t s = 0;
+            if (all) {
+                for (std::size_t i = b; i < e; ++i) {
+                    const std::uint32_t f = roi ? (roi[i] != 0) : 1u;
+                    counts[i] += f;
+                    s += f;
+                }
+            } else if (roi) {
+                for (std::size_t i = b; i < e; ++i) {
+                    const std::uint32_t f = (mask[i] >= lo) & (roi[i] != 0);
+                    counts[i] += f;
+                    s += f;
+                }
+            } else {
+                for (std::size_t i = b; i < e; ++i) {
+                    const std::uint32_t f = mask[i] >= lo;
+                    counts[i] += f;
+                    s += f;
+                }
+            }
+            tot[w] += s;
+        },
+        1 << 16);
+    std::uint64_t s = 0;
+    for (auto v : tot) s += v;
+    return s;
+}
+
+namespace {
+
+inline int reflect101(int p, int len) {
+    if (len == 1) return 0;
+    while (p < 0 || p >= len) p = p < 0 ? -p : 2 * len - 2 - p;
+    return p;
+}
+
+// OpenCV's fixed-point BGR -> gray weights (14-bit).
+constexpr int kB2Y = 1868, kG2Y = 9617, kR2Y = 4899, kGrayShift = 14;
+
+inline void gray_row(const std::uint8_t* src, int width, int channels, std::uint8_t* out) {
+    if (channels == 1) {
+        std::memcpy(out, src, static_cast<std::size_t>(width));
+        return;
+    }
+    for (int x = 0; x < width; ++x) {
+        const int v = src[3 * x] * kB2Y + src[3 * x + 1] * kG2Y + src[3 * x + 2] * kR2Y + (1 << (kGrayShift - 1));
+        out[x] = static_cast<std::uint8_t>(v >> kGrayShift);
+    }
+}
+
+// Blur rows [y0, y1) of the gray+box-blurred image; calls emit(y, row) for each output row.
+template <class Emit>
+void blur_rows(const std::uint8_t* frame, int width, int height, int channels, std::ptrdiff_t stride, int ksize,
+               int y0, int y1, Emit&& emit) {
+    const int r = ksize / 2;
+    const int W = width;
+    std::vector<std::uint8_t> g(static_cast<std::size_t>(W) + 2 * r);
+    std::vector<std::int32_t> ring(static_cast<std::size_t>(ksize) * W);
+    std::vector<std::int32_t> col(W, 0);
+    std::vector<std::uint8_t> out(W);
+    std::vector<int> xmap(static_cast<std::size_t>(W) + 2 * r);
+    for (int i = 0; i < W + 2 * r; ++i) xmap[i] = reflect101(i - r, W);
+    const std::uint32_t area = static_cast<std::uint32_t>(ksize) * ksize;
+    auto hrow = [&](int sy, std::int32_t* dst) {
+        gray_row(frame + static_cast<std::ptrdiff_t>(reflect101(sy, height)) * stride, W, channels, g.data());
+        std::int32_t s = 0;
+        for (int i = 0; i < ksize; ++i) s += g[xmap[i]];
+        dst[0] = s;
+        for (int x = 1; x < W; ++x) {
+            s += g[xmap[x + ksize - 1]] - g[xmap[x - 1]];
+            dst[x] = s;
+        }
+    };
+    // Ring slot j holds the horizontal sums of source row (y - r + j) for the current y.
+    for (int j = 0; j < ksize; ++j) {
+        std::int32_t* d = ring.data() + static_cast<std::size_t>(j) * W;
+        hrow(y0 - r + j, d);
+        for (int x = 0; x < W; ++x) col[x] += d[x];
+    }
+    int oldest = 0;  // ring slot of row y - r
+    for (int y = y0; y < y1; ++y) {
+        for (int x = 0; x < W; ++x)
+            out[x] = static_cast<std::uint8_t>((2u * static_cast<std::uint32_t>(col[x]) + area) / (2u * area));
+        emit(y, out.data());
+        if (y + 1 < y1) {
+            std::int32_t* d = ring.data() + static_cast<std::size_t>(oldest) * W;
+            for (int x = 0; x < W; ++x) col[x] -= d[x];
+            hrow(y + r + 1, d);
+            for (int x = 0; x < W; ++x) col[x] += d[x];
+            oldest = (oldest + 1) % ksize;
+        }
+    }
+}
+
+void check_blur(int width, int height, int channels, int ksize) {
+    if (width <= 0 || height <= 0) throw std::invalid_argument("frame size must be positive");
+    if (channels != 1 && channels != 3) throw std::invalid_argument("frames must have 1 or 3 channels");
+    if (ksize < 1 || ksize % 2 == 0) throw std::invalid_argument("blur size must be odd and >= 1");
+}
+
+}  // namespace
+
+void gray_blur(const std::uint8_t* frame, int width, int height, int channels, std::ptrdiff_t frame_stride,
+               int ksize, std::uint8_t* out, int threads) {
+    check_blur(width, height, channels, ksize);
+    parallel_for(
+        static_cast<std::size_t>(height), threads,
+        [&](std::size_t b, std::size_t e, int) {
+            blur_rows(frame, width, height, channels, frame_stride, ksize, static_cast<int>(b), static_cast<int>(e),
+                      [&](int y, const std::uint8_t* row) {
+                          std::memcpy(out + static_cast<std::size_t>(y) * width, row, static_cast<std::size_t>(width));
+                      });
+        },
+        32);
+}
+
+double diff_accumulate(const std::uint8_t* frame, int width, int height, int channels, std::ptrdiff_t frame_stride,
+                       int ksize, const std::uint8_t* reference, double* acc, const std::uint8_t* roi, int threshold,
+                       std::uint8_t* blurred_out, int threads) {
+    check_blur(width, height, channels, ksize);
+    const int nt = resolve_threads(threads);
+    std::vector<double> tot(static_cast<std::size_t>(nt) + 1, 0.0);
+    parallel_for(
+        static_cast<std::size_t>(height), nt,
+        [&](std::size_t b, std::size_t e, int w) {
+            double s = 0;
+            blur_rows(frame, width, height, channels, frame_stride, ksize, static_cast<int>(b), static_cast<int>(e),
+                      [&](int y, const std::uint8_t* row) {
+                          const std::size_t o = static_cast<std::size_t>(y) * width;
+                          if (blurred_out) std::memcpy(blurred_out + o, row, static_cast<std::size_t>(width));
+                          const std::uint8_t* ref = reference + o;
+                          double* a = acc + o;
+                          const std::uint8_t* rr = roi ? roi + o : nullptr;
+                          std::int64_t rs = 0;
+                          for (int x = 0; x < width; ++x) {
+                              int d = static_cast<int>(row[x]) - static_cast<int>(ref[x]);
+                              d = d < 0 ? -d : d;
+                              int v = threshold < 0 ? d : (d > threshold ? 1 : 0);
+                              if (rr && !rr[x]) v = 0;
+                              a[x] += v;
+                              rs += v;
+                          }
+                          s += static_cast<double>(rs);
+                      });
+            tot[w] += s;
+        },
+        32);
+    double s = 0;
+    for (auto v : tot) s += v;
+    return s;
+}
+
+}  // namespace heatcore
