@@ -12,6 +12,13 @@
 
 #include "heatcore/parallel.hpp"
 
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#define HEATCORE_MOG_SSE2 1
+#else
+#define HEATCORE_MOG_SSE2 0
+#endif
+
 namespace heatcore {
 
 namespace {
@@ -98,16 +105,99 @@ void MogModel::process_rows(int y0, int y1, const std::uint8_t* frame, std::ptrd
     float* MU = mean_.data();
     float* VR = var_.data();
 
-    std::vector<float> wsum_row(W), scale_row(W), cum_row(W);
-    std::vector<int> khit_row(W), kfg_row(W);
+    std::vector<float> wsum_row(W);
+    std::vector<int> khit_row(W), fast_row(W);
+    std::vector<float> pix_rows(3 * static_cast<std::size_t>(W));
+    float* __restrict pa = pix_rows.data();
+    float* __restrict pb = pa + W;
+    float* __restrict pc = pb + W;
     std::uint64_t fg_total = 0;
 
     for (int y = y0; y < y1; ++y) {
         const std::uint8_t* src = frame + static_cast<std::ptrdiff_t>(y) * frame_stride;
         const std::size_t row0 = static_cast<std::size_t>(y) * W;
+        // Phase 0 (SIMD over the row): the common case, where the pixel matches its strongest
+        // component k = 0 (so nothing is re-sorted). The update is written with selects; pixels
+        // that do not take this path (and the row tail) are left untouched for phase 1.
+        int* __restrict fast = fast_row.data();
+        int xv = 0;  // pixels [0, xv) went through phase 0
+        {
+            float* __restrict w0p = WT + row0;
+            float* __restrict s0p = SK + row0;
+            if (C == 1) {
+                for (int x = 0; x < W; ++x) pa[x] = static_cast<float>(src[x]);
+            } else {
+                for (int x = 0; x < W; ++x) {
+                    pa[x] = static_cast<float>(src[3 * x]);
+                    pb[x] = static_cast<float>(src[3 * x + 1]);
+                    pc[x] = static_cast<float>(src[3 * x + 2]);
+                }
+            }
+#if HEATCORE_MOG_SSE2
+            const __m128 vAlpha = _mm_set1_ps(alpha), vOne = _mm_set1_ps(1.f), vEps = _mm_set1_ps(FLT_EPSILON),
+                         vVT = _mm_set1_ps(vT), vMinVar = _mm_set1_ps(minVar);
+            auto blend = [](__m128 m, __m128 a, __m128 b) {
+                return _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b));
+            };
+            // std::max(v, minVar) == (v < minVar ? minVar : v) == _mm_max_ps(v, minVar) for non-NaN v
+            if (C == 1) {
+                float* m0p = MU + row0;
+                float* v0p = VR + row0;
+                for (; xv + 4 <= W; xv += 4) {
+                    const __m128 w = _mm_loadu_ps(w0p + xv), mu = _mm_loadu_ps(m0p + xv), var = _mm_loadu_ps(v0p + xv);
+                    const __m128 diff = _mm_sub_ps(_mm_loadu_ps(pa + xv), mu);
+                    const __m128 d2 = _mm_mul_ps(diff, diff);
+                    const __m128 ok = _mm_and_ps(_mm_cmpge_ps(w, vEps), _mm_cmplt_ps(d2, _mm_mul_ps(vVT, var)));
+                    const __m128 dw = _mm_mul_ps(vAlpha, _mm_sub_ps(vOne, w));
+                    const __m128 nv = _mm_max_ps(_mm_add_ps(var, _mm_mul_ps(vAlpha, _mm_sub_ps(d2, var))), vMinVar);
+                    const __m128 sk = _mm_div_ps(w, _mm_sqrt_ps(nv));
+                    _mm_storeu_ps(w0p + xv, blend(ok, _mm_add_ps(w, dw), w));
+                    _mm_storeu_ps(m0p + xv, blend(ok, _mm_add_ps(mu, _mm_mul_ps(vAlpha, diff)), mu));
+                    _mm_storeu_ps(v0p + xv, blend(ok, nv, var));
+                    _mm_storeu_ps(s0p + xv, blend(ok, sk, _mm_loadu_ps(s0p + xv)));
+                    _mm_storeu_si128(reinterpret_cast<__m128i*>(fast + xv), _mm_castps_si128(ok));
+                }
+            } else {
+                float* m0p = MU + row0;
+                float* m1p = MU + N + row0;
+                float* m2p = MU + 2 * N + row0;
+                float* v0p = VR + row0;
+                float* v1p = VR + N + row0;
+                float* v2p = VR + 2 * N + row0;
+                for (; xv + 4 <= W; xv += 4) {
+                    const __m128 w = _mm_loadu_ps(w0p + xv);
+                    const __m128 m0 = _mm_loadu_ps(m0p + xv), m1 = _mm_loadu_ps(m1p + xv), m2 = _mm_loadu_ps(m2p + xv);
+                    const __m128 v0 = _mm_loadu_ps(v0p + xv), v1 = _mm_loadu_ps(v1p + xv), v2 = _mm_loadu_ps(v2p + xv);
+                    const __m128 e0 = _mm_sub_ps(_mm_loadu_ps(pa + xv), m0);
+                    const __m128 e1 = _mm_sub_ps(_mm_loadu_ps(pb + xv), m1);
+                    const __m128 e2 = _mm_sub_ps(_mm_loadu_ps(pc + xv), m2);
+                    const __m128 q0 = _mm_mul_ps(e0, e0), q1 = _mm_mul_ps(e1, e1), q2 = _mm_mul_ps(e2, e2);
+                    const __m128 d2 = _mm_add_ps(_mm_add_ps(q0, q1), q2);
+                    const __m128 vs = _mm_add_ps(_mm_add_ps(v0, v1), v2);
+                    const __m128 ok = _mm_and_ps(_mm_cmpge_ps(w, vEps), _mm_cmplt_ps(d2, _mm_mul_ps(vVT, vs)));
+                    const __m128 dw = _mm_mul_ps(vAlpha, _mm_sub_ps(vOne, w));
+                    const __m128 n0 = _mm_max_ps(_mm_add_ps(v0, _mm_mul_ps(vAlpha, _mm_sub_ps(q0, v0))), vMinVar);
+                    const __m128 n1 = _mm_max_ps(_mm_add_ps(v1, _mm_mul_ps(vAlpha, _mm_sub_ps(q1, v1))), vMinVar);
+                    const __m128 n2 = _mm_max_ps(_mm_add_ps(v2, _mm_mul_ps(vAlpha, _mm_sub_ps(q2, v2))), vMinVar);
+                    const __m128 sk = _mm_div_ps(w, _mm_sqrt_ps(_mm_add_ps(_mm_add_ps(n0, n1), n2)));
+                    _mm_storeu_ps(w0p + xv, blend(ok, _mm_add_ps(w, dw), w));
+                    _mm_storeu_ps(m0p + xv, blend(ok, _mm_add_ps(m0, _mm_mul_ps(vAlpha, e0)), m0));
+                    _mm_storeu_ps(m1p + xv, blend(ok, _mm_add_ps(m1, _mm_mul_ps(vAlpha, e1)), m1));
+                    _mm_storeu_ps(m2p + xv, blend(ok, _mm_add_ps(m2, _mm_mul_ps(vAlpha, e2)), m2));
+                    _mm_storeu_ps(v0p + xv, blend(ok, n0, v0));
+                    _mm_storeu_ps(v1p + xv, blend(ok, n1, v1));
+                    _mm_storeu_ps(v2p + xv, blend(ok, n2, v2));
+                    _mm_storeu_ps(s0p + xv, blend(ok, sk, _mm_loadu_ps(s0p + xv)));
+                    _mm_storeu_si128(reinterpret_cast<__m128i*>(fast + xv), _mm_castps_si128(ok));
+                }
+            }
+#endif
+            for (int x = xv; x < W; ++x) fast[x] = 0;  // tail (or no SIMD): all through phase 1
+        }
         // Phase 1 (scalar, data dependent): match, update, bubble up or replace.
         if (C == 1) {
             for (int x = 0; x < W; ++x) {
+                if (fast[x]) continue;
                 const std::size_t p = row0 + x;
                 float wsum = 0.f;
                 const float pix = src[x];
@@ -157,6 +247,7 @@ void MogModel::process_rows(int y0, int y1, const std::uint8_t* frame, std::ptrd
             }
         } else {
             for (int x = 0; x < W; ++x) {
+                if (fast[x]) continue;
                 const std::size_t p = row0 + x;
                 float wsum = 0.f;
                 const float p0 = src[3 * x], p1 = src[3 * x + 1], p2 = src[3 * x + 2];
@@ -219,50 +310,92 @@ void MogModel::process_rows(int y0, int y1, const std::uint8_t* frame, std::ptrd
                 khit_row[x] = kHit;
             }
         }
-        // Phase 2 (straight loops over the row, vectorizable): normalise weights and sort keys,
-        // find kForeground, test, write the mask and accumulate.
-        float* __restrict sc = scale_row.data();
-        float* __restrict cum = cum_row.data();
-        int* __restrict kfg = kfg_row.data();
-        const float* __restrict ws = wsum_row.data();
-        for (int x = 0; x < W; ++x) {
-            sc[x] = 1.f / ws[x];
-            cum[x] = 0.f;
-            kfg[x] = -1;
-        }
-        for (int k = 0; k < K; ++k) {
-            float* __restrict wk = WT + k * N + row0;
-            float* __restrict sk = SK + k * N + row0;
-            const int kp1 = k + 1;
-            for (int x = 0; x < W; ++x) {
-                const float w = wk[x] * sc[x];
-                wk[x] = w;
-                cum[x] += w;
-                sk[x] *= sc[x];
-                kfg[x] = (kfg[x] < 0 && cum[x] > T) ? kp1 : kfg[x];
-            }
-        }
-        const int* __restrict kh = khit_row.data();
+        // Phase 2 (SIMD over the row): wsum of the fast-path pixels (0 + w_0(new) + w_1 + ... +
+        // w_{K-1}: the match at k = 0 took w_0 back out of the running sum, leaving exactly 0),
+        // normalisation of weights and sort keys, kForeground, the foreground test, the mask and
+        // the accumulation.
+        float* __restrict wsr = wsum_row.data();
+        int* __restrict khr = khit_row.data();
         std::uint8_t* mrow = mask ? mask + static_cast<std::ptrdiff_t>(y) * mask_stride : nullptr;
         std::uint32_t* crow = counts ? counts + row0 : nullptr;
         const std::uint8_t* rrow = roi ? roi + row0 : nullptr;
-        std::uint32_t nfg = 0;
-        if (mrow) {
-            for (int x = 0; x < W; ++x) mrow[x] = kh[x] >= kfg[x] ? 255 : 0;
+        std::uint64_t nfg = 0;
+        int x = 0;
+#if HEATCORE_MOG_SSE2
+        {
+            const __m128 vT4 = _mm_set1_ps(T), one = _mm_set1_ps(1.f), zero = _mm_setzero_ps();
+            const __m128i izero = _mm_setzero_si128(), minus1 = _mm_set1_epi32(-1);
+            __m128i vfg = _mm_setzero_si128();
+            for (; x + 4 <= W; x += 4) {
+                const __m128i fm = _mm_loadu_si128(reinterpret_cast<const __m128i*>(fast + x));
+                const __m128 fmf = _mm_castsi128_ps(fm);
+                __m128 acc = zero;
+                for (int k = 0; k < K; ++k) acc = _mm_add_ps(acc, _mm_loadu_ps(WT + k * N + row0 + x));
+                const __m128 ws = _mm_or_ps(_mm_and_ps(fmf, acc), _mm_andnot_ps(fmf, _mm_loadu_ps(wsr + x)));
+                const __m128i kh = _mm_andnot_si128(fm, _mm_loadu_si128(reinterpret_cast<const __m128i*>(khr + x)));
+                const __m128 sc = _mm_div_ps(one, ws);
+                __m128 cum = zero;
+                __m128i kfg = minus1;
+                for (int k = 0; k < K; ++k) {
+                    float* wk = WT + k * N + row0 + x;
+                    float* sk = SK + k * N + row0 + x;
+                    const __m128 w = _mm_mul_ps(_mm_loadu_ps(wk), sc);
+                    _mm_storeu_ps(wk, w);
+                    cum = _mm_add_ps(cum, w);
+                    _mm_storeu_ps(sk, _mm_mul_ps(_mm_loadu_ps(sk), sc));
+                    const __m128i cond = _mm_and_si128(_mm_cmplt_epi32(kfg, izero), _mm_castps_si128(_mm_cmpgt_ps(cum, vT4)));
+                    kfg = _mm_or_si128(_mm_and_si128(cond, _mm_set1_epi32(k + 1)), _mm_andnot_si128(cond, kfg));
+                }
+                // foreground where kHit >= kForeground, i.e. not (kForeground > kHit)
+                __m128i fg = _mm_andnot_si128(_mm_cmpgt_epi32(kfg, kh), minus1);
+                if (mrow) {
+                    const __m128i b16 = _mm_packs_epi32(fg, fg);
+                    const __m128i b8 = _mm_packs_epi16(b16, b16);
+                    const int v = _mm_cvtsi128_si32(b8);
+                    std::memcpy(mrow + x, &v, 4);
+                }
+                if (crow) {
+                    if (rrow) {
+                        int rv;
+                        std::memcpy(&rv, rrow + x, 4);
+                        __m128i r = _mm_cvtsi32_si128(rv);
+                        r = _mm_unpacklo_epi16(_mm_unpacklo_epi8(r, izero), izero);
+                        fg = _mm_andnot_si128(_mm_cmpeq_epi32(r, izero), fg);
+                    }
+                    __m128i* cp = reinterpret_cast<__m128i*>(crow + x);
+                    _mm_storeu_si128(cp, _mm_sub_epi32(_mm_loadu_si128(cp), fg));
+                    vfg = _mm_sub_epi32(vfg, fg);
+                }
+            }
+            alignas(16) std::uint32_t lanes[4];
+            _mm_store_si128(reinterpret_cast<__m128i*>(lanes), vfg);
+            nfg += static_cast<std::uint64_t>(lanes[0]) + lanes[1] + lanes[2] + lanes[3];
         }
-        if (crow) {
-            if (rrow) {
-                for (int x = 0; x < W; ++x) {
-                    const std::uint32_t f = (kh[x] >= kfg[x]) & (rrow[x] != 0);
-                    crow[x] += f;
-                    nfg += f;
-                }
-            } else {
-                for (int x = 0; x < W; ++x) {
-                    const std::uint32_t f = kh[x] >= kfg[x];
-                    crow[x] += f;
-                    nfg += f;
-                }
+#endif
+        for (; x < W; ++x) {
+            float wsum = wsr[x];
+            int kHit = khr[x];
+            if (fast[x]) {
+                wsum = 0.f;
+                for (int k = 0; k < K; ++k) wsum += WT[k * N + row0 + x];
+                kHit = 0;
+            }
+            const float wscale = 1.f / wsum;
+            float cumw = 0.f;
+            int kForeground = -1;
+            for (int k = 0; k < K; ++k) {
+                const std::size_t p = k * N + row0 + x;
+                const float w = WT[p] * wscale;
+                WT[p] = w;
+                cumw += w;
+                SK[p] *= wscale;
+                if (cumw > T && kForeground < 0) kForeground = k + 1;
+            }
+            const bool fg = kHit >= kForeground;
+            if (mrow) mrow[x] = fg ? 255 : 0;
+            if (crow && fg && (!rrow || rrow[x])) {
+                crow[x] += 1;
+                ++nfg;
             }
         }
         fg_total += nfg;
