@@ -507,8 +507,8 @@ inline int reflect101(int p, int len) {
     return p;
 }
 
-// OpenCV's fixed-point BGR -> gray weights (14-bit).
-constexpr int kB2Y = 1868, kG2Y = 9617, kR2Y = 4899, kGrayShift = 14;
+// OpenCV's fixed-point BGR -> gray weights (15-bit, as cv2.cvtColor(COLOR_BGR2GRAY) rounds for uint8).
+constexpr int kB2Y = 3735, kG2Y = 19235, kR2Y = 9798, kGrayShift = 15;
 
 inline void gray_row(const std::uint8_t* src, int width, int channels, std::uint8_t* out) {
     if (channels == 1) {
