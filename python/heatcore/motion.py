@@ -39,7 +39,8 @@ from .accumulator import Accumulator, run_checkpointed
 from .io.video import iter_frames, video_info
 from .progress import progress
 
-__all__ = ["MotionHeatmap", "motion_heatmap", "METHODS", "preprocess_frame", "load_roi"]
+__all__ = ["MotionHeatmap", "motion_heatmap", "METHODS", "preprocess_frame", "load_roi", "synthetic_frames",
+           "write_synthetic_video"]
 
 METHODS = ("mog", "mog2", "diff")
 _BG_SAMPLES = 15
@@ -410,8 +411,7 @@ class MotionHeatmap(Accumulator):
         values = self.result(normalize=normalize).astype(np.float32)
         bg = self.background_image(background) if not isinstance(background, np.ndarray) else background
         if bg is not None:
-            if bg.ndim == 3:
-                bg = cv2.cvtColor(bg, cv2.COLOR_BGR2RGB)
+            bg = cv2.cvtColor(bg, cv2.COLOR_BGR2RGB if bg.ndim == 3 else cv2.COLOR_GRAY2RGB)
             return render.overlay(values, bg, cmap, alpha=alpha, vmin=0.0, vmax=vmax, scale=scale,  # type: ignore[arg-type]
                                   threshold=threshold)
         assert self.full_size is not None
@@ -727,3 +727,50 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
     if acc.frames == 0:
         raise ValueError(f"no frames were processed from {source!s}")
     return acc
+
+
+def synthetic_frames(width: int = 320, height: int = 240, frames: int = 120, *, blobs: int = 4, seed: int = 0,
+                     noise: float = 3.0) -> Iterator[np.ndarray]:
+    """A synthetic scene for demos, tests and benchmarks: a static textured background (a floor
+    with a path), sensor noise and ``blobs`` coloured discs walking along straight paths that
+    bounce at the borders. Yields BGR uint8 (height, width, 3) frames."""
+    positive_int("width", width)
+    positive_int("height", height)
+    positive_int("frames", frames)
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    bg = np.empty((height, width, 3), np.float32)
+    bg[..., 0] = 90 + 30 * np.sin(xx / 23.0) * np.cos(yy / 31.0)
+    bg[..., 1] = 120 + 25 * np.cos(xx / 41.0 + yy / 17.0)
+    bg[..., 2] = 110 + 20 * np.sin((xx + yy) / 29.0)
+    path = np.abs(yy - height * (0.5 + 0.2 * np.sin(xx / max(width, 1) * 2 * np.pi))) < height * 0.12
+    bg[path] = (150, 160, 170)
+    bg = cv2.GaussianBlur(bg, (0, 0), 1.5)
+    r = max(3.0, min(width, height) / 14)
+    pos = rng.uniform([r, r], [width - r, height - r], size=(blobs, 2)).astype(np.float32)
+    vel = rng.uniform(-1, 1, size=(blobs, 2)).astype(np.float32)
+    vel *= (min(width, height) / 60) / np.maximum(np.linalg.norm(vel, axis=1, keepdims=True), 1e-3)
+    colours = rng.uniform(20, 240, size=(blobs, 3)).astype(np.float32)
+    for _ in range(frames):
+        img = bg.copy()
+        for b in range(blobs):
+            d2 = (xx - pos[b, 0]) ** 2 + (yy - pos[b, 1]) ** 2
+            inside = d2 < r * r
+            img[inside] = colours[b]
+        img += rng.normal(0, noise, size=img.shape).astype(np.float32)
+        yield np.clip(img, 0, 255).astype(np.uint8)
+        pos += vel
+        for a, lim in ((0, width), (1, height)):
+            low, high = pos[:, a] < r, pos[:, a] > lim - r
+            vel[low | high, a] *= -1
+            pos[:, a] = np.clip(pos[:, a], r, lim - r)
+
+
+def write_synthetic_video(path: str | os.PathLike[str], width: int = 320, height: int = 240, frames: int = 120, *,
+                          fps: float = 25.0, seed: int = 0, fourcc: str = "MJPG", **kw: Any) -> Path:
+    """Write :func:`synthetic_frames` to a video file (MJPG .avi by default); returns the path."""
+    p = Path(path)
+    with render.VideoWriter(p, fps, (width, height), fourcc=fourcc, order="bgr") as w:
+        for f in synthetic_frames(width, height, frames, seed=seed, **kw):
+            w.write(f)
+    return p
