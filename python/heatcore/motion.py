@@ -649,6 +649,13 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
         raise ValueError("give either window or decay_half_life, not both")
     if gray is None:
         gray = method == "diff"
+    kernel_gray = bool(gray) and method != "diff"
+
+    def make() -> MotionHeatmap:
+        return MotionHeatmap(method, scale=scale, gray=kernel_gray, roi=roi, reference=reference,
+                             threshold=threshold, blur=blur, background=background, threads=threads, **params)
+
+    make()  # validate the parameters before touching the video
     info = video_info(source)
     fps = info.fps if info.fps and info.fps > 0 else 25.0
     if start_time is not None:
@@ -663,13 +670,6 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
         raise ValueError(f"start must be a frame index >= 0, got {start!r}")
     if stop is not None and (isinstance(stop, bool) or not isinstance(stop, (int, np.integer)) or stop < start):
         raise ValueError(f"stop must be a frame index >= start ({start}), got {stop!r}")
-    kernel_gray = bool(gray) and method != "diff"
-
-    def make() -> MotionHeatmap:
-        return MotionHeatmap(method, scale=scale, gray=kernel_gray, roi=roi, reference=reference,
-                             threshold=threshold, blur=blur, background=background, threads=threads, **params)
-
-    make()  # validate the parameters before touching the video
 
     def items(done: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
         first = start + done * stride
