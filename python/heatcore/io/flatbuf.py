@@ -221,11 +221,11 @@ def _integral(name: str, values: Any, shape_tail: tuple[int, ...], lo: int, hi: 
         bad = ~np.isfinite(a) | (a != np.floor(a))
         if bad.any():
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(f"{name}{list(idx)} = {a[idx]!r} is not an integer ({kind})")
+            raise ValueError(f"{name}{list(idx)} = {a[idx].item()!r} is not an integer ({kind})")
     out_of_range = (a < lo) | (a > hi)
     if out_of_range.any():
         idx = tuple(int(i) for i in np.argwhere(out_of_range)[0])
-        raise ValueError(f"{name}{list(idx)} = {a[idx]!r} is out of range for {kind} [{lo}, {hi}]")
+        raise ValueError(f"{name}{list(idx)} = {a[idx].item()!r} is out of range for {kind} [{lo}, {hi}]")
     return a.astype(np.int64)
 
 
@@ -296,7 +296,7 @@ def encode_detections(boxes: Any, scores: Any = None, class_ids: Any = None) -> 
         bad = ~np.isfinite(s) | (np.abs(s) > _FLOAT32_MAX)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"scores[{i}] = {s[i]!r} is not a finite float32 value")
+            raise ValueError(f"scores[{i}] = {float(s[i])!r} is not a finite float32 value")
     if class_ids is None:
         c = np.zeros(n, np.int64)
     else:
