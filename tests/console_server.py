@@ -248,7 +248,7 @@ class _Handler(BaseHTTPRequestHandler):
             return any(lo <= str(inf.get("T", "")) <= hi for inf in infs)
 
         n = int(q.get("NumberOfInferenceresults", "20"))
-        chosen = [r for r in recs if matches(r)]
+        chosen = [r for r in recs if flt is None or matches(r)]
         # "the latest N": newest first by the record's _ts
         chosen.sort(key=lambda r: r.get("_ts", 0), reverse=True)
         self._send_json(200, chosen[:n])
