@@ -305,3 +305,31 @@ def test_mutated_buffers_never_crash(objs, data):
         i = data.draw(st.integers(0, len(buf) - 1))
         buf[i] = data.draw(st.integers(0, 255))
     _check_total(bytes(buf))
+
+
+# ------------------------------------------------------------------ the sample's real detections
+
+
+def _csv_frames(path):
+    import csv
+    import json
+
+    with open(path, newline="") as fh:
+        rows = list(csv.reader(fh))[1:]
+    for row in rows:
+        objs = json.loads(row[1])["perception"]["object_detection_list"]
+        yield [((o["bounding_box"]["left"], o["bounding_box"]["top"], o["bounding_box"]["right"],
+                 o["bounding_box"]["bottom"]), o["score"], o["class_id"]) for o in objs]
+
+
+@pytest.mark.data
+def test_real_sample_detections(aitrios_csv):
+    n = 0
+    for objs in _csv_frames(aitrios_csv):
+        expected = [(box, f32(s), c) for box, s, c in objs]
+        # the sample's loader: official builder, objects prepended in CSV order → reversed
+        assert as_tuples(decode_detections(fb_build(objs))) == expected[::-1]
+        ours = encode_detections([o[0] for o in objs], [o[1] for o in objs], [o[2] for o in objs])
+        assert fb_read(ours) == expected
+        n += 1
+    assert n == 600
