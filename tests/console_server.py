@@ -27,6 +27,7 @@ import base64
 import json
 import re
 import secrets
+import ssl
 import threading
 import time
 import urllib.parse
@@ -266,16 +267,23 @@ class _Server(ThreadingHTTPServer):
 class ConsoleServer:
     """Start/stop the fake server in a background thread (port chosen by the OS)."""
 
-    def __init__(self, state: FakeConsole | None = None) -> None:
+    def __init__(self, state: FakeConsole | None = None, *, certfile: str | None = None,
+                 keyfile: str | None = None) -> None:
         self.state = state or FakeConsole()
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.state = self.state
+        self.scheme = "http"
+        if certfile is not None:  # HTTPS with the given (test) certificate
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(certfile, keyfile)
+            self._httpd.socket = ctx.wrap_socket(self._httpd.socket, server_side=True)
+            self.scheme = "https"
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def base_url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self.scheme}://{host}:{port}"
 
     @property
     def console_endpoint(self) -> str:

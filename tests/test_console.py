@@ -400,8 +400,11 @@ def test_credentials_never_logged_or_shown(server, caplog, capsys):
     with pytest.raises(ConsoleError) as info2:
         wrong.token()
     out = capsys.readouterr()
+    import traceback
+
     shown = "\n".join([caplog.text, out.out, out.err, repr(c), str(c), str(info.value), repr(info.value),
-                       info.value.message, str(info2.value), repr(wrong)])
+                       info.value.message, str(info2.value), repr(wrong),
+                       *traceback.format_exception(info.value), *traceback.format_exception(info2.value)])
     assert "<hidden>" in str(info.value)
     assert caplog.records, "expected some log records to check"
     for secret in secrets_of(server) + [CLIENT_SECRET + "x"]:
@@ -507,6 +510,47 @@ def test_constructor_checks(kwargs, exc, match):
     with pytest.raises(exc, match=match) as info:
         ConsoleClient(**args)
     assert CLIENT_SECRET not in str(info.value)
+
+
+@pytest.fixture(scope="module")
+def tls_cert(tmp_path_factory):
+    """A throw-away self-signed certificate for 127.0.0.1 (needs the openssl command)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl command not available")
+    d = tmp_path_factory.mktemp("tls")
+    cert, key = d / "cert.pem", d / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=30,
+    )
+    return cert, key
+
+
+def test_tls_is_verified(tls_cert, caplog):
+    cert, key = tls_cert
+    srv = ConsoleServer(certfile=str(cert), keyfile=str(key)).start()
+    try:
+        srv.state.results["Aid-1"] = []
+        assert srv.token_endpoint.startswith("https://")
+        untrusting = make_client(srv)
+        sleeps: list[float] = []
+        untrusting._sleep = sleeps.append
+        with pytest.raises(ConsoleError) as info:
+            untrusting.get_inference_results("Aid-1")
+        assert info.value.code == "TLSError" and "certificate verify failed" in info.value.message
+        assert sleeps == [] and srv.state.requests == []  # not retried, nothing sent
+        assert make_client(srv, ca_file=cert).get_inference_results("Aid-1") == []
+        with caplog.at_level(logging.WARNING, logger="heatcore.io.console"):
+            insecure = make_client(srv, verify=False)
+        assert "verification is disabled" in caplog.text
+        assert insecure.get_inference_results("Aid-1") == []
+    finally:
+        srv.stop()
 
 
 def test_https_defaults():
