@@ -77,7 +77,6 @@ _SETTINGS_KEYS = {
     "client_id": "CLIENT_ID",
     "client_secret": "CLIENT_SECRET",
 }
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _TIMESTAMP_RE = re.compile(r"^\d{17}$")
 _PLACEHOLDER_RE = re.compile(r"^__\w+__$")
 _USER_AGENT = "heatcore-console/1"
@@ -425,13 +424,13 @@ class ConsoleClient:
                     data = b""
                 finally:
                     exc.close()
-                if exc.code not in _RETRY_STATUSES or attempt >= self.retries:
+                if not (exc.code == 429 or 500 <= exc.code <= 599) or attempt >= self.retries:
                     return exc.code, data, exc.headers
                 retry_after = exc.headers.get("Retry-After") if exc.headers is not None else None
                 problem = f"HTTP {exc.code}"
             except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
                 reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-                if isinstance(reason, ssl.SSLError):
+                if isinstance(reason, ssl.SSLCertVerificationError):  # not transient: never retried
                     raise ConsoleError(None, "TLSError", self._redact(f"{what}: TLS failure: {reason}")) from None
                 timed_out = isinstance(reason, TimeoutError) or "timed out" in str(reason)
                 if attempt >= self.retries:
