@@ -7,6 +7,7 @@ import logging
 import pickle
 import socket
 import time
+import urllib.parse
 from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,6 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from heatcore.io.console import (
     ConsoleClient,
@@ -115,6 +118,36 @@ def test_inference_request_query_order_and_spelling(server, client):
         "%20WHERE%20i.T%20%3E%3D%20%2220230412140050618%22%29&raw=1"
     )
     assert second.raw_query == "NumberOfInferenceresults=20&raw=0&time=20230412140050618"
+
+
+_NAME = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=16).filter(
+    lambda s: s.strip() and "/" not in s and s not in (".", "..")
+)
+
+
+def test_path_parameters_round_trip():
+    srv = ConsoleServer().start()
+    try:
+        c = make_client(srv)
+
+        @settings(max_examples=40, deadline=None)
+        @given(_NAME, _NAME, st.text(min_size=1, max_size=30).filter(str.strip))
+        def check(device, sub, flt):
+            srv.state.requests.clear()
+            srv.state.images[(device, sub)] = [{"name": "20230412140050618.jpg", "contents": "eA=="}]
+            assert c.get_images(device, sub)["images"][0]["name"] == "20230412140050618.jpg"
+            (req,) = srv.state.api_requests()
+            assert urllib.parse.unquote(req.path) == f"/api/v1/devices/{device}/images/directories/{sub}"
+            assert "%20" in req.path or " " not in device + sub
+            # an unparseable filter comes back as the fake's 400, but it arrives intact
+            srv.state.results[device] = []
+            with pytest.raises(ConsoleError):
+                c.get_inference_results(device, filter="x" + flt)
+            assert srv.state.api_requests("results")[-1].query["filter"] == "x" + flt
+
+        check()
+    finally:
+        srv.stop()
 
 
 def test_timestamp_filter_forms():
