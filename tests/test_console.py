@@ -510,6 +510,12 @@ def test_settings_errors(server, tmp_path, clean_env):
     (tmp_path / "nosection.yaml").write_text("other: 1\n")
     with pytest.raises(ValueError, match="no 'console_access_settings' mapping"):
         ConsoleClient.from_settings(tmp_path / "nosection.yaml")
+    ent = write_settings(tmp_path / "ent.yaml", server)
+    ent.write_text(ent.read_text() + '  application_id: "abc"\n')
+    with pytest.raises(ValueError, match="application_id is set"):
+        ConsoleClient.from_settings(ent)
+    ent.write_text(ent.read_text().replace('"abc"', '""'))
+    assert ConsoleClient.from_settings(ent).console_endpoint == server.console_endpoint
     bad = tmp_path / "bad.yaml"
     bad.write_text(f'console_access_settings:\n  client_secret: "{CLIENT_SECRET}\n  client_id: [\n')
     with pytest.raises(ValueError, match="not valid YAML") as info:
@@ -650,6 +656,14 @@ def test_images_mode_pages_beyond_256(server, client, tmp_path, clean_env):
         assert f.boxes.tolist() == ([] if i % 7 == 0 else [[i, i, i + 1, i + 1]])
     kinds = ["images" if "/images/" in r.path else "results" for r in server.state.api_requests()]
     assert kinds == ["images", "images", "results", "results"] or kinds == ["images", "results", "images", "results"]
+
+
+def test_images_mode_empty_directory(server, client):
+    server.state.images[("Aid-1", "empty")] = []
+    frames, name = load_console_frames({"device_id": "Aid-1", "sub_directory_name": "empty",
+                                        "number_of_images": 20}, client=client)
+    assert list(frames) == [] and name == "empty"
+    assert len(server.state.api_requests()) == 1  # no inference call: nothing to match
 
 
 def test_images_mode_is_lazy_after_the_first_page(server, client):

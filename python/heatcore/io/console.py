@@ -314,7 +314,8 @@ class ConsoleClient:
 
         ``path`` is a YAML file with a ``console_access_settings`` mapping holding
         ``console_endpoint``, ``portal_authorization_endpoint``, ``client_id`` and
-        ``client_secret`` (``application_id`` is ignored: Enterprise Edition is not supported).
+        ``client_secret``. A non-blank ``application_id`` (Enterprise Edition, MSAL sign-in, library
+        v1.2.0 only) is refused with a ValueError: only the standard token flow is supported.
         A key absent from the file (or every key, when ``path`` is None) is read from the
         environment variable ``CONSOLE_ENDPOINT``, ``PORTAL_AUTHORIZATION_ENDPOINT``,
         ``CLIENT_ID`` or ``CLIENT_SECRET``. The file may not be a symbolic link (as in the
@@ -341,6 +342,12 @@ class ConsoleClient:
             section = doc.get("console_access_settings") if isinstance(doc, dict) else None
             if not isinstance(section, dict):
                 raise ValueError(f"{p} has no 'console_access_settings' mapping")
+            app_id = section.get("application_id")
+            if app_id is not None and str(app_id).strip():
+                raise ValueError(
+                    f"{p}: application_id is set, which selects the Enterprise Edition (MSAL) sign-in; "
+                    "heatcore supports the standard client-credentials token only (remove application_id)"
+                )
             for key in _SETTINGS_KEYS:
                 if key in section:
                     value = section[key]
