@@ -792,6 +792,17 @@ def load_console_frames(
     frames, image_name:
         An iterator of :class:`DetectionFrame` (``index`` counts from 0, ``timestamp`` set) and
         ``sub_directory_name`` (the sample names its video after it) or None in metadata mode.
+
+    Raises
+    ------
+    ValueError
+        Missing ``setting_path`` (when no ``client``), placeholders left in ``device_id`` /
+        ``sub_directory_name``, bad counts or time stamps, a symlinked settings file; while
+        iterating, undecodable images or ``O`` payloads (naming the image / ``T``).
+    FileNotFoundError
+        ``setting_path`` does not exist (the sample raises ``ValueError("cannot open ...")``).
+    ConsoleError
+        Any error answer from the Console or token endpoint (also a ValueError).
     """
     if not isinstance(console_data_settings, Mapping):
         raise TypeError(f"console_data_settings must be a mapping, got {type(console_data_settings).__name__}")
