@@ -120,7 +120,7 @@ def test_inference_request_query_order_and_spelling(server, client):
     assert second.raw_query == "NumberOfInferenceresults=20&raw=0&time=20230412140050618"
 
 
-_NAME = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=16).filter(
+_NAME = st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=16).filter(
     lambda s: s.strip() and "/" not in s and s not in (".", "..")
 )
 
