@@ -150,6 +150,7 @@ void register_motion(py::module_& m) {
                 std::copy(mean.data(), mean.data() + nc, s.mean().begin());
                 std::copy(var.data(), var.data() + nc, s.var().begin());
                 s.set_nframes(nframes);
+                s.state_changed();
             },
             py::arg("nframes"), py::arg("sort_key"), py::arg("weight"), py::arg("mean"), py::arg("var"));
 

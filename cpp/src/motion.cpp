@@ -51,6 +51,22 @@ MogModel::MogModel(int width, int height, int channels, const MogParams& params)
     weight_.assign(K_ * npix_, 0.f);
     mean_.assign(K_ * channels_ * npix_, 0.f);
     var_.assign(K_ * channels_ * npix_, 0.f);
+    nused_.assign(npix_, 0);
+}
+
+void MogModel::state_changed() {
+    const std::size_t N = npix_;
+    const int C = channels_;
+    for (std::size_t p = 0; p < N; ++p) {
+        int n = 0;
+        for (int k = K_ - 1; k >= 0 && n == 0; --k) {
+            bool nz = weight_[k * N + p] != 0.f || sortkey_[k * N + p] != 0.f;
+            for (int c = 0; c < C && !nz; ++c)
+                nz = mean_[(k * C + c) * N + p] != 0.f || var_[(k * C + c) * N + p] != 0.f;
+            if (nz) n = k + 1;
+        }
+        nused_[p] = static_cast<std::uint8_t>(n);
+    }
 }
 
 void MogModel::reset() {
@@ -58,6 +74,7 @@ void MogModel::reset() {
     std::fill(weight_.begin(), weight_.end(), 0.f);
     std::fill(mean_.begin(), mean_.end(), 0.f);
     std::fill(var_.begin(), var_.end(), 0.f);
+    std::fill(nused_.begin(), nused_.end(), std::uint8_t{0});
     nframes_ = 0;
 }
 
@@ -104,9 +121,11 @@ void MogModel::process_rows(int y0, int y1, const std::uint8_t* frame, std::ptrd
     float* WT = weight_.data();
     float* MU = mean_.data();
     float* VR = var_.data();
+    std::uint8_t* NU = nused_.data();
 
     std::vector<float> wsum_row(W);
-    std::vector<int> khit_row(W), fast_row(W);
+    std::vector<int> khit_row(W), fast_row(W), slow_row(W);
+    int* __restrict slow = slow_row.data();
     std::vector<float> pix_rows(3 * static_cast<std::size_t>(W));
     float* __restrict pa = pix_rows.data();
     float* __restrict pb = pa + W;
@@ -194,10 +213,16 @@ void MogModel::process_rows(int y0, int y1, const std::uint8_t* frame, std::ptrd
 #endif
             for (int x = xv; x < W; ++x) fast[x] = 0;  // tail (or no SIMD): all through phase 1
         }
-        // Phase 1 (scalar, data dependent): match, update, bubble up or replace.
+        // Phase 1 (scalar, data dependent) on the remaining pixels only: match, update, bubble
+        // up or replace.
+        int ns = 0;
+        for (int x = 0; x < W; ++x) {
+            slow[ns] = x;
+            ns += fast[x] == 0;
+        }
         if (C == 1) {
-            for (int x = 0; x < W; ++x) {
-                if (fast[x]) continue;
+            for (int i = 0; i < ns; ++i) {
+                const int x = slow[i];
                 const std::size_t p = row0 + x;
                 float wsum = 0.f;
                 const float pix = src[x];
@@ -239,6 +264,7 @@ void MogModel::process_rows(int y0, int y1, const std::uint8_t* frame, std::ptrd
                     MU[k * N + p] = pix;
                     VR[k * N + p] = var0;
                     SK[k * N + p] = sk0;
+                    if (NU[p] < k + 1) NU[p] = static_cast<std::uint8_t>(k + 1);
                 } else {
                     for (; k < K; ++k) wsum += WT[k * N + p];
                 }
@@ -246,8 +272,8 @@ void MogModel::process_rows(int y0, int y1, const std::uint8_t* frame, std::ptrd
                 khit_row[x] = kHit;
             }
         } else {
-            for (int x = 0; x < W; ++x) {
-                if (fast[x]) continue;
+            for (int i = 0; i < ns; ++i) {
+                const int x = slow[i];
                 const std::size_t p = row0 + x;
                 float wsum = 0.f;
                 const float p0 = src[3 * x], p1 = src[3 * x + 1], p2 = src[3 * x + 2];
@@ -303,6 +329,7 @@ void MogModel::process_rows(int y0, int y1, const std::uint8_t* frame, std::ptrd
                     MU[b3 + 2 * N] = p2;
                     VR[b3] = VR[b3 + N] = VR[b3 + 2 * N] = var0;
                     SK[k * N + p] = sk0;
+                    if (NU[p] < k + 1) NU[p] = static_cast<std::uint8_t>(k + 1);
                 } else {
                     for (; k < K; ++k) wsum += WT[k * N + p];
                 }
@@ -329,14 +356,16 @@ void MogModel::process_rows(int y0, int y1, const std::uint8_t* frame, std::ptrd
             for (; x + 4 <= W; x += 4) {
                 const __m128i fm = _mm_loadu_si128(reinterpret_cast<const __m128i*>(fast + x));
                 const __m128 fmf = _mm_castsi128_ps(fm);
+                const std::uint8_t* nu = NU + row0 + x;
+                const int kmax = std::max(std::max(nu[0], nu[1]), std::max(nu[2], nu[3]));
                 __m128 acc = zero;
-                for (int k = 0; k < K; ++k) acc = _mm_add_ps(acc, _mm_loadu_ps(WT + k * N + row0 + x));
+                for (int k = 0; k < kmax; ++k) acc = _mm_add_ps(acc, _mm_loadu_ps(WT + k * N + row0 + x));
                 const __m128 ws = _mm_or_ps(_mm_and_ps(fmf, acc), _mm_andnot_ps(fmf, _mm_loadu_ps(wsr + x)));
                 const __m128i kh = _mm_andnot_si128(fm, _mm_loadu_si128(reinterpret_cast<const __m128i*>(khr + x)));
                 const __m128 sc = _mm_div_ps(one, ws);
                 __m128 cum = zero;
                 __m128i kfg = minus1;
-                for (int k = 0; k < K; ++k) {
+                for (int k = 0; k < kmax; ++k) {
                     float* wk = WT + k * N + row0 + x;
                     float* sk = SK + k * N + row0 + x;
                     const __m128 w = _mm_mul_ps(_mm_loadu_ps(wk), sc);

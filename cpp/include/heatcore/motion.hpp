@@ -50,6 +50,8 @@ public:
     std::vector<float>& mean() { return mean_; }
     std::vector<float>& var() { return var_; }
     void set_nframes(long long n) { nframes_ = n; }
+    // Call after writing the state planes directly (recomputes derived bookkeeping).
+    void state_changed();
     void reset();
 
 private:
@@ -65,6 +67,9 @@ private:
     long long nframes_ = 0;
     std::size_t npix_;
     std::vector<float> sortkey_, weight_, mean_, var_;
+    // Derived (not part of OpenCV's state): per pixel, components k >= nused_ are all zero, so the
+    // normalisation pass can stop there (multiplying zeros changes nothing).
+    std::vector<std::uint8_t> nused_;
 };
 
 // counts[i] += 1 where mask[i] >= min_value (and roi[i] != 0 when roi is given). Returns the
