@@ -563,13 +563,19 @@ void blur_rows(const std::uint8_t* frame, int width, int height, int channels, s
     std::vector<int> xmap(static_cast<std::size_t>(W) + 2 * r);
     for (int i = 0; i < W + 2 * r; ++i) xmap[i] = reflect101(i - r, W);
     const std::uint32_t area = static_cast<std::uint32_t>(ksize) * ksize;
+    std::vector<std::uint8_t> gp(static_cast<std::size_t>(W) + 2 * r);  // gray row padded by reflection
     auto hrow = [&](int sy, std::int32_t* dst) {
-        gray_row(frame + static_cast<std::ptrdiff_t>(reflect101(sy, height)) * stride, W, channels, g.data());
+        gray_row(frame + static_cast<std::ptrdiff_t>(reflect101(sy, height)) * stride, W, channels, gp.data() + r);
+        for (int i = 0; i < r; ++i) {
+            gp[i] = gp[r + xmap[i]];
+            gp[r + W + i] = gp[r + xmap[r + W + i]];
+        }
+        const std::uint8_t* __restrict q = gp.data();
         std::int32_t s = 0;
-        for (int i = 0; i < ksize; ++i) s += g[xmap[i]];
+        for (int i = 0; i < ksize; ++i) s += q[i];
         dst[0] = s;
         for (int x = 1; x < W; ++x) {
-            s += g[xmap[x + ksize - 1]] - g[xmap[x - 1]];
+            s += static_cast<std::int32_t>(q[x + ksize - 1]) - static_cast<std::int32_t>(q[x - 1]);
             dst[x] = s;
         }
     };
@@ -580,9 +586,22 @@ void blur_rows(const std::uint8_t* frame, int width, int height, int channels, s
         for (int x = 0; x < W; ++x) col[x] += d[x];
     }
     int oldest = 0;  // ring slot of row y - r
+    // round(col / area) with halves up (never reached: area is odd). For area < 32768 the float
+    // quotient of the exact integers is correctly rounded and cannot cross an integer, so floor of
+    // it is exact (vectorizes, unlike the integer division kept for huge kernels).
+    const bool fast_div = area < 32768u;
+    const float inv_num = 1.0f, den = static_cast<float>(2u * area);
+    (void)inv_num;
     for (int y = y0; y < y1; ++y) {
-        for (int x = 0; x < W; ++x)
-            out[x] = static_cast<std::uint8_t>((2u * static_cast<std::uint32_t>(col[x]) + area) / (2u * area));
+        if (fast_div) {
+            const std::int32_t* __restrict cs = col.data();
+            std::uint8_t* __restrict o = out.data();
+            for (int x = 0; x < W; ++x)
+                o[x] = static_cast<std::uint8_t>(static_cast<int>(static_cast<float>(2 * cs[x] + static_cast<std::int32_t>(area)) / den));
+        } else {
+            for (int x = 0; x < W; ++x)
+                out[x] = static_cast<std::uint8_t>((2u * static_cast<std::uint32_t>(col[x]) + area) / (2u * area));
+        }
         emit(y, out.data());
         if (y + 1 < y1) {
             std::int32_t* d = ring.data() + static_cast<std::size_t>(oldest) * W;
@@ -633,14 +652,21 @@ double diff_accumulate(const std::uint8_t* frame, int width, int height, int cha
                           const std::uint8_t* ref = reference + o;
                           double* a = acc + o;
                           const std::uint8_t* rr = roi ? roi + o : nullptr;
-                          std::int64_t rs = 0;
-                          for (int x = 0; x < width; ++x) {
-                              int d = static_cast<int>(row[x]) - static_cast<int>(ref[x]);
-                              d = d < 0 ? -d : d;
-                              int v = threshold < 0 ? d : (d > threshold ? 1 : 0);
-                              if (rr && !rr[x]) v = 0;
-                              a[x] += v;
-                              rs += v;
+                          std::int32_t rs = 0;  // <= 255 * width
+                          if (threshold < 0 && !rr) {
+                              for (int x = 0; x < width; ++x) {
+                                  const int d = std::abs(static_cast<int>(row[x]) - static_cast<int>(ref[x]));
+                                  a[x] += d;
+                                  rs += d;
+                              }
+                          } else {
+                              for (int x = 0; x < width; ++x) {
+                                  const int d = std::abs(static_cast<int>(row[x]) - static_cast<int>(ref[x]));
+                                  int v = threshold < 0 ? d : (d > threshold ? 1 : 0);
+                                  if (rr && !rr[x]) v = 0;
+                                  a[x] += v;
+                                  rs += v;
+                              }
                           }
                           s += static_cast<double>(rs);
                       });
