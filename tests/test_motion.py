@@ -78,6 +78,15 @@ def test_diff_equals_recipe_b(decoded):
     assert acc_t.result().dtype == np.uint32 and np.array_equal(acc_t.result(), cnt)
 
 
+def test_diff_uint32_partial_sums_fold_exactly(decoded, monkeypatch):
+    import heatcore.motion as hm
+
+    expect = _run(decoded, MotionHeatmap("diff")).result()
+    monkeypatch.setattr(hm, "_FOLD_EVERY", 3)  # fold the uint32 partial sums every 3 frames
+    acc = _run(decoded, MotionHeatmap("diff"))
+    assert acc.result().dtype == np.float64 and np.array_equal(acc.result(), expect)
+
+
 def test_diff_median_reference_removes_ghosts():
     frames = list(synthetic_frames(W, H, 30, seed=2, blobs=2))
     # the median of many frames is the empty scene (the blobs keep moving)

@@ -172,8 +172,8 @@ def test_diff_accumulate_matches_recipe_b():
     roi = np.ones((72, 96), np.uint8)
     roi[:, :30] = 0
     for threshold in (-1, 12):
-        acc = np.zeros((72, 96), np.float64)
-        acc_np = np.zeros((72, 96), np.float64)
+        acc = np.zeros((72, 96), np.uint32)
+        acc_np = np.zeros((72, 96), np.uint32)
         expect = np.zeros((72, 96), np.float64)
         for f in frames:
             _core.diff_accumulate(f, reference, acc, 11, roi, threshold, 2)
@@ -188,11 +188,11 @@ def test_diff_accumulate_matches_recipe_b():
 def test_diff_bad_input():
     f = np.zeros((10, 20, 3), np.uint8)
     with pytest.raises(ValueError, match="reference"):
-        _core.diff_accumulate(f, np.zeros((10, 21), np.uint8), np.zeros((10, 20)), 11)
-    with pytest.raises(TypeError, match="float64"):
-        _core.diff_accumulate(f, np.zeros((10, 20), np.uint8), np.zeros((10, 20), np.float32), 11)
+        _core.diff_accumulate(f, np.zeros((10, 21), np.uint8), np.zeros((10, 20), np.uint32), 11)
+    with pytest.raises(TypeError, match="uint32"):
+        _core.diff_accumulate(f, np.zeros((10, 20), np.uint8), np.zeros((10, 20), np.float64), 11)
     with pytest.raises(ValueError, match="odd"):
-        _core.diff_accumulate(f, np.zeros((10, 20), np.uint8), np.zeros((10, 20)), 4)
+        _core.diff_accumulate(f, np.zeros((10, 20), np.uint8), np.zeros((10, 20), np.uint32), 4)
     with pytest.raises(ValueError, match="odd"):
         _core.gray_blur(f, 0)
 

@@ -197,7 +197,7 @@ void register_motion(py::module_& m) {
             if (reference.ndim() != 2 || reference.shape(0) != f.height || reference.shape(1) != f.width)
                 throw py::value_error("reference must be a gray uint8 image of shape " + shape_str(f.height, f.width));
             if (threshold > 255) throw py::value_error("threshold must be <= 255");
-            double* a = out_array<double>(acc, "acc", f.height, f.width);
+            std::uint32_t* a = out_array<std::uint32_t>(acc, "acc", f.height, f.width);
             const std::uint8_t* r = roi_ptr(roi, f.height, f.width);
             py::array_t<std::uint8_t> blurred;
             std::uint8_t* bptr = nullptr;
@@ -216,6 +216,6 @@ void register_motion(py::module_& m) {
         },
         py::arg("frame"), py::arg("reference"), py::arg("acc"), py::arg("ksize") = 11, py::arg("roi") = py::none(),
         py::arg("threshold") = -1, py::arg("threads") = 0, py::arg("return_blurred") = false,
-        "acc (float64, H x W, in place) += |gray_blur(frame) - reference| (or 1 where it exceeds threshold >= 0) "
+        "acc (uint32, H x W, in place) += |gray_blur(frame) - reference| (or 1 where it exceeds threshold >= 0) "
         "inside roi; returns the total added (and the blurred frame with return_blurred=True).");
 }

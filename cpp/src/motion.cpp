@@ -636,7 +636,7 @@ void gray_blur(const std::uint8_t* frame, int width, int height, int channels, s
 }
 
 double diff_accumulate(const std::uint8_t* frame, int width, int height, int channels, std::ptrdiff_t frame_stride,
-                       int ksize, const std::uint8_t* reference, double* acc, const std::uint8_t* roi, int threshold,
+                       int ksize, const std::uint8_t* reference, std::uint32_t* acc, const std::uint8_t* roi, int threshold,
                        std::uint8_t* blurred_out, int threads) {
     check_blur(width, height, channels, ksize);
     const int nt = resolve_threads(threads);
@@ -650,13 +650,13 @@ double diff_accumulate(const std::uint8_t* frame, int width, int height, int cha
                           const std::size_t o = static_cast<std::size_t>(y) * width;
                           if (blurred_out) std::memcpy(blurred_out + o, row, static_cast<std::size_t>(width));
                           const std::uint8_t* ref = reference + o;
-                          double* a = acc + o;
+                          std::uint32_t* a = acc + o;
                           const std::uint8_t* rr = roi ? roi + o : nullptr;
                           std::int32_t rs = 0;  // <= 255 * width
                           if (threshold < 0 && !rr) {
                               for (int x = 0; x < width; ++x) {
                                   const int d = std::abs(static_cast<int>(row[x]) - static_cast<int>(ref[x]));
-                                  a[x] += d;
+                                  a[x] += static_cast<std::uint32_t>(d);
                                   rs += d;
                               }
                           } else {
@@ -664,7 +664,7 @@ double diff_accumulate(const std::uint8_t* frame, int width, int height, int cha
                                   const int d = std::abs(static_cast<int>(row[x]) - static_cast<int>(ref[x]));
                                   int v = threshold < 0 ? d : (d > threshold ? 1 : 0);
                                   if (rr && !rr[x]) v = 0;
-                                  a[x] += v;
+                                  a[x] += static_cast<std::uint32_t>(v);
                                   rs += v;
                               }
                           }

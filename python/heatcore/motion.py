@@ -44,6 +44,8 @@ __all__ = ["MotionHeatmap", "motion_heatmap", "METHODS", "preprocess_frame", "lo
 
 METHODS = ("mog", "mog2", "diff")
 _BG_SAMPLES = 15
+# uint32 partial sums of at most 255 per frame cannot overflow before this many frames
+_FOLD_EVERY = (2**32 - 1) // 255
 
 
 def _core():
@@ -206,6 +208,8 @@ class MotionHeatmap(Accumulator):
         self.size: tuple[int, int] | None = None  # processing (width, height)
         self.channels = 0
         self._grid: np.ndarray | None = None
+        self._acc32: np.ndarray | None = None
+        self._acc32_frames = 0
         self._roi: np.ndarray | None = None
         self._model: Any = None
         self._reference: np.ndarray | None = None
@@ -243,8 +247,9 @@ class MotionHeatmap(Accumulator):
 
     # -- frames -------------------------------------------------------------------------------
     def preprocess(self, frame: np.ndarray) -> np.ndarray:
-        """The frame at processing resolution (gray for gray MOG/MOG2)."""
-        return preprocess_frame(frame, self.scale, self.gray and self.method != "diff")
+        """The frame at processing resolution: gray for gray MOG/MOG2 and always for diff (OpenCV's
+        SIMD conversion, identical to the C++ kernel's own BGR->gray)."""
+        return preprocess_frame(frame, self.scale, self.gray or self.method == "diff")
 
     def _setup(self, full: np.ndarray, proc: np.ndarray) -> None:
         H, W = full.shape[:2]
@@ -332,9 +337,13 @@ class MotionHeatmap(Accumulator):
         thr = -1 if self.threshold is None else self.threshold
         assert self._reference is not None and self._grid is not None
         if self.threshold is None:
-            acc = self._grid
+            # exact uint32 partial sums (4 bytes of traffic per pixel), folded into float64
+            if self._acc32 is None:
+                self._acc32 = np.zeros(self._grid.shape, np.uint32)
+            acc = self._acc32
+            self._acc32_frames += 1
         else:
-            acc = np.zeros(self._grid.shape, np.float64)
+            acc = self._grid  # a count of frames: uint32, +1 at most per frame
         if self.backend == "numpy":
             r = _ref()
             b = r.gray_blur(proc, ksize)
@@ -344,8 +353,8 @@ class MotionHeatmap(Accumulator):
         else:
             _core().diff_accumulate(proc, self._reference, acc, ksize, self._roi, thr, self.threads)
             b = None
-        if self.threshold is not None:
-            self._grid += acc.astype(np.uint32)
+        if self._acc32_frames >= _FOLD_EVERY:
+            self._fold()
         if not return_mask:
             return None
         d = np.abs(b.astype(np.int16) - self._reference.astype(np.int16)).astype(np.float32)
@@ -354,6 +363,14 @@ class MotionHeatmap(Accumulator):
         if self._roi is not None:
             d[self._roi == 0] = 0
         return d
+
+    def _fold(self) -> None:
+        """Add the uint32 partial sums of the diff method into the float64 grid (exact)."""
+        if self._acc32 is not None and self._acc32_frames:
+            assert self._grid is not None
+            self._grid += self._acc32
+            self._acc32[:] = 0
+        self._acc32_frames = 0
 
     def _flush_pending(self) -> None:
         """Fix the median reference from the frames buffered so far and count them."""
@@ -385,6 +402,7 @@ class MotionHeatmap(Accumulator):
         if self._grid is None:
             raise ValueError("no frames were added yet")
         self._flush_pending()
+        self._fold()
         out = self._grid.copy()
         if normalize:
             return out.astype(np.float64) / max(self.frames, 1)
@@ -429,6 +447,8 @@ class MotionHeatmap(Accumulator):
             return
         self._flush_pending()
         other._flush_pending()
+        self._fold()
+        other._fold()
         if other._grid.shape != self._grid.shape or other.full_size != self.full_size:
             raise ValueError(f"cannot merge heatmaps of different sizes: {self.full_size} vs {other.full_size}")
         self._grid += other._grid
@@ -453,6 +473,7 @@ class MotionHeatmap(Accumulator):
             st["ref_full"] = self._ref_full
         if self._grid is None:
             return st
+        self._fold()
         st["grid"] = self._grid.copy()
         st["full_size"] = np.array(self.full_size, np.int64)
         st["channels"] = np.array(self.channels, np.int64)
@@ -676,7 +697,7 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
         if stop is not None and first >= stop:
             return iter(())
         return _prefetch(_frame_source(source, stride=stride, start=first, stop=stop, gray=bool(gray),
-                                       decoder=decoder, scale=scale, kernel_gray=kernel_gray))
+                                       decoder=decoder, scale=scale, kernel_gray=kernel_gray or method == "diff"))
 
     out_video: _OverlayVideo | None = None
     out_fps = fps / stride

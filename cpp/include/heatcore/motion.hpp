@@ -84,11 +84,12 @@ void gray_blur(const std::uint8_t* frame, int width, int height, int channels,
                std::ptrdiff_t frame_stride, int ksize, std::uint8_t* out, int threads);
 
 // Fused diff step: b = gray_blur(frame); d = |b - reference|; acc += (threshold < 0 ? d :
-// (d > threshold ? 1 : 0)) where roi (optional) is non-zero. blurred_out (optional) receives b.
-// Returns the sum of the added values.
+// (d > threshold ? 1 : 0)) where roi (optional) is non-zero. acc is uint32 (exact, 4 bytes of
+// memory traffic per pixel): the caller folds it into a wider sum at least every
+// (2^32 - 1) / 255 frames. blurred_out (optional) receives b. Returns the sum of the added values.
 double diff_accumulate(const std::uint8_t* frame, int width, int height, int channels,
                        std::ptrdiff_t frame_stride, int ksize, const std::uint8_t* reference,
-                       double* acc, const std::uint8_t* roi, int threshold, std::uint8_t* blurred_out,
+                       std::uint32_t* acc, const std::uint8_t* roi, int threshold, std::uint8_t* blurred_out,
                        int threads);
 
 }  // namespace heatcore

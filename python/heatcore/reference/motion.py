@@ -244,5 +244,5 @@ def diff_accumulate(frame: np.ndarray, reference: np.ndarray, acc: np.ndarray, k
     v = d if threshold < 0 else (d > threshold).astype(np.int64)
     if roi is not None:
         v = np.where(np.asarray(roi) != 0, v, 0)
-    acc += v
+    acc += v.astype(acc.dtype)
     return float(v.sum())
