@@ -168,6 +168,24 @@ def test_merge_halves_equals_whole(decoded):
         a.merge(hc.MotionHeatmap)  # type: ignore[arg-type]
 
 
+def test_pickle_and_split_runs_merge_exactly(clip, decoded, tmp_path):
+    import pickle
+
+    from heatcore.distributed import map_merge, split_range
+
+    a = _run(decoded[:20], MotionHeatmap("mog"))
+    b = pickle.loads(pickle.dumps(a))
+    _run(decoded[20:], a)
+    _run(decoded[20:], b)
+    assert np.array_equal(a.result(), b.result())
+    empty = tmp_path / "empty.png"
+    cv2.imwrite(str(empty), decoded[0])
+    whole = motion_heatmap(clip, "diff", reference=empty)
+    parts = map_merge(motion_heatmap, [dict(source=clip, method="diff", reference=empty, start=s, stop=e)
+                                       for s, e in split_range(N, 3)])
+    assert parts.frames == N and np.array_equal(parts.result(), whole.result())
+
+
 def test_stride_scale_roi(clip, decoded):
     acc = motion_heatmap(clip, "mog", stride=3, decoder="opencv")
     assert acc.frames == math.ceil(N / 3)

@@ -437,6 +437,10 @@ class MotionHeatmap(Accumulator):
                               scale=scale)  # type: ignore[arg-type]
 
     # -- protocol -----------------------------------------------------------------------------
+    def __reduce__(self) -> tuple:
+        # pickles (for process pools / Dask) through state(): the C++ model is not picklable
+        return (_restore, (self.state(),))
+
     def _merge(self, other: "MotionHeatmap") -> None:
         if other._grid is None:
             return
@@ -533,6 +537,10 @@ class MotionHeatmap(Accumulator):
             obj._model.set_state(int(state["mog_nframes"]), state["mog_sort_key"], state["mog_weight"],
                                  state["mog_mean"], state["mog_var"])
         return obj
+
+
+def _restore(state: dict[str, np.ndarray]) -> MotionHeatmap:
+    return MotionHeatmap.from_state(state)
 
 
 def _ref():
