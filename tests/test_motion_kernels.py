@@ -154,7 +154,7 @@ def test_mog_bad_input():
 
 
 @settings(max_examples=25, deadline=None)
-@given(h=st.integers(1, 40), w=st.integers(1, 40), k=st.sampled_from([1, 3, 5, 11]), colour=st.booleans(),
+@given(h=st.integers(1, 40), w=st.integers(1, 40), k=st.sampled_from([1, 3, 5, 9, 11, 13, 15, 17, 31]), colour=st.booleans(),
        seed=st.integers(0, 2**31 - 1))
 def test_gray_blur_matches_opencv_and_twin(h, w, k, colour, seed):
     rng = np.random.default_rng(seed)

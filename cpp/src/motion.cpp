@@ -551,8 +551,9 @@ inline void gray_row(const std::uint8_t* src, int width, int channels, std::uint
 }
 
 // Blur rows [y0, y1) of the gray+box-blurred image; calls emit(y, row) for each output row.
+// General version (any odd ksize): horizontal running sums per source row, then columns.
 template <class Emit>
-void blur_rows(const std::uint8_t* frame, int width, int height, int channels, std::ptrdiff_t stride, int ksize,
+void blur_rows_wide(const std::uint8_t* frame, int width, int height, int channels, std::ptrdiff_t stride, int ksize,
                int y0, int y1, Emit&& emit) {
     const int r = ksize / 2;
     const int W = width;
@@ -611,6 +612,84 @@ void blur_rows(const std::uint8_t* frame, int width, int height, int channels, s
             oldest = (oldest + 1) % ksize;
         }
     }
+}
+
+// ksize <= 15: the window sums fit uint16 (255 * 15 * 15 < 65536). Vertical running sums of the
+// gray rows first, then the horizontal window sum as ksize shifted adds over the padded column
+// sums: every loop is a straight uint16 loop the compiler vectorizes.
+// h[x] = c[x] + ... + c[x + K - 1] (uint16), K known at compile time so the sum stays in
+// registers and the loop vectorizes.
+template <int K>
+void hsum_fixed(const std::uint16_t* __restrict c, std::uint16_t* __restrict h, int W) {
+    for (int x = 0; x < W; ++x) {
+        std::uint16_t s = c[x];
+        for (int i = 1; i < K; ++i) s = static_cast<std::uint16_t>(s + c[x + i]);
+        h[x] = s;
+    }
+}
+
+template <class Emit>
+void blur_rows_small(const std::uint8_t* frame, int width, int height, int channels, std::ptrdiff_t stride,
+                     int ksize, int y0, int y1, Emit&& emit) {
+    const int r = ksize / 2;
+    const int W = width;
+    std::vector<std::uint8_t> ring(static_cast<std::size_t>(ksize) * W);
+    std::vector<std::uint16_t> col(W, 0), cp(static_cast<std::size_t>(W) + 2 * r), hs(W);
+    std::vector<std::uint8_t> out(W);
+    std::vector<int> xmap(static_cast<std::size_t>(W) + 2 * r);
+    for (int i = 0; i < W + 2 * r; ++i) xmap[i] = reflect101(i - r, W);
+    const int area = ksize * ksize;
+    const float den = static_cast<float>(2 * area);
+    auto load = [&](int sy, std::uint8_t* dst) {
+        gray_row(frame + static_cast<std::ptrdiff_t>(reflect101(sy, height)) * stride, W, channels, dst);
+    };
+    for (int j = 0; j < ksize; ++j) {
+        std::uint8_t* d = ring.data() + static_cast<std::size_t>(j) * W;
+        load(y0 - r + j, d);
+        for (int x = 0; x < W; ++x) col[x] = static_cast<std::uint16_t>(col[x] + d[x]);
+    }
+    int oldest = 0;
+    for (int y = y0; y < y1; ++y) {
+        std::uint16_t* __restrict c = cp.data();
+        const std::uint16_t* __restrict cs = col.data();
+        for (int x = 0; x < W; ++x) c[r + x] = cs[x];
+        for (int i = 0; i < r; ++i) {
+            c[i] = cs[xmap[i]];
+            c[r + W + i] = cs[xmap[r + W + i]];
+        }
+        std::uint16_t* __restrict h = hs.data();
+        switch (ksize) {
+            case 1: hsum_fixed<1>(c, h, W); break;
+            case 3: hsum_fixed<3>(c, h, W); break;
+            case 5: hsum_fixed<5>(c, h, W); break;
+            case 7: hsum_fixed<7>(c, h, W); break;
+            case 9: hsum_fixed<9>(c, h, W); break;
+            case 11: hsum_fixed<11>(c, h, W); break;
+            case 13: hsum_fixed<13>(c, h, W); break;
+            default: hsum_fixed<15>(c, h, W); break;
+        }
+        std::uint8_t* __restrict o = out.data();
+        for (int x = 0; x < W; ++x)
+            o[x] = static_cast<std::uint8_t>(static_cast<int>(static_cast<float>(2 * static_cast<int>(h[x]) + area) / den));
+        emit(y, o);
+        if (y + 1 < y1) {
+            std::uint8_t* d = ring.data() + static_cast<std::size_t>(oldest) * W;
+            std::uint16_t* __restrict cc = col.data();
+            for (int x = 0; x < W; ++x) cc[x] = static_cast<std::uint16_t>(cc[x] - d[x]);
+            load(y + r + 1, d);
+            for (int x = 0; x < W; ++x) cc[x] = static_cast<std::uint16_t>(cc[x] + d[x]);
+            oldest = (oldest + 1) % ksize;
+        }
+    }
+}
+
+template <class Emit>
+void blur_rows(const std::uint8_t* frame, int width, int height, int channels, std::ptrdiff_t stride, int ksize,
+               int y0, int y1, Emit&& emit) {
+    if (ksize <= 15)
+        blur_rows_small(frame, width, height, channels, stride, ksize, y0, y1, emit);
+    else
+        blur_rows_wide(frame, width, height, channels, stride, ksize, y0, y1, emit);
 }
 
 void check_blur(int width, int height, int channels, int ksize) {
