@@ -144,9 +144,55 @@ void MogModel::process_rows(int y0, int y1, const std::uint8_t* frame, std::ptrd
             float* __restrict w0p = WT + row0;
             float* __restrict s0p = SK + row0;
             if (C == 1) {
-                for (int x = 0; x < W; ++x) pa[x] = static_cast<float>(src[x]);
+                int x0 = 0;
+#if HEATCORE_MOG_SSE2
+                const __m128i z = _mm_setzero_si128();
+                for (; x0 + 16 <= W; x0 += 16) {
+                    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + x0));
+                    const __m128i lo = _mm_unpacklo_epi8(v, z), hi = _mm_unpackhi_epi8(v, z);
+                    _mm_storeu_ps(pa + x0, _mm_cvtepi32_ps(_mm_unpacklo_epi16(lo, z)));
+                    _mm_storeu_ps(pa + x0 + 4, _mm_cvtepi32_ps(_mm_unpackhi_epi16(lo, z)));
+                    _mm_storeu_ps(pa + x0 + 8, _mm_cvtepi32_ps(_mm_unpacklo_epi16(hi, z)));
+                    _mm_storeu_ps(pa + x0 + 12, _mm_cvtepi32_ps(_mm_unpackhi_epi16(hi, z)));
+                }
+#endif
+                for (int x = x0; x < W; ++x) pa[x] = static_cast<float>(src[x]);
             } else {
-                for (int x = 0; x < W; ++x) {
+                int x0 = 0;
+#if HEATCORE_MOG_SSE2
+                // 16 interleaved BGR pixels -> three planes: four rounds of the same byte
+                // butterfly (unpack the low half of one vector with the high half of the next).
+                const __m128i z = _mm_setzero_si128();
+                auto round3 = [](__m128i& t0, __m128i& t1, __m128i& t2) {
+                    const __m128i u0 = _mm_unpacklo_epi8(t0, _mm_unpackhi_epi64(t1, t1));
+                    const __m128i u1 = _mm_unpacklo_epi8(_mm_unpackhi_epi64(t0, t0), t2);
+                    const __m128i u2 = _mm_unpacklo_epi8(t1, _mm_unpackhi_epi64(t2, t2));
+                    t0 = u0;
+                    t1 = u1;
+                    t2 = u2;
+                };
+                auto widen_store = [&](__m128i v, float* dst) {
+                    const __m128i lo = _mm_unpacklo_epi8(v, z), hi = _mm_unpackhi_epi8(v, z);
+                    _mm_storeu_ps(dst, _mm_cvtepi32_ps(_mm_unpacklo_epi16(lo, z)));
+                    _mm_storeu_ps(dst + 4, _mm_cvtepi32_ps(_mm_unpackhi_epi16(lo, z)));
+                    _mm_storeu_ps(dst + 8, _mm_cvtepi32_ps(_mm_unpacklo_epi16(hi, z)));
+                    _mm_storeu_ps(dst + 12, _mm_cvtepi32_ps(_mm_unpackhi_epi16(hi, z)));
+                };
+                for (; x0 + 16 <= W; x0 += 16) {
+                    const std::uint8_t* q = src + 3 * x0;
+                    __m128i t0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+                    __m128i t1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16));
+                    __m128i t2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 32));
+                    round3(t0, t1, t2);
+                    round3(t0, t1, t2);
+                    round3(t0, t1, t2);
+                    round3(t0, t1, t2);
+                    widen_store(t0, pa + x0);
+                    widen_store(t1, pb + x0);
+                    widen_store(t2, pc + x0);
+                }
+#endif
+                for (int x = x0; x < W; ++x) {
                     pa[x] = static_cast<float>(src[3 * x]);
                     pb[x] = static_cast<float>(src[3 * x + 1]);
                     pc[x] = static_cast<float>(src[3 * x + 2]);
@@ -216,9 +262,23 @@ void MogModel::process_rows(int y0, int y1, const std::uint8_t* frame, std::ptrd
         // Phase 1 (scalar, data dependent) on the remaining pixels only: match, update, bubble
         // up or replace.
         int ns = 0;
-        for (int x = 0; x < W; ++x) {
-            slow[ns] = x;
-            ns += fast[x] == 0;
+        {
+            int x = 0;
+#if HEATCORE_MOG_SSE2
+            // skip blocks of 4 fast pixels (the common case) with one test
+            for (; x + 4 <= W; x += 4) {
+                const int mm = _mm_movemask_ps(_mm_castsi128_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(fast + x))));
+                if (mm == 0xF) continue;
+                for (int j = 0; j < 4; ++j) {
+                    slow[ns] = x + j;
+                    ns += fast[x + j] == 0;
+                }
+            }
+#endif
+            for (; x < W; ++x) {
+                slow[ns] = x;
+                ns += fast[x] == 0;
+            }
         }
         if (C == 1) {
             for (int i = 0; i < ns; ++i) {
