@@ -126,7 +126,7 @@ def main() -> int:
         videos.append(("campus 480x360", CAMPUS))
     else:
         print(f"(campus video {CAMPUS} absent: skipped)")
-    n_syn = 60 if args.quick else 200
+    n_syn = 120 if args.quick else 300
     syn = write_synthetic_video(Path(tmp.name) / "synthetic_1280x720.mp4", 1280, 720, n_syn, fps=25.0,
                                 fourcc="mp4v", seed=1, blobs=6)
     videos.append(("synthetic 1280x720", syn))
