@@ -635,8 +635,10 @@ class _OverlayVideo:
             heat = acc._grid.astype(np.float32)  # noqa: SLF001 - cumulative heat so far
         self.peak = max(self.peak, float(heat.max(initial=0)))
         bg = frame if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-        out = render.overlay(heat, bg, self.cmap, alpha=self.alpha, vmin=0.0, vmax=self.peak or 1.0,
-                             threshold=0.0, order="bgr")
+        vmax = self.peak or 1.0
+        # heat below 5% of the peak (faded away, or stray pixels) stays transparent
+        out = render.overlay(heat, bg, self.cmap, alpha=self.alpha, vmin=0.0, vmax=vmax,
+                             threshold=0.05 * vmax, order="bgr")
         self.writer.write(out)
 
     def close(self) -> None:
