@@ -183,6 +183,11 @@ def test_diff_accumulate_matches_recipe_b():
         assert np.array_equal(acc, expect)
         assert np.array_equal(acc_np, expect)
         assert acc.max() > 0
+        # uint16 partial sums give the same
+        acc16 = np.zeros((72, 96), np.uint16)
+        for f in frames:
+            _core.diff_accumulate(f, reference, acc16, 11, roi, threshold, 2)
+        assert np.array_equal(acc16, expect)
 
 
 def test_diff_bad_input():

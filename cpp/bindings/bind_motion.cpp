@@ -197,7 +197,9 @@ void register_motion(py::module_& m) {
             if (reference.ndim() != 2 || reference.shape(0) != f.height || reference.shape(1) != f.width)
                 throw py::value_error("reference must be a gray uint8 image of shape " + shape_str(f.height, f.width));
             if (threshold > 255) throw py::value_error("threshold must be <= 255");
-            std::uint32_t* a = out_array<std::uint32_t>(acc, "acc", f.height, f.width);
+            const bool narrow = acc.dtype().is(py::dtype::of<std::uint16_t>());
+            std::uint32_t* a = narrow ? nullptr : out_array<std::uint32_t>(acc, "acc", f.height, f.width);
+            std::uint16_t* a16 = narrow ? out_array<std::uint16_t>(acc, "acc", f.height, f.width) : nullptr;
             const std::uint8_t* r = roi_ptr(roi, f.height, f.width);
             py::array_t<std::uint8_t> blurred;
             std::uint8_t* bptr = nullptr;
@@ -208,14 +210,16 @@ void register_motion(py::module_& m) {
             double total;
             {
                 py::gil_scoped_release nogil;
-                total = heatcore::diff_accumulate(f.data, f.width, f.height, f.channels, f.stride, ksize,
-                                                  reference.data(), a, r, threshold, bptr, threads);
+                total = narrow ? heatcore::diff_accumulate(f.data, f.width, f.height, f.channels, f.stride, ksize,
+                                                           reference.data(), a16, r, threshold, bptr, threads)
+                               : heatcore::diff_accumulate(f.data, f.width, f.height, f.channels, f.stride, ksize,
+                                                           reference.data(), a, r, threshold, bptr, threads);
             }
             if (return_blurred) return py::make_tuple(total, blurred);
             return py::float_(total);
         },
         py::arg("frame"), py::arg("reference"), py::arg("acc"), py::arg("ksize") = 11, py::arg("roi") = py::none(),
         py::arg("threshold") = -1, py::arg("threads") = 0, py::arg("return_blurred") = false,
-        "acc (uint32, H x W, in place) += |gray_blur(frame) - reference| (or 1 where it exceeds threshold >= 0) "
-        "inside roi; returns the total added (and the blurred frame with return_blurred=True).");
+        "acc (uint32 or uint16 partial sums, H x W, in place) += |gray_blur(frame) - reference| (or 1 where it "
+        "exceeds threshold >= 0) inside roi; returns the total added (and the blurred frame with return_blurred=True).");
 }

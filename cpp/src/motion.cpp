@@ -774,8 +774,10 @@ void gray_blur(const std::uint8_t* frame, int width, int height, int channels, s
         32);
 }
 
-double diff_accumulate(const std::uint8_t* frame, int width, int height, int channels, std::ptrdiff_t frame_stride,
-                       int ksize, const std::uint8_t* reference, std::uint32_t* acc, const std::uint8_t* roi, int threshold,
+namespace {
+template <class T>
+double diff_accumulate_impl(const std::uint8_t* frame, int width, int height, int channels, std::ptrdiff_t frame_stride,
+                       int ksize, const std::uint8_t* reference, T* acc, const std::uint8_t* roi, int threshold,
                        std::uint8_t* blurred_out, int threads) {
     check_blur(width, height, channels, ksize);
     const int nt = resolve_threads(threads);
@@ -789,13 +791,13 @@ double diff_accumulate(const std::uint8_t* frame, int width, int height, int cha
                           const std::size_t o = static_cast<std::size_t>(y) * width;
                           if (blurred_out) std::memcpy(blurred_out + o, row, static_cast<std::size_t>(width));
                           const std::uint8_t* ref = reference + o;
-                          std::uint32_t* a = acc + o;
+                          T* a = acc + o;
                           const std::uint8_t* rr = roi ? roi + o : nullptr;
                           std::int32_t rs = 0;  // <= 255 * width
                           if (threshold < 0 && !rr) {
                               for (int x = 0; x < width; ++x) {
                                   const int d = std::abs(static_cast<int>(row[x]) - static_cast<int>(ref[x]));
-                                  a[x] += static_cast<std::uint32_t>(d);
+                                  a[x] = static_cast<T>(a[x] + d);
                                   rs += d;
                               }
                           } else {
@@ -803,7 +805,7 @@ double diff_accumulate(const std::uint8_t* frame, int width, int height, int cha
                                   const int d = std::abs(static_cast<int>(row[x]) - static_cast<int>(ref[x]));
                                   int v = threshold < 0 ? d : (d > threshold ? 1 : 0);
                                   if (rr && !rr[x]) v = 0;
-                                  a[x] += static_cast<std::uint32_t>(v);
+                                  a[x] = static_cast<T>(a[x] + v);
                                   rs += v;
                               }
                           }
@@ -815,6 +817,21 @@ double diff_accumulate(const std::uint8_t* frame, int width, int height, int cha
     double s = 0;
     for (auto v : tot) s += v;
     return s;
+}
+}  // namespace
+
+double diff_accumulate(const std::uint8_t* frame, int width, int height, int channels, std::ptrdiff_t frame_stride,
+                       int ksize, const std::uint8_t* reference, std::uint32_t* acc, const std::uint8_t* roi, int threshold,
+                       std::uint8_t* blurred_out, int threads) {
+    return diff_accumulate_impl(frame, width, height, channels, frame_stride, ksize, reference, acc, roi, threshold,
+                                blurred_out, threads);
+}
+
+double diff_accumulate(const std::uint8_t* frame, int width, int height, int channels, std::ptrdiff_t frame_stride,
+                       int ksize, const std::uint8_t* reference, std::uint16_t* acc, const std::uint8_t* roi, int threshold,
+                       std::uint8_t* blurred_out, int threads) {
+    return diff_accumulate_impl(frame, width, height, channels, frame_stride, ksize, reference, acc, roi, threshold,
+                                blurred_out, threads);
 }
 
 }  // namespace heatcore

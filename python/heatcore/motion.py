@@ -44,8 +44,8 @@ __all__ = ["MotionHeatmap", "motion_heatmap", "METHODS", "preprocess_frame", "lo
 
 METHODS = ("mog", "mog2", "diff")
 _BG_SAMPLES = 15
-# uint32 partial sums of at most 255 per frame cannot overflow before this many frames
-_FOLD_EVERY = (2**32 - 1) // 255
+# uint16 partial sums of at most 255 per frame cannot overflow before this many frames
+_FOLD_EVERY = (2**16 - 1) // 255
 
 
 def _core():
@@ -337,9 +337,10 @@ class MotionHeatmap(Accumulator):
         thr = -1 if self.threshold is None else self.threshold
         assert self._reference is not None and self._grid is not None
         if self.threshold is None:
-            # exact uint32 partial sums (4 bytes of traffic per pixel), folded into float64
+            # exact uint16 partial sums (2 bytes of memory traffic per pixel), folded into the
+            # float64 grid every _FOLD_EVERY frames
             if self._acc32 is None:
-                self._acc32 = np.zeros(self._grid.shape, np.uint32)
+                self._acc32 = np.zeros(self._grid.shape, np.uint16)
             acc = self._acc32
             self._acc32_frames += 1
         else:
@@ -365,7 +366,7 @@ class MotionHeatmap(Accumulator):
         return d
 
     def _fold(self) -> None:
-        """Add the uint32 partial sums of the diff method into the float64 grid (exact)."""
+        """Add the uint16 partial sums of the diff method into the float64 grid (exact)."""
         if self._acc32 is not None and self._acc32_frames:
             assert self._grid is not None
             self._grid += self._acc32
