@@ -338,7 +338,7 @@ def test_cli_writes_png_npy_and_video(clip, tmp_path, capsys):
     assert img is not None and img.shape[2] == 3
     rc = main(["motion", str(clip), "-o", str(tmp_path / "d.png"), "--method", "diff", "--reference", "median:5",
                "--threshold", "12", "--scale", "0.5", "--start", "0.5s", "--stop", "40", "--background", "median",
-               "--quiet"])
+               "--vmax", "0.5", "--log", "--quiet"])
     assert rc == 0 and cv2.imread(str(tmp_path / "d.png")).shape == (H, W, 3)
 
 

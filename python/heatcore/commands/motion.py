@@ -68,6 +68,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "video, 'none', or an image path (default: first)")
     p.add_argument("--cmap", default="hot", help="matplotlib colormap (default: hot)")
     p.add_argument("--alpha", type=float, default=0.6, help="opacity of the heat over the background (0..1)")
+    p.add_argument("--vmin", type=float, default=0.0, help="value mapped to the bottom of the colormap (default 0)")
+    p.add_argument("--vmax", type=float, help="value mapped to the top of the colormap (default: the maximum)")
     p.add_argument("--log", action="store_true", help="logarithmic colour scale")
     p.add_argument("--colorbar", action="store_true", help="draw a colorbar (fraction of frames in motion)")
     p.add_argument("--counts", action="store_true",
@@ -131,12 +133,12 @@ def run(args: argparse.Namespace) -> int:
         label = "mean |difference| (gray levels)" if normalize else "summed |difference| (gray levels)"
     if args.colorbar:
         full = render.resize(values.astype(np.float32), acc.full_size)
-        render.save_figure(args.output, full, background=rgb_bg, cmap=args.cmap, alpha=args.alpha, vmin=0.0,
-                           scale=scale, threshold=0.0, label=label, colorbar=True,
+        render.save_figure(args.output, full, background=rgb_bg, cmap=args.cmap, alpha=args.alpha, vmin=args.vmin,
+                           vmax=args.vmax, scale=scale, threshold=args.vmin, label=label, colorbar=True,
                            title=f"{Path(str(args.source)).name}: {acc.frames} frames ({args.method})")
     else:
-        img = render.overlay(values.astype(np.float32), rgb_bg, args.cmap, alpha=args.alpha, vmin=0.0, scale=scale,
-                             threshold=0.0 if rgb_bg is not None else None)
+        img = render.overlay(values.astype(np.float32), rgb_bg, args.cmap, alpha=args.alpha, vmin=args.vmin,
+                             vmax=args.vmax, scale=scale, threshold=args.vmin if rgb_bg is not None else None)
         if rgb_bg is None:
             img = render.resize(img, acc.full_size)
         render.save_image(args.output, img)
