@@ -113,6 +113,25 @@ def test_mog_threads_give_identical_results():
             assert np.array_equal(x, y)
 
 
+@pytest.mark.parametrize("gray", [False, True])
+def test_mog_apply_batch_identical_to_frame_by_frame(gray):
+    frames = np.stack(_frames(gray, n=45))
+    ch = 1 if gray else 3
+    a, b = _core.MogModel(96, 72, ch), _core.MogModel(96, 72, ch)
+    ca, cb = np.zeros((72, 96), np.uint32), np.zeros((72, 96), np.uint32)
+    single = np.stack([a.apply(f, counts=ca, threads=2) for f in frames])
+    batched = np.concatenate([b.apply_batch(frames[i:i + 8], counts=cb, threads=2, return_mask=True)
+                              for i in range(0, 45, 8)])
+    assert np.array_equal(single, batched) and np.array_equal(ca, cb) and b.nframes == 45
+    for k in ("weight", "sort_key", "mean", "var"):
+        assert np.array_equal(a.get_state()[k], b.get_state()[k])
+    # frozen / re-initialising learning rates fall back to frame by frame
+    assert np.array_equal(b.apply_batch(frames[:3], learning_rate=0.0, return_mask=True),
+                          np.stack([a.apply(f, learning_rate=0.0) for f in frames[:3]]))
+    with pytest.raises(ValueError, match="stack"):
+        b.apply_batch(frames[:, :10])
+
+
 def test_mog_counts_equal_sum_of_masks_and_state_roundtrip():
     frames = _frames(False, n=40)
     m = _core.MogModel(96, 72, 3)

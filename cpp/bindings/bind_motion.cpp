@@ -113,6 +113,42 @@ void register_motion(py::module_& m) {
             "Update the model with one uint8 frame; returns the 0/255 mask (or None with "
             "return_mask=False); counts (uint32, H x W) += 1 where foreground inside roi.")
         .def(
+            "apply_batch",
+            [](MogModel& s, const carray<std::uint8_t>& frames, std::optional<py::array> counts,
+               std::optional<carray<std::uint8_t>> roi, double learning_rate, int threads,
+               bool return_mask) -> py::object {
+                const int C = s.channels();
+                const bool ok = (C == 1 && frames.ndim() == 3) || (C == 3 && frames.ndim() == 4 && frames.shape(3) == 3);
+                if (!ok || frames.shape(1) != s.height() || frames.shape(2) != s.width())
+                    throw py::value_error("frames must be a (B, " + std::to_string(s.height()) + ", " +
+                                          std::to_string(s.width()) + (C == 3 ? ", 3" : "") +
+                                          ") uint8 stack for this model");
+                const py::ssize_t nb = frames.shape(0);
+                const int h = s.height(), w = s.width();
+                std::uint32_t* cptr = counts ? out_array<std::uint32_t>(*counts, "counts", h, w) : nullptr;
+                const std::uint8_t* rptr = roi_ptr(roi, h, w);
+                const std::size_t fsize = static_cast<std::size_t>(h) * w * C;
+                std::vector<const std::uint8_t*> fptrs(static_cast<std::size_t>(nb));
+                for (py::ssize_t b = 0; b < nb; ++b) fptrs[b] = frames.data() + b * fsize;
+                py::array_t<std::uint8_t> masks;
+                std::vector<std::uint8_t*> mptrs;
+                if (return_mask) {
+                    masks = py::array_t<std::uint8_t>({nb, static_cast<py::ssize_t>(h), static_cast<py::ssize_t>(w)});
+                    for (py::ssize_t b = 0; b < nb; ++b) mptrs.push_back(masks.mutable_data() + b * h * w);
+                }
+                {
+                    py::gil_scoped_release nogil;
+                    s.apply_batch(fptrs.data(), static_cast<int>(nb), static_cast<std::ptrdiff_t>(w) * C,
+                                  return_mask ? mptrs.data() : nullptr, w, cptr, rptr, learning_rate, threads);
+                }
+                if (return_mask) return std::move(masks);
+                return py::none();
+            },
+            py::arg("frames"), py::arg("counts") = py::none(), py::arg("roi") = py::none(),
+            py::arg("learning_rate") = -1.0, py::arg("threads") = 0, py::arg("return_mask") = false,
+            "apply() for a (B, H, W[, 3]) stack of frames in one pass over the model (identical results, "
+            "the model state crosses the memory bus once per batch); returns (B, H, W) masks with return_mask.")
+        .def(
             "get_state",
             [](MogModel& s) {
                 const py::ssize_t K = s.nmixtures(), H = s.height(), W = s.width(), C = s.channels();

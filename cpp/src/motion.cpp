@@ -81,23 +81,43 @@ void MogModel::reset() {
 std::uint64_t MogModel::apply(const std::uint8_t* frame, std::ptrdiff_t frame_stride, std::uint8_t* mask,
                               std::ptrdiff_t mask_stride, std::uint32_t* counts, const std::uint8_t* roi,
                               double learning_rate, int threads) {
+    return apply_batch(&frame, 1, frame_stride, mask ? &mask : nullptr, mask_stride, counts, roi, learning_rate,
+                       threads);
+}
+
+std::uint64_t MogModel::apply_batch(const std::uint8_t* const* frames, int nb, std::ptrdiff_t frame_stride,
+                                    std::uint8_t* const* masks, std::ptrdiff_t mask_stride, std::uint32_t* counts,
+                                    const std::uint8_t* roi, double learning_rate, int threads) {
+    if (nb <= 0) return 0;
+    if (nb > 1 && (learning_rate >= 1 || learning_rate == 0)) {
+        // re-initialising or frozen frames: one at a time (each has its own rule)
+        std::uint64_t total = 0;
+        for (int b = 0; b < nb; ++b)
+            total += apply_batch(frames + b, 1, frame_stride, masks ? masks + b : nullptr, mask_stride, counts, roi,
+                                 learning_rate, threads);
+        return total;
+    }
     if (nframes_ == 0 || learning_rate >= 1) reset();
-    ++nframes_;
-    const double lr = (learning_rate >= 0 && nframes_ > 1)
-                          ? learning_rate
-                          : 1.0 / static_cast<double>(std::min<long long>(nframes_, params_.history));
-    const float alpha = static_cast<float>(lr);
+    std::vector<float> alphas(static_cast<std::size_t>(nb));
+    for (int b = 0; b < nb; ++b) {
+        ++nframes_;
+        const double lr = (learning_rate >= 0 && nframes_ > 1)
+                              ? learning_rate
+                              : 1.0 / static_cast<double>(std::min<long long>(nframes_, params_.history));
+        alphas[b] = static_cast<float>(lr);
+    }
+    const bool frozen = alphas[0] == 0.f;  // only when nb == 1 (see above)
     const int nt = resolve_threads(threads);
     std::vector<std::uint64_t> fg(static_cast<std::size_t>(nt) + 1, 0);
     parallel_for(
         static_cast<std::size_t>(height_), nt,
         [&](std::size_t b, std::size_t e, int w) {
-            if (alpha > 0)
-                process_rows(static_cast<int>(b), static_cast<int>(e), frame, frame_stride, mask, mask_stride,
-                             counts, roi, alpha, &fg[w]);
+            if (!frozen)
+                process_rows(static_cast<int>(b), static_cast<int>(e), frames, nb, frame_stride, masks, mask_stride,
+                             counts, roi, alphas.data(), &fg[w]);
             else
-                frozen_rows(static_cast<int>(b), static_cast<int>(e), frame, frame_stride, mask, mask_stride,
-                            counts, roi, &fg[w]);
+                frozen_rows(static_cast<int>(b), static_cast<int>(e), frames[0], frame_stride,
+                            masks ? masks[0] : nullptr, mask_stride, counts, roi, &fg[w]);
         },
         kMinRowsPerTask);
     std::uint64_t total = 0;
@@ -105,9 +125,9 @@ std::uint64_t MogModel::apply(const std::uint8_t* frame, std::ptrdiff_t frame_st
     return total;
 }
 
-void MogModel::process_rows(int y0, int y1, const std::uint8_t* frame, std::ptrdiff_t frame_stride,
-                            std::uint8_t* mask, std::ptrdiff_t mask_stride, std::uint32_t* counts,
-                            const std::uint8_t* roi, float alpha, std::uint64_t* fg_count) {
+void MogModel::process_rows(int y0, int y1, const std::uint8_t* const* frames, int nb, std::ptrdiff_t frame_stride,
+                            std::uint8_t* const* masks, std::ptrdiff_t mask_stride, std::uint32_t* counts,
+                            const std::uint8_t* roi, const float* alphas, std::uint64_t* fg_count) {
     const int K = K_, C = channels_, W = width_;
     const std::size_t N = npix_;
     const float vT = kVarThreshold;
@@ -132,8 +152,13 @@ void MogModel::process_rows(int y0, int y1, const std::uint8_t* frame, std::ptrd
     float* __restrict pc = pb + W;
     std::uint64_t fg_total = 0;
 
+    // Row by row; within a row, every frame of the batch in turn while the row's model state is
+    // still in cache (the per-pixel sequence of updates is unchanged, so is every result).
     for (int y = y0; y < y1; ++y) {
-        const std::uint8_t* src = frame + static_cast<std::ptrdiff_t>(y) * frame_stride;
+      for (int bi = 0; bi < nb; ++bi) {
+        const float alpha = alphas[bi];
+        std::uint8_t* mask = masks ? masks[bi] : nullptr;
+        const std::uint8_t* src = frames[bi] + static_cast<std::ptrdiff_t>(y) * frame_stride;
         const std::size_t row0 = static_cast<std::size_t>(y) * W;
         // Phase 0 (SIMD over the row): the common case, where the pixel matches its strongest
         // component k = 0 (so nothing is re-sorted). The update is written with selects; pixels
@@ -488,6 +513,7 @@ void MogModel::process_rows(int y0, int y1, const std::uint8_t* frame, std::ptrd
             }
         }
         fg_total += nfg;
+      }
     }
     *fg_count += fg_total;
 }

@@ -46,6 +46,10 @@ class MogModel:
               return_mask: bool = True) -> npt.NDArray[np.uint8] | None:
         """Update with one (H, W) or (H, W, 3) uint8 frame; mask 0/255; counts (H, W) += 1 where
         foreground and roi != 0 (in place)."""
+    def apply_batch(self, frames: npt.NDArray[np.uint8], counts: npt.NDArray[np.uint32] | None = None,
+                    roi: npt.NDArray[np.uint8] | None = None, learning_rate: float = -1.0, threads: int = 0,
+                    return_mask: bool = False) -> npt.NDArray[np.uint8] | None:
+        """apply() for a (B, H, W[, 3]) stack in one pass over the model (identical results)."""
     def get_state(self) -> dict[str, Any]:
         """nframes; float32 sort_key/weight (K, H, W) and mean/var (K, C, H, W)."""
     def set_state(self, nframes: int, sort_key: npt.ArrayLike, weight: npt.ArrayLike, mean: npt.ArrayLike,
