@@ -150,6 +150,16 @@ def test_state_roundtrip_continues_identically(decoded, tmp_path):
         assert np.array_equal(a.background_image("median"), b.background_image("median"))
 
 
+def test_mog_batches_identical(decoded, tmp_path):
+    one = _run(decoded, MotionHeatmap("mog"))
+    batched = _run(decoded[:23], MotionHeatmap("mog", batch=5))  # 3 frames still queued
+    resumed = MotionHeatmap.load(batched.save(tmp_path / "b.npz"))  # save flushes the queue
+    _run(decoded[23:], resumed)
+    assert resumed.batch == 5 and np.array_equal(resumed.result(), one.result())
+    with pytest.raises(ValueError, match="batch"):
+        MotionHeatmap("mog", batch=0)
+
+
 def test_merge_halves_equals_whole(decoded):
     empty = decoded[0]
     whole = _run(decoded, MotionHeatmap("diff", reference=empty))

@@ -149,6 +149,33 @@ void register_motion(py::module_& m) {
             "apply() for a (B, H, W[, 3]) stack of frames in one pass over the model (identical results, "
             "the model state crosses the memory bus once per batch); returns (B, H, W) masks with return_mask.")
         .def(
+            "apply_frames",
+            [](MogModel& s, const py::sequence& frames, std::optional<py::array> counts,
+               std::optional<carray<std::uint8_t>> roi, double learning_rate, int threads) {
+                const int h = s.height(), w = s.width(), C = s.channels();
+                std::vector<carray<std::uint8_t>> keep;
+                std::vector<const std::uint8_t*> fptrs;
+                keep.reserve(py::len(frames));
+                for (py::handle item : frames) {
+                    keep.push_back(py::cast<carray<std::uint8_t>>(item));
+                    const FrameView f = frame_view(keep.back(), "frame");
+                    if (f.width != w || f.height != h || f.channels != C)
+                        throw py::value_error("frame is " + std::to_string(f.width) + "x" + std::to_string(f.height) +
+                                              " with " + std::to_string(f.channels) + " channel(s); the model is " +
+                                              std::to_string(w) + "x" + std::to_string(h) + " with " +
+                                              std::to_string(C));
+                    fptrs.push_back(f.data);
+                }
+                std::uint32_t* cptr = counts ? out_array<std::uint32_t>(*counts, "counts", h, w) : nullptr;
+                const std::uint8_t* rptr = roi_ptr(roi, h, w);
+                py::gil_scoped_release nogil;
+                s.apply_batch(fptrs.data(), static_cast<int>(fptrs.size()), static_cast<std::ptrdiff_t>(w) * C, nullptr,
+                              w, cptr, rptr, learning_rate, threads);
+            },
+            py::arg("frames"), py::arg("counts") = py::none(), py::arg("roi") = py::none(),
+            py::arg("learning_rate") = -1.0, py::arg("threads") = 0,
+            "apply_batch() for a sequence of separate frame arrays (no stacking copy); no masks.")
+        .def(
             "get_state",
             [](MogModel& s) {
                 const py::ssize_t K = s.nmixtures(), H = s.height(), W = s.width(), C = s.channels();

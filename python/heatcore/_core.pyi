@@ -50,6 +50,10 @@ class MogModel:
                     roi: npt.NDArray[np.uint8] | None = None, learning_rate: float = -1.0, threads: int = 0,
                     return_mask: bool = False) -> npt.NDArray[np.uint8] | None:
         """apply() for a (B, H, W[, 3]) stack in one pass over the model (identical results)."""
+    def apply_frames(self, frames: Any, counts: npt.NDArray[np.uint32] | None = None,
+                     roi: npt.NDArray[np.uint8] | None = None, learning_rate: float = -1.0,
+                     threads: int = 0) -> None:
+        """apply_batch() for a sequence of separate (H, W[, 3]) frames (no stacking copy)."""
     def get_state(self) -> dict[str, Any]:
         """nframes; float32 sort_key/weight (K, H, W) and mean/var (K, C, H, W)."""
     def set_state(self, nframes: int, sort_key: npt.ArrayLike, weight: npt.ArrayLike, mean: npt.ArrayLike,
