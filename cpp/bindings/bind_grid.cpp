@@ -1,7 +1,145 @@
-// pybind11 glue for the grid kernels (cpp/src/grid.cpp).
+// pybind11 glue for the grid kernels (cpp/src/grid.cpp): convert, check sizes, release the GIL.
+#include <cmath>
+#include <string>
+
 #include "bindings.hpp"
 #include "heatcore/grid.hpp"
 
+using namespace heatcore_bind;
+
+namespace {
+
+heatcore::GridSpec make_spec(int64_t width, int64_t height, int64_t nh, int64_t nv, int64_t spread,
+                             const std::string& mode, const std::string& geometry, double anchor) {
+    if (width <= 0 || height <= 0)
+        throw py::value_error("image size must be positive, got " + std::to_string(width) + "x" + std::to_string(height));
+    if (nh <= 0 || nv <= 0)
+        throw py::value_error("grid must be positive, got " + std::to_string(nh) + "x" + std::to_string(nv));
+    if (spread < -1000000 || spread > 1000000)
+        throw py::value_error("spread must be within +-1000000 cells, got " + std::to_string(spread));
+    if (!std::isfinite(anchor)) throw py::value_error("anchor must be finite");
+    heatcore::GridSpec s;
+    s.width = width;
+    s.height = height;
+    s.nh = nh;
+    s.nv = nv;
+    s.spread = spread;
+    s.anchor = anchor;
+    if (mode == "box") s.mode = heatcore::GridMode::box;
+    else if (mode == "point") s.mode = heatcore::GridMode::point;
+    else throw py::value_error("mode must be 'box' or 'point', got '" + mode + "'");
+    if (geometry == "exact") s.geometry = heatcore::GridGeometry::exact;
+    else if (geometry == "aitrios") s.geometry = heatcore::GridGeometry::aitrios;
+    else throw py::value_error("geometry must be 'exact' or 'aitrios', got '" + geometry + "'");
+    if (s.geometry == heatcore::GridGeometry::aitrios && (width < nh || height < nv))
+        throw py::value_error("aitrios geometry needs cells of at least one pixel (image size >= grid)");
+    if (s.geometry == heatcore::GridGeometry::exact && spread < 0)
+        throw py::value_error("spread must be >= 0 in the exact geometry, got " + std::to_string(spread));
+    return s;
+}
+
+void check_boxes(const carray<double>& boxes) {
+    require_ndim(boxes, 2, "boxes");
+    if (boxes.shape(1) != 4)
+        throw py::value_error("boxes must have shape (N, 4), got (" + std::to_string(boxes.shape(0)) + ", " +
+                              std::to_string(boxes.shape(1)) + ")");
+}
+
+}  // namespace
+
 void register_grid(py::module_& m) {
-    (void)m;
+    m.def(
+        "grid_apply",
+        [](py::array_t<int64_t, py::array::c_style> grid, carray<double> boxes, int64_t width, int64_t height,
+           int64_t nh, int64_t nv, int64_t spread, const std::string& mode, const std::string& geometry,
+           double anchor, int64_t sign) -> py::object {
+            const heatcore::GridSpec s = make_spec(width, height, nh, nv, spread, mode, geometry, anchor);
+            check_boxes(boxes);
+            if (grid.ndim() != 2 || grid.shape(0) != nv || grid.shape(1) != nh)
+                throw py::value_error("grid must be an int64 (" + std::to_string(nv) + ", " + std::to_string(nh) +
+                                      ") array");
+            if (!grid.writeable()) throw py::value_error("grid must be writeable");
+            if (sign != 1 && sign != -1) throw py::value_error("sign must be +1 or -1");
+            const std::size_t n = static_cast<std::size_t>(boxes.shape(0));
+            const double* b = boxes.data();
+            int64_t* g = grid.mutable_data();
+            heatcore::GridError err;
+            int64_t bad;
+            {
+                py::gil_scoped_release release;
+                bad = heatcore::grid_first_bad_box(s, b, n, &err);
+                if (bad < 0) heatcore::grid_apply(s, b, n, g, sign);
+            }
+            if (bad >= 0) return py::make_tuple(err.box, err.cell_h, err.cell_v);
+            return py::none();
+        },
+        py::arg("grid"), py::arg("boxes"), py::arg("width"), py::arg("height"), py::arg("nh"), py::arg("nv"),
+        py::arg("spread"), py::arg("mode"), py::arg("geometry"), py::arg("anchor"), py::arg("sign"),
+        "Add sign * the contribution of one frame's boxes (N, 4) into grid (nv, nh) int64 in place.\n"
+        "Returns None, or (box, cell_h, cell_v) of the first box the AITRIOS sample would crash on\n"
+        "(grid untouched then).");
+
+    m.def(
+        "grid_counts",
+        [](carray<double> boxes, carray<int64_t> offsets, int64_t width, int64_t height, int64_t nh, int64_t nv,
+           int64_t spread, const std::string& mode, const std::string& geometry, double anchor, int64_t window,
+           int threads) -> py::array_t<int32_t> {
+            const heatcore::GridSpec s = make_spec(width, height, nh, nv, spread, mode, geometry, anchor);
+            check_boxes(boxes);
+            require_ndim(offsets, 1, "offsets");
+            if (offsets.shape(0) < 1) throw py::value_error("offsets must have frames + 1 >= 1 entries");
+            const std::size_t frames = static_cast<std::size_t>(offsets.shape(0) - 1);
+            const int64_t* off = offsets.data();
+            if (off[0] != 0) throw py::value_error("offsets[0] must be 0, got " + std::to_string(off[0]));
+            for (std::size_t t = 0; t < frames; ++t)
+                if (off[t + 1] < off[t])
+                    throw py::value_error("offsets must be non-decreasing (offsets[" + std::to_string(t + 1) +
+                                          "] < offsets[" + std::to_string(t) + "])");
+            if (off[frames] != boxes.shape(0))
+                throw py::value_error("offsets[-1] (" + std::to_string(off[frames]) + ") must equal the number of boxes (" +
+                                      std::to_string(boxes.shape(0)) + ")");
+            const double cells = static_cast<double>(nh) * static_cast<double>(nv) * static_cast<double>(frames);
+            if (cells > 4e9) throw py::value_error("output of frames x nv x nh int32 is too large (" +
+                                                   std::to_string(cells) + " cells); count in chunks");
+            py::array_t<int32_t> out({static_cast<py::ssize_t>(frames), static_cast<py::ssize_t>(nv),
+                                      static_cast<py::ssize_t>(nh)});
+            heatcore::GridError err;
+            bool ok;
+            {
+                py::gil_scoped_release release;
+                ok = heatcore::grid_counts(s, boxes.data(), off, frames, window, out.mutable_data(), threads, &err);
+            }
+            if (!ok)
+                throw py::value_error("frame " + std::to_string(err.frame) + ", box " + std::to_string(err.box) +
+                                      ": point cell (h=" + std::to_string(err.cell_h) + ", v=" +
+                                      std::to_string(err.cell_v) + ") is outside the " + std::to_string(nh) + "x" +
+                                      std::to_string(nv) +
+                                      " grid; the AITRIOS sample raises IndexError here (spread <= 0 in point mode)");
+            return out;
+        },
+        py::arg("boxes"), py::arg("offsets"), py::arg("width"), py::arg("height"), py::arg("nh"), py::arg("nv"),
+        py::arg("spread"), py::arg("mode"), py::arg("geometry"), py::arg("anchor"), py::arg("window"),
+        py::arg("threads") = 0,
+        "Grid after every frame of a sequence: frame t holds boxes[offsets[t]:offsets[t+1]].\n"
+        "Returns (frames, nv, nh) int32. window <= 0: unbounded.");
+
+    m.def(
+        "grid_points",
+        [](carray<double> boxes, int64_t width, int64_t height, int64_t nh, int64_t nv, int64_t spread,
+           const std::string& geometry, double anchor) -> py::array_t<double> {
+            const heatcore::GridSpec s = make_spec(width, height, nh, nv, spread, "point", geometry, anchor);
+            check_boxes(boxes);
+            const std::size_t n = static_cast<std::size_t>(boxes.shape(0));
+            py::array_t<double> out({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(2)});
+            double* o = out.mutable_data();
+            const double* b = boxes.data();
+            {
+                py::gil_scoped_release release;
+                heatcore::grid_points(s, b, n, o);
+            }
+            return out;
+        },
+        py::arg("boxes"), py::arg("width"), py::arg("height"), py::arg("nh"), py::arg("nv"), py::arg("spread"),
+        py::arg("geometry"), py::arg("anchor"),
+        "The point (x, y) in pixels each box (N, 4) turns into in point mode.");
 }

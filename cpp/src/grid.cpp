@@ -1,4 +1,285 @@
+// Detection grid counting (see grid.hpp). Each box becomes a "primitive" in cell space:
+// a half-open rectangle [h0, h1) x [v0, v1) (box mode) or a centre cell that a stamp of row
+// segments is laid around (point mode). Sums are applied row slab by row slab, so threads own
+// disjoint rows of the output and never race.
 #include "heatcore/grid.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
 #include "heatcore/parallel.hpp"
 
-namespace heatcore {}
+namespace heatcore {
+namespace {
+
+constexpr double kBig = 4503599627370496.0;  // 2^52: doubles beyond this are out of any grid
+
+inline int64_t floor_i64(double x) {
+    if (x != x) return 0;
+    if (x > kBig) x = kBig;
+    if (x < -kBig) x = -kBig;
+    return static_cast<int64_t>(std::floor(x));
+}
+
+inline int64_t trunc_i64(double x) {
+    if (x != x) return 0;  // NaN: callers skip non-finite boxes; never cast NaN
+    if (x > kBig) x = kBig;
+    if (x < -kBig) x = -kBig;
+    return static_cast<int64_t>(std::trunc(x));
+}
+
+// Python's // for a positive divisor (rounds toward -inf).
+inline int64_t floordiv(int64_t a, int64_t b) {
+    int64_t q = a / b;
+    if ((a % b != 0) && (a < 0)) --q;
+    return q;
+}
+
+enum : int { kEmpty = 0, kRect = 1, kPoint = 2 };
+
+struct Prim {
+    int64_t h0, h1, v0, v1;  // rect: half-open ranges; point: h0 = gh, v0 = gv
+    int kind;
+};
+
+struct StampRow {
+    int64_t dv, lo, hi;  // cells (gh + lo .. gh + hi, gv + dv), inclusive
+};
+
+inline int64_t isqrt_floor(int64_t x) {
+    if (x <= 0) return 0;
+    int64_t r = static_cast<int64_t>(std::sqrt(static_cast<double>(x)));
+    while (r * r > x) --r;
+    while ((r + 1) * (r + 1) <= x) ++r;
+    return r;
+}
+
+// The cells laid around a point, as row segments.
+std::vector<StampRow> make_stamp(const GridSpec& s) {
+    std::vector<StampRow> rows;
+    const int64_t n = s.spread;
+    if (n <= 0) {  // single cell (aitrios takes this path for n <= 0 too)
+        rows.push_back({0, 0, 0});
+        return rows;
+    }
+    const bool ait = s.geometry == GridGeometry::aitrios;
+    const int64_t dv_hi = ait ? n - 1 : n;  // the sample's range(p - n, p + n) stops one short
+    for (int64_t dv = -n; dv <= dv_hi; ++dv) {
+        const int64_t w = isqrt_floor(n * n - dv * dv);
+        const int64_t lo = -w;
+        const int64_t hi = ait ? std::min(w, n - 1) : w;
+        if (hi >= lo) rows.push_back({dv, lo, hi});
+    }
+    return rows;
+}
+
+inline bool finite4(const double* b) {
+    return std::isfinite(b[0]) && std::isfinite(b[1]) && std::isfinite(b[2]) && std::isfinite(b[3]);
+}
+
+// Point-mode cell of a box in the aitrios geometry (before wrap-around).
+inline void aitrios_cell(const GridSpec& s, const double* b, int64_t& gh, int64_t& gv) {
+    const int64_t gsh = s.width / s.nh, gsv = s.height / s.nv;
+    const int64_t x = trunc_i64((b[0] + b[2]) / 2.0);
+    const int64_t y = trunc_i64(b[1] * (1.0 - s.anchor) + b[3] * s.anchor);
+    gh = floordiv(x, gsh);
+    gv = floordiv(y, gsv);
+}
+
+inline int64_t exact_cell(double x, int64_t n_cells, int64_t size) {
+    const int64_t c = floor_i64(x * static_cast<double>(n_cells) / static_cast<double>(size));
+    return std::min(std::max<int64_t>(c, 0), n_cells - 1);
+}
+
+inline int64_t exact_last(double x, int64_t n_cells, int64_t size, int64_t first) {
+    // The last cell whose interior the box reaches: ceil(x * N / W) - 1, at least `first`.
+    double e = x * static_cast<double>(n_cells) / static_cast<double>(size);
+    if (e > kBig) e = kBig;
+    int64_t c = static_cast<int64_t>(std::ceil(e)) - 1;
+    c = std::min(c, n_cells - 1);
+    return std::max(c, first);
+}
+
+Prim make_prim(const GridSpec& s, const double* b) {
+    Prim p{0, 0, 0, 0, kEmpty};
+    if (!finite4(b)) return p;
+    const int64_t n = s.spread;
+    if (s.geometry == GridGeometry::aitrios) {
+        const int64_t gsh = s.width / s.nh, gsv = s.height / s.nv;
+        if (s.mode == GridMode::box) {
+            const int64_t gl = floordiv(floor_i64(b[0]), gsh), gt = floordiv(floor_i64(b[1]), gsv);
+            const int64_t gr = floordiv(floor_i64(b[2]), gsh), gb = floordiv(floor_i64(b[3]), gsv);
+            p.h0 = std::min(std::max<int64_t>(gl - n, 0), s.nh - 1);
+            p.v0 = std::min(std::max<int64_t>(gt - n, 0), s.nv - 1);
+            p.h1 = std::min(gr + n, s.nh - 1);
+            p.v1 = std::min(gb + n, s.nv - 1);
+            p.kind = (p.h1 > p.h0 && p.v1 > p.v0) ? kRect : kEmpty;
+            return p;
+        }
+        int64_t gh, gv;
+        aitrios_cell(s, b, gh, gv);
+        if (n <= 0) {  // plain list indexing: -N..-1 wraps, anything else out of range raises
+            if (gh < -s.nh || gh >= s.nh || gv < -s.nv || gv >= s.nv) return p;  // validated before
+            if (gh < 0) gh += s.nh;
+            if (gv < 0) gv += s.nv;
+        }
+        p.h0 = gh;
+        p.v0 = gv;
+        p.kind = kPoint;
+        return p;
+    }
+    // exact
+    const double W = static_cast<double>(s.width), H = static_cast<double>(s.height);
+    if (s.mode == GridMode::box) {
+        double l = b[0], t = b[1], r = b[2], bb = b[3];
+        if (r < l || bb < t) return p;
+        if (r < 0.0 || l > W || bb < 0.0 || t > H) return p;
+        l = std::max(l, 0.0);
+        t = std::max(t, 0.0);
+        r = std::min(r, W);
+        bb = std::min(bb, H);
+        const int64_t fh = exact_cell(l, s.nh, s.width), fv = exact_cell(t, s.nv, s.height);
+        const int64_t lh = exact_last(r, s.nh, s.width, fh), lv = exact_last(bb, s.nv, s.height, fv);
+        p.h0 = std::max<int64_t>(fh - n, 0);
+        p.v0 = std::max<int64_t>(fv - n, 0);
+        p.h1 = std::min(lh + n, s.nh - 1) + 1;
+        p.v1 = std::min(lv + n, s.nv - 1) + 1;
+        p.kind = kRect;
+        return p;
+    }
+    const double x = (b[0] + b[2]) * 0.5;
+    const double y = b[1] + s.anchor * (b[3] - b[1]);
+    if (!(x >= 0.0 && x <= W && y >= 0.0 && y <= H)) return p;
+    p.h0 = exact_cell(x, s.nh, s.width);
+    p.v0 = exact_cell(y, s.nv, s.height);
+    p.kind = kPoint;
+    return p;
+}
+
+// Adds sign * primitive into the rows [r0, r1) held by `slab` (row r at slab + (r - r0) * nh).
+template <class T>
+inline void apply_prim(const GridSpec& s, const Prim& p, const std::vector<StampRow>& stamp, T* slab,
+                       int64_t r0, int64_t r1, T sign) {
+    const int64_t nh = s.nh;
+    if (p.kind == kRect) {
+        const int64_t va = std::max(p.v0, r0), vb = std::min(p.v1, r1);
+        for (int64_t v = va; v < vb; ++v) {
+            T* row = slab + (v - r0) * nh;
+            for (int64_t h = p.h0; h < p.h1; ++h) row[h] += sign;
+        }
+    } else if (p.kind == kPoint) {
+        for (const StampRow& sr : stamp) {
+            const int64_t v = p.v0 + sr.dv;
+            if (v < r0 || v >= r1 || v < 0 || v >= s.nv) continue;
+            const int64_t ha = std::max<int64_t>(p.h0 + sr.lo, 0);
+            const int64_t hb = std::min<int64_t>(p.h0 + sr.hi, nh - 1);
+            T* row = slab + (v - r0) * nh;
+            for (int64_t h = ha; h <= hb; ++h) row[h] += sign;
+        }
+    }
+}
+
+template <class T>
+void apply_all(const GridSpec& s, const double* boxes, std::size_t n, T* grid, T sign) {
+    const std::vector<StampRow> stamp = make_stamp(s);
+    for (std::size_t i = 0; i < n; ++i) {
+        const Prim p = make_prim(s, boxes + 4 * i);
+        apply_prim<T>(s, p, stamp, grid, 0, s.nv, sign);
+    }
+}
+
+}  // namespace
+
+int64_t grid_first_bad_box(const GridSpec& s, const double* boxes, std::size_t n, GridError* err) {
+    if (!(s.geometry == GridGeometry::aitrios && s.mode == GridMode::point && s.spread <= 0)) return -1;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double* b = boxes + 4 * i;
+        if (!finite4(b)) continue;
+        int64_t gh, gv;
+        aitrios_cell(s, b, gh, gv);
+        if (gh < -s.nh || gh >= s.nh || gv < -s.nv || gv >= s.nv) {
+            if (err) {
+                err->box = static_cast<int64_t>(i);
+                err->cell_h = gh;
+                err->cell_v = gv;
+            }
+            return static_cast<int64_t>(i);
+        }
+    }
+    return -1;
+}
+
+void grid_apply(const GridSpec& s, const double* boxes, std::size_t n, int64_t* grid, int64_t sign) {
+    apply_all<int64_t>(s, boxes, n, grid, sign);
+}
+
+void grid_apply(const GridSpec& s, const double* boxes, std::size_t n, int32_t* grid, int32_t sign) {
+    apply_all<int32_t>(s, boxes, n, grid, sign);
+}
+
+bool grid_counts(const GridSpec& s, const double* boxes, const int64_t* offsets, std::size_t frames,
+                 int64_t window, int32_t* out, int threads, GridError* err) {
+    if (frames == 0) return true;
+    const std::size_t total = static_cast<std::size_t>(offsets[frames]);
+    GridError e;
+    const int64_t bad = grid_first_bad_box(s, boxes, total, &e);
+    if (bad >= 0) {
+        // frame holding box `bad`: the last t with offsets[t] <= bad < offsets[t + 1]
+        const int64_t* it = std::upper_bound(offsets, offsets + frames + 1, bad);
+        const int64_t f = static_cast<int64_t>(it - offsets) - 1;
+        if (err) {
+            *err = e;
+            err->frame = f;
+            err->box = bad - offsets[f];
+        }
+        return false;
+    }
+    std::vector<Prim> prims(total);
+    for (std::size_t i = 0; i < total; ++i) prims[i] = make_prim(s, boxes + 4 * i);
+    const std::vector<StampRow> stamp = make_stamp(s);
+
+    const int64_t nh = s.nh, nv = s.nv;
+    const std::size_t cells = static_cast<std::size_t>(nh * nv);
+    // Small jobs stay on one thread (thread start-up costs ~50 us).
+    const double work = static_cast<double>(frames) * static_cast<double>(cells);
+    const int nthreads = work < 2e5 ? 1 : resolve_threads(threads);
+    const std::size_t min_rows = static_cast<std::size_t>(std::max<int64_t>(1, nv / std::max(1, nthreads)));
+
+    parallel_for(
+        static_cast<std::size_t>(nv), nthreads,
+        [&](std::size_t rb, std::size_t re, int) {
+            const int64_t r0 = static_cast<int64_t>(rb), r1 = static_cast<int64_t>(re);
+            const std::size_t slab_cells = static_cast<std::size_t>((r1 - r0) * nh);
+            std::vector<int32_t> slab(slab_cells, 0);
+            for (std::size_t t = 0; t < frames; ++t) {
+                if (window > 0 && t >= static_cast<std::size_t>(window)) {
+                    const std::size_t old = t - static_cast<std::size_t>(window);
+                    for (int64_t i = offsets[old]; i < offsets[old + 1]; ++i)
+                        apply_prim<int32_t>(s, prims[static_cast<std::size_t>(i)], stamp, slab.data(), r0, r1, -1);
+                }
+                for (int64_t i = offsets[t]; i < offsets[t + 1]; ++i)
+                    apply_prim<int32_t>(s, prims[static_cast<std::size_t>(i)], stamp, slab.data(), r0, r1, 1);
+                std::memcpy(out + t * cells + static_cast<std::size_t>(r0 * nh), slab.data(),
+                            slab_cells * sizeof(int32_t));
+            }
+        },
+        min_rows);
+    return true;
+}
+
+void grid_points(const GridSpec& s, const double* boxes, std::size_t n, double* xy) {
+    for (std::size_t i = 0; i < n; ++i) {
+        const double* b = boxes + 4 * i;
+        if (s.geometry == GridGeometry::aitrios) {
+            xy[2 * i] = static_cast<double>(trunc_i64((b[0] + b[2]) / 2.0));
+            xy[2 * i + 1] = static_cast<double>(trunc_i64(b[1] * (1.0 - s.anchor) + b[3] * s.anchor));
+        } else {
+            xy[2 * i] = (b[0] + b[2]) * 0.5;
+            xy[2 * i + 1] = b[1] + s.anchor * (b[3] - b[1]);
+        }
+    }
+}
+
+}  // namespace heatcore

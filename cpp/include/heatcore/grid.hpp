@@ -1,6 +1,66 @@
 // grid kernels: plain C++ API (pointers + sizes). No Python types.
+//
+// Detection grid counting: each box (left, top, right, bottom in image pixels) adds 1 to the
+// cells it covers (box mode) or to the cells around one point of it (point mode), spread by
+// `spread` cells; a sliding window of `window` frames keeps the sum of the last frames only.
+//
+// Two geometries:
+//  * exact   — boxes count every cell they touch, symmetric spread (rectangle in box mode, disc
+//              of radius n in point mode), anchor point on the vertical centre line, boxes and
+//              points outside the image clipped or dropped, cell edges at i*W/Nh (any W, Nh).
+//  * aitrios — the AITRIOS human-heatmap sample bit for bit: half-open ranges, last row/column
+//              never counted in box mode, lopsided spread, int() truncation, floor division by
+//              the cell size, negative index wrap-around for spread <= 0 in point mode.
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
-namespace heatcore {}
+namespace heatcore {
+
+enum class GridMode : int { box = 0, point = 1 };
+enum class GridGeometry : int { exact = 0, aitrios = 1 };
+
+struct GridSpec {
+    int64_t width = 0;   // image width in pixels (image_size_h)
+    int64_t height = 0;  // image height in pixels (image_size_v)
+    int64_t nh = 0;      // cells across (grid_num_h)
+    int64_t nv = 0;      // cells down (grid_num_v)
+    int64_t spread = 0;  // neighbour spread n, in cells
+    GridMode mode = GridMode::box;
+    GridGeometry geometry = GridGeometry::exact;
+    double anchor = 1.0;  // point mode: 0 = top edge, 1 = bottom edge of the box
+};
+
+// Where the AITRIOS sample would raise IndexError (point mode, spread <= 0, a cell index >= N
+// or < -N). frame/box are 0-based; cell_h/cell_v the offending cell.
+struct GridError {
+    int64_t frame = -1;
+    int64_t box = -1;
+    int64_t cell_h = 0;
+    int64_t cell_v = 0;
+};
+
+// Index of the first box of boxes[0..n) the sample would crash on, or -1 (always -1 unless
+// aitrios geometry, point mode and spread <= 0). Fills *err (frame left at -1) when not -1.
+int64_t grid_first_bad_box(const GridSpec& spec, const double* boxes, std::size_t n, GridError* err);
+
+// Adds sign * (contribution of boxes[0..n)) into grid (nv x nh, row-major). The boxes must have
+// passed grid_first_bad_box (else they are skipped). Non-finite coordinates are skipped.
+void grid_apply(const GridSpec& spec, const double* boxes, std::size_t n, int64_t* grid, int64_t sign);
+void grid_apply(const GridSpec& spec, const double* boxes, std::size_t n, int32_t* grid, int32_t sign);
+
+// The whole sequence in one call: frame t holds boxes[offsets[t] .. offsets[t+1]) (offsets has
+// frames + 1 entries, non-decreasing, offsets[frames] = number of boxes). out receives
+// frames x nv x nh int32: the grid after each frame with a window of `window` frames
+// (window <= 0: unbounded). Returns false and fills *err when the aitrios geometry hits a box the
+// sample would crash on (out is then unspecified). Parallel over row slabs.
+bool grid_counts(const GridSpec& spec, const double* boxes, const int64_t* offsets, std::size_t frames,
+                 int64_t window, int32_t* out, int threads, GridError* err);
+
+// The point each box turns into in point mode (x, y per box), in the spec's geometry:
+// aitrios: x = trunc((l + r) / 2), y = trunc(t * (1 - anchor) + b * anchor); exact: x = (l + r) / 2,
+// y = t + anchor * (b - t).
+void grid_points(const GridSpec& spec, const double* boxes, std::size_t n, double* xy);
+
+}  // namespace heatcore
