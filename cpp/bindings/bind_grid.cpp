@@ -83,7 +83,7 @@ void register_grid(py::module_& m) {
         "grid_counts",
         [](carray<double> boxes, carray<int64_t> offsets, int64_t width, int64_t height, int64_t nh, int64_t nv,
            int64_t spread, const std::string& mode, const std::string& geometry, double anchor, int64_t window,
-           int threads) -> py::array_t<int32_t> {
+           int threads, py::object initial, int64_t history, int64_t frame_base) -> py::array_t<int32_t> {
             const heatcore::GridSpec s = make_spec(width, height, nh, nv, spread, mode, geometry, anchor);
             check_boxes(boxes);
             require_ndim(offsets, 1, "offsets");
@@ -101,16 +101,32 @@ void register_grid(py::module_& m) {
             const double cells = static_cast<double>(nh) * static_cast<double>(nv) * static_cast<double>(frames);
             if (cells > 4e9) throw py::value_error("output of frames x nv x nh int32 is too large (" +
                                                    std::to_string(cells) + " cells); count in chunks");
-            py::array_t<int32_t> out({static_cast<py::ssize_t>(frames), static_cast<py::ssize_t>(nv),
+            if (history < 0 || static_cast<std::size_t>(history) > frames)
+                throw py::value_error("history must be in [0, frames], got " + std::to_string(history));
+            if (window > 0 && history > window)
+                throw py::value_error("history (" + std::to_string(history) + ") must not exceed the window (" +
+                                      std::to_string(window) + ")");
+            carray<int32_t> init;
+            const int32_t* init_ptr = nullptr;
+            if (!initial.is_none()) {
+                init = carray<int32_t>::ensure(initial);
+                if (!init || init.ndim() != 2 || init.shape(0) != nv || init.shape(1) != nh)
+                    throw py::value_error("initial must be an int32 (" + std::to_string(nv) + ", " + std::to_string(nh) +
+                                          ") array");
+                init_ptr = init.data();
+            }
+            const std::size_t hist = static_cast<std::size_t>(history);
+            py::array_t<int32_t> out({static_cast<py::ssize_t>(frames - hist), static_cast<py::ssize_t>(nv),
                                       static_cast<py::ssize_t>(nh)});
             heatcore::GridError err;
             bool ok;
             {
                 py::gil_scoped_release release;
-                ok = heatcore::grid_counts(s, boxes.data(), off, frames, window, out.mutable_data(), threads, &err);
+                ok = heatcore::grid_counts(s, boxes.data(), off, frames, window, out.mutable_data(), threads, &err,
+                                           init_ptr, hist);
             }
             if (!ok)
-                throw py::value_error("frame " + std::to_string(err.frame) + ", box " + std::to_string(err.box) +
+                throw py::value_error("frame " + std::to_string(err.frame + frame_base) + ", box " + std::to_string(err.box) +
                                       ": point cell (h=" + std::to_string(err.cell_h) + ", v=" +
                                       std::to_string(err.cell_v) + ") is outside the " + std::to_string(nh) + "x" +
                                       std::to_string(nv) +
@@ -119,9 +135,11 @@ void register_grid(py::module_& m) {
         },
         py::arg("boxes"), py::arg("offsets"), py::arg("width"), py::arg("height"), py::arg("nh"), py::arg("nv"),
         py::arg("spread"), py::arg("mode"), py::arg("geometry"), py::arg("anchor"), py::arg("window"),
-        py::arg("threads") = 0,
+        py::arg("threads") = 0, py::arg("initial") = py::none(), py::arg("history") = 0, py::arg("frame_base") = 0,
         "Grid after every frame of a sequence: frame t holds boxes[offsets[t]:offsets[t+1]].\n"
-        "Returns (frames, nv, nh) int32. window <= 0: unbounded.");
+        "Returns (frames - history, nv, nh) int32. window <= 0: unbounded. The first `history` frames\n"
+        "are an earlier run's ring buffer, already counted in `initial` (nv, nh) int32. Errors name\n"
+        "frames counted from frame_base.");
 
     m.def(
         "grid_points",
@@ -142,4 +160,22 @@ void register_grid(py::module_& m) {
         py::arg("boxes"), py::arg("width"), py::arg("height"), py::arg("nh"), py::arg("nv"), py::arg("spread"),
         py::arg("geometry"), py::arg("anchor"),
         "The point (x, y) in pixels each box (N, 4) turns into in point mode.");
+
+    m.def(
+        "format_grid_json",
+        [](carray<int32_t> grid, int indent, int level, bool spaces) -> py::bytes {
+            require_ndim(grid, 2, "grid");
+            if (indent > 64 || level < 0 || level > 64) throw py::value_error("indent/level out of range");
+            std::string s;
+            const int32_t* g = grid.data();
+            const int64_t nv = grid.shape(0), nh = grid.shape(1);
+            {
+                py::gil_scoped_release release;
+                heatcore::format_grid_json(g, nv, nh, indent, level, spaces, &s);
+            }
+            return py::bytes(s);
+        },
+        py::arg("grid"), py::arg("indent") = 4, py::arg("level") = 1, py::arg("spaces") = true,
+        "JSON text (bytes) of a (nv, nh) int32 grid, identical to json.dumps(grid.tolist(), indent=indent)\n"
+        "nested `level` levels deep (indent <= 0: compact one-line form).");
 }

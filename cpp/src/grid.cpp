@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "heatcore/parallel.hpp"
@@ -220,30 +221,33 @@ void grid_apply(const GridSpec& s, const double* boxes, std::size_t n, int32_t* 
 }
 
 bool grid_counts(const GridSpec& s, const double* boxes, const int64_t* offsets, std::size_t frames,
-                 int64_t window, int32_t* out, int threads, GridError* err) {
-    if (frames == 0) return true;
+                 int64_t window, int32_t* out, int threads, GridError* err, const int32_t* initial,
+                 std::size_t history) {
+    if (frames <= history) return true;
     const std::size_t total = static_cast<std::size_t>(offsets[frames]);
+    const std::size_t first_box = static_cast<std::size_t>(offsets[history]);
     GridError e;
-    const int64_t bad = grid_first_bad_box(s, boxes, total, &e);
+    int64_t bad = grid_first_bad_box(s, boxes + 4 * first_box, total - first_box, &e);
+    if (bad >= 0) bad += static_cast<int64_t>(first_box);
     if (bad >= 0) {
         // frame holding box `bad`: the last t with offsets[t] <= bad < offsets[t + 1]
         const int64_t* it = std::upper_bound(offsets, offsets + frames + 1, bad);
         const int64_t f = static_cast<int64_t>(it - offsets) - 1;
         if (err) {
             *err = e;
-            err->frame = f;
+            err->frame = f - static_cast<int64_t>(history);
             err->box = bad - offsets[f];
         }
         return false;
     }
     std::vector<Prim> prims(total);
-    for (std::size_t i = 0; i < total; ++i) prims[i] = make_prim(s, boxes + 4 * i);
+    for (std::size_t i = 0; i < total; ++i) prims[i] = make_prim(s, boxes + 4 * i);  // ~ns per box
     const std::vector<StampRow> stamp = make_stamp(s);
 
     const int64_t nh = s.nh, nv = s.nv;
     const std::size_t cells = static_cast<std::size_t>(nh * nv);
     // Small jobs stay on one thread (thread start-up costs ~50 us).
-    const double work = static_cast<double>(frames) * static_cast<double>(cells);
+    const double work = static_cast<double>(frames - history) * static_cast<double>(cells);
     const int nthreads = work < 2e5 ? 1 : resolve_threads(threads);
     const std::size_t min_rows = static_cast<std::size_t>(std::max<int64_t>(1, nv / std::max(1, nthreads)));
 
@@ -253,7 +257,9 @@ bool grid_counts(const GridSpec& s, const double* boxes, const int64_t* offsets,
             const int64_t r0 = static_cast<int64_t>(rb), r1 = static_cast<int64_t>(re);
             const std::size_t slab_cells = static_cast<std::size_t>((r1 - r0) * nh);
             std::vector<int32_t> slab(slab_cells, 0);
-            for (std::size_t t = 0; t < frames; ++t) {
+            if (initial != nullptr)
+                std::memcpy(slab.data(), initial + static_cast<std::size_t>(r0 * nh), slab_cells * sizeof(int32_t));
+            for (std::size_t t = history; t < frames; ++t) {
                 if (window > 0 && t >= static_cast<std::size_t>(window)) {
                     const std::size_t old = t - static_cast<std::size_t>(window);
                     for (int64_t i = offsets[old]; i < offsets[old + 1]; ++i)
@@ -261,7 +267,7 @@ bool grid_counts(const GridSpec& s, const double* boxes, const int64_t* offsets,
                 }
                 for (int64_t i = offsets[t]; i < offsets[t + 1]; ++i)
                     apply_prim<int32_t>(s, prims[static_cast<std::size_t>(i)], stamp, slab.data(), r0, r1, 1);
-                std::memcpy(out + t * cells + static_cast<std::size_t>(r0 * nh), slab.data(),
+                std::memcpy(out + (t - history) * cells + static_cast<std::size_t>(r0 * nh), slab.data(),
                             slab_cells * sizeof(int32_t));
             }
         },
@@ -280,6 +286,70 @@ void grid_points(const GridSpec& s, const double* boxes, std::size_t n, double* 
             xy[2 * i + 1] = b[1] + s.anchor * (b[3] - b[1]);
         }
     }
+}
+
+namespace {
+
+inline void append_int(std::string* out, int32_t v) {
+    char buf[16];
+    char* e = buf + sizeof(buf);
+    char* p = e;
+    int64_t x = v;
+    const bool neg = x < 0;
+    if (neg) x = -x;
+    do {
+        *--p = static_cast<char>('0' + x % 10);
+        x /= 10;
+    } while (x != 0);
+    if (neg) *--p = '-';
+    out->append(p, static_cast<std::size_t>(e - p));
+}
+
+}  // namespace
+
+void format_grid_json(const int32_t* grid, int64_t nv, int64_t nh, int indent, int level, bool spaces,
+                      std::string* out) {
+    if (nv <= 0) {
+        out->append("[]");
+        return;
+    }
+    if (indent <= 0) {
+        const char* sep = spaces ? ", " : ",";
+        out->reserve(out->size() + static_cast<std::size_t>(nv * nh * 3 + nv * 4 + 2));
+        out->push_back('[');
+        for (int64_t v = 0; v < nv; ++v) {
+            if (v) out->append(sep);
+            out->push_back('[');
+            for (int64_t h = 0; h < nh; ++h) {
+                if (h) out->append(sep);
+                append_int(out, grid[v * nh + h]);
+            }
+            out->push_back(']');
+        }
+        out->push_back(']');
+        return;
+    }
+    const std::string pad_row = "\n" + std::string(static_cast<std::size_t>(indent * (level + 1)), ' ');
+    const std::string pad_num = "\n" + std::string(static_cast<std::size_t>(indent * (level + 2)), ' ');
+    const std::string pad_end_row = "\n" + std::string(static_cast<std::size_t>(indent * (level + 1)), ' ');
+    const std::string pad_end = "\n" + std::string(static_cast<std::size_t>(indent * level), ' ');
+    out->reserve(out->size() + static_cast<std::size_t>(nv * nh) * (pad_num.size() + 4) +
+                 static_cast<std::size_t>(nv) * (2 * pad_row.size() + 4) + 8);
+    out->push_back('[');
+    for (int64_t v = 0; v < nv; ++v) {
+        if (v) out->push_back(',');
+        out->append(pad_row);
+        out->push_back('[');
+        for (int64_t h = 0; h < nh; ++h) {
+            if (h) out->push_back(',');
+            out->append(pad_num);
+            append_int(out, grid[v * nh + h]);
+        }
+        if (nh > 0) out->append(pad_end_row);
+        out->push_back(']');
+    }
+    out->append(pad_end);
+    out->push_back(']');
 }
 
 }  // namespace heatcore

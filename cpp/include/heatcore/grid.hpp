@@ -14,6 +14,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace heatcore {
@@ -51,16 +52,27 @@ void grid_apply(const GridSpec& spec, const double* boxes, std::size_t n, int64_
 void grid_apply(const GridSpec& spec, const double* boxes, std::size_t n, int32_t* grid, int32_t sign);
 
 // The whole sequence in one call: frame t holds boxes[offsets[t] .. offsets[t+1]) (offsets has
-// frames + 1 entries, non-decreasing, offsets[frames] = number of boxes). out receives
-// frames x nv x nh int32: the grid after each frame with a window of `window` frames
-// (window <= 0: unbounded). Returns false and fills *err when the aitrios geometry hits a box the
-// sample would crash on (out is then unspecified). Parallel over row slabs.
+// frames + 1 entries, non-decreasing, offsets[frames] = number of boxes). The first `history`
+// frames are the ring buffer of an earlier run: their contributions are already in `initial`
+// (nv x nh, or null for zeros) and they are only subtracted when they leave the window. out
+// receives (frames - history) x nv x nh int32: the grid after each later frame with a window of
+// `window` frames (window <= 0: unbounded). Returns false and fills *err (frame counted from the
+// first frame after the history) when the aitrios geometry hits a box the sample would crash on
+// (out is then unspecified). Parallel over row slabs.
 bool grid_counts(const GridSpec& spec, const double* boxes, const int64_t* offsets, std::size_t frames,
-                 int64_t window, int32_t* out, int threads, GridError* err);
+                 int64_t window, int32_t* out, int threads, GridError* err, const int32_t* initial = nullptr,
+                 std::size_t history = 0);
 
 // The point each box turns into in point mode (x, y per box), in the spec's geometry:
 // aitrios: x = trunc((l + r) / 2), y = trunc(t * (1 - anchor) + b * anchor); exact: x = (l + r) / 2,
 // y = t + anchor * (b - t).
 void grid_points(const GridSpec& spec, const double* boxes, std::size_t n, double* xy);
+
+// JSON text of an nv x nh int32 grid as a list of rows, byte-identical to Python's
+// json.dumps(grid.tolist(), indent=indent) nested `level` levels deep (indent > 0: one number per
+// line; indent <= 0: compact "[[0,1],[2,3]]" with json.dumps' default ", " separators when
+// `spaces`, or none at all otherwise). Appended to *out.
+void format_grid_json(const int32_t* grid, int64_t nv, int64_t nh, int indent, int level, bool spaces,
+                      std::string* out);
 
 }  // namespace heatcore

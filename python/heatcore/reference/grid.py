@@ -161,26 +161,38 @@ def grid_apply(grid: np.ndarray, boxes, width: int, height: int, nh: int, nv: in
 
 
 def grid_counts(boxes, offsets, width: int, height: int, nh: int, nv: int, spread: int, mode: str,
-                geometry: str, anchor: float, window: int, threads: int = 0) -> np.ndarray:
-    """Twin of ``_core.grid_counts``: (frames, nv, nh) int32, window <= 0 unbounded."""
+                geometry: str, anchor: float, window: int, threads: int = 0, initial=None, history: int = 0,
+                frame_base: int = 0) -> np.ndarray:
+    """Twin of ``_core.grid_counts``: (frames - history, nv, nh) int32, window <= 0 unbounded.
+
+    Grid after frame t = initial + S(t) - S(history - 1) - S(t - window), with S(k) the sum of the
+    contributions of frames 0..k (S(k < 0) = 0)."""
     del threads
     b = _boxes(boxes)
     off = np.asarray(offsets, dtype=np.int64)
     frames = len(off) - 1
     if frames < 0 or off[0] != 0 or off[-1] != len(b) or np.any(np.diff(off) < 0):
         raise ValueError("offsets must start at 0, not decrease and end at the number of boxes")
-    bad = first_bad_box(b, width, height, nh, nv, spread, mode, geometry, anchor)
+    if not 0 <= history <= frames:
+        raise ValueError(f"history must be in [0, frames], got {history}")
+    first = int(off[history])
+    bad = first_bad_box(b[first:], width, height, nh, nv, spread, mode, geometry, anchor)
     if bad >= 0:
+        bad += first
         f = int(np.searchsorted(off, bad, side="right") - 1)
         gh, gv = _aitrios_point_cells(b[bad:bad + 1], width, height, nh, nv, anchor)
-        raise ValueError(f"frame {f}, box {bad - int(off[f])}: point cell (h={int(gh[0])}, v={int(gv[0])}) "
-                         f"is outside the {nh}x{nv} grid; the AITRIOS sample raises IndexError here")
+        raise ValueError(f"frame {f - history + frame_base}, box {bad - int(off[f])}: point cell (h={int(gh[0])}, "
+                         f"v={int(gv[0])}) is outside the {nh}x{nv} grid; the AITRIOS sample raises IndexError here")
     frame_of_box = np.repeat(np.arange(frames, dtype=np.int64), np.diff(off))
     c = _contributions(b, frame_of_box, frames, width, height, nh, nv, spread, mode, geometry, anchor)
-    cs = np.cumsum(c, axis=0)
-    if window > 0 and frames > window:
-        cs[window:] -= cs[:-window].copy()
-    return cs.astype(np.int32)
+    s = np.concatenate([np.zeros((1, nv, nh), np.int64), np.cumsum(c, axis=0)])  # s[k + 1] = S(k)
+    t = np.arange(history, frames)
+    out = s[t + 1] - s[history]
+    if window > 0:
+        out -= s[np.maximum(t - window + 1, 0)]
+    if initial is not None:
+        out += np.asarray(initial, np.int64)[None]
+    return out.astype(np.int32)
 
 
 def grid_points(boxes, width: int, height: int, nh: int, nv: int, spread: int, geometry: str,
