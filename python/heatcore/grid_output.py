@@ -178,12 +178,13 @@ class GridCompactWriter:
 def render_grid_frame(grid: np.ndarray, *, size: tuple[int, int], image: np.ndarray | None = None,
                       cmap: str = "Reds", vmin: float = 0.0, vmax: float = 1.0, alpha: float = 0.4,
                       number_of_detects: int | None = None, colorbar: bool = False,
-                      text_color: tuple[int, int, int] = (0, 255, 0)) -> np.ndarray:
+                      text_color: tuple[int, int, int] = (0, 255, 0), clear_below: float | None = None) -> np.ndarray:
     """One (H, W, 3) uint8 BGR video frame: the grid's cells upsampled (nearest) to ``size =
     (W, H)`` pixels, coloured through the colormap's lookup table with fixed ``vmin``/``vmax``
     (values outside saturate), blended with opacity ``alpha`` over ``image`` (BGR, resized to the
     frame) or drawn alone (opaque) without one; then the ``"number of detects : n"`` text and an
-    optional colour bar strip on the right."""
+    optional colour bar strip on the right. ``clear_below``: cells with a count <= this show the
+    picture unblended (None: every cell is blended, as the sample does)."""
     w, h = int(size[0]), int(size[1])
     if w <= 0 or h <= 0:
         raise ValueError(f"video size must be positive, got {size!r}")
@@ -210,7 +211,13 @@ def render_grid_frame(grid: np.ndarray, *, size: tuple[int, int], image: np.ndar
         if bg.shape[1] != heat_w or bg.shape[0] != h:
             bg = cv2.resize(bg, (heat_w, h), interpolation=cv2.INTER_LINEAR)
         a = float(alpha)
-        heat = cv2.addWeighted(bg[..., :3], 1.0 - a, heat, a, 0.0)
+        bg = np.ascontiguousarray(bg[..., :3])
+        heat = cv2.addWeighted(bg, 1.0 - a, heat, a, 0.0)
+        if clear_below is not None:
+            clear = (g <= float(clear_below)).astype(np.uint8)
+            if clear.any():
+                mask = cv2.resize(clear, (heat_w, h), interpolation=cv2.INTER_NEAREST)
+                cv2.copyTo(bg, mask, heat)
     frame = heat if bar is None else np.concatenate([heat, bar], axis=1)
     if number_of_detects is not None:
         text = f"number of detects : {int(number_of_detects)}"
@@ -234,7 +241,7 @@ class GridVideoWriter:
                  size: tuple[int, int] = (1920, 1080), cmap: str = "Reds", vmin: float = 0.0,
                  vmax: float = 0.0, window: int = 0, alpha: float = 0.4, overlay: bool = True,
                  colorbar: bool = False, sticky_opaque: bool = False,
-                 text_color: tuple[int, int, int] = (0, 255, 0)) -> None:
+                 text_color: tuple[int, int, int] = (0, 255, 0), clear_below: float | None = None) -> None:
         render.lut(cmap)  # unknown colormap → ValueError now, not on frame 1
         if not 0.0 <= float(alpha) <= 1.0:
             raise ValueError(f"transparency must be in [0, 1], got {alpha!r}")
@@ -248,6 +255,7 @@ class GridVideoWriter:
         self.colorbar = bool(colorbar)
         self.sticky_opaque = sticky_opaque
         self.text_color = text_color
+        self.clear_below = clear_below
         self._opaque = False
         self._writer = render.VideoWriter(self.path, fps, self.size, order="bgr")
         self._q: queue.Queue = queue.Queue(maxsize=8)
@@ -276,7 +284,8 @@ class GridVideoWriter:
         alpha = 1.0 if (use_image is None or self._opaque) else self.alpha
         frame = render_grid_frame(grid, size=self.size, image=use_image, cmap=self.cmap, vmin=self.vmin,
                                   vmax=self.vmax, alpha=alpha, number_of_detects=number_of_detects,
-                                  colorbar=self.colorbar, text_color=self.text_color)
+                                  colorbar=self.colorbar, text_color=self.text_color,
+                                  clear_below=self.clear_below)
         self._q.put(frame)
         self.frames += 1
 
