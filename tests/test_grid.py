@@ -542,3 +542,22 @@ def test_huge_coordinates_do_not_overflow():
             g = one([-1e300, -1e300, 1e300, 1e300], geometry=geometry, mode=mode, spread=1)
             assert g.dtype == np.int32
     assert one([-1e300, -1e300, 1e300, 1e300], geometry="exact").sum() == 2160
+
+
+@pytest.mark.parametrize("window", [0, 50, 5000])
+def test_long_sequences_split_over_threads(rng, window):
+    # > 4096 frames: the kernel splits the frames between threads, each rebuilding its start state
+    frames = 9000
+    counts = rng.integers(0, 4, frames)
+    off = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    b = rng.uniform(0, 60, (off[-1], 2))
+    boxes = np.concatenate([b, b + rng.uniform(0, 20, b.shape)], axis=1)
+    args = (64, 48, 8, 6, 1, "box", "exact", 1.0, window)
+    one_thread = _core.grid_counts(boxes, off, *args, 1)
+    np.testing.assert_array_equal(_core.grid_counts(boxes, off, *args, 3), one_thread)
+    np.testing.assert_array_equal(ref.grid_counts(boxes, off, *args), one_thread)
+    # with a carried-over ring (history) and an initial grid, as GridCounter.update_many does
+    h = min(window, 40) if window else 0
+    init = one_thread[h - 1] if h else None
+    tail = _core.grid_counts(boxes, off, *args, 3, init, h)
+    np.testing.assert_array_equal(tail, one_thread[h:])

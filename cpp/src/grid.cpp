@@ -246,32 +246,41 @@ bool grid_counts(const GridSpec& s, const double* boxes, const int64_t* offsets,
 
     const int64_t nh = s.nh, nv = s.nv;
     const std::size_t cells = static_cast<std::size_t>(nh * nv);
-    // Small jobs stay on one thread (thread start-up costs ~50 us).
-    const double work = static_cast<double>(frames - history) * static_cast<double>(cells);
-    const int nthreads = work < 2e5 ? 1 : resolve_threads(threads);
-    const std::size_t min_rows = static_cast<std::size_t>(std::max<int64_t>(1, nv / std::max(1, nthreads)));
-
+    const std::size_t todo = frames - history;
+    // Threads split the frames into contiguous runs (each writes its own part of `out`). A run
+    // starting at frame t0 first rebuilds the grid before t0 (no output), which costs a few
+    // primitives per frame against one grid copy per frame, so it pays only for long runs.
+    const int nthreads = todo < 4096 ? 1 : resolve_threads(threads);
+    const std::size_t min_chunk = 2048;
+    auto add_frame = [&](int32_t* g, std::size_t t, int32_t sign) {
+        for (int64_t i = offsets[t]; i < offsets[t + 1]; ++i)
+            apply_prim<int32_t>(s, prims[static_cast<std::size_t>(i)], stamp, g, 0, nv, sign);
+    };
     parallel_for(
-        static_cast<std::size_t>(nv), nthreads,
-        [&](std::size_t rb, std::size_t re, int) {
-            const int64_t r0 = static_cast<int64_t>(rb), r1 = static_cast<int64_t>(re);
-            const std::size_t slab_cells = static_cast<std::size_t>((r1 - r0) * nh);
-            std::vector<int32_t> slab(slab_cells, 0);
-            if (initial != nullptr)
-                std::memcpy(slab.data(), initial + static_cast<std::size_t>(r0 * nh), slab_cells * sizeof(int32_t));
-            for (std::size_t t = history; t < frames; ++t) {
-                if (window > 0 && t >= static_cast<std::size_t>(window)) {
-                    const std::size_t old = t - static_cast<std::size_t>(window);
-                    for (int64_t i = offsets[old]; i < offsets[old + 1]; ++i)
-                        apply_prim<int32_t>(s, prims[static_cast<std::size_t>(i)], stamp, slab.data(), r0, r1, -1);
+        todo, nthreads,
+        [&](std::size_t b, std::size_t e, int) {
+            const std::size_t t0 = history + b, t1 = history + e;
+            std::vector<int32_t> grid(cells, 0);
+            int32_t* g = grid.data();
+            const std::size_t w = window > 0 ? static_cast<std::size_t>(window) : 0;
+            if (w > 0 && t0 >= history + w) {
+                // everything before t0 - w (the initial grid included) has left the window
+                for (std::size_t t = t0 - w; t < t0; ++t) add_frame(g, t, 1);
+            } else {
+                if (initial != nullptr) std::memcpy(g, initial, cells * sizeof(int32_t));
+                for (std::size_t t = history; t < t0; ++t) {
+                    if (w > 0 && t >= w) add_frame(g, t - w, -1);
+                    add_frame(g, t, 1);
                 }
-                for (int64_t i = offsets[t]; i < offsets[t + 1]; ++i)
-                    apply_prim<int32_t>(s, prims[static_cast<std::size_t>(i)], stamp, slab.data(), r0, r1, 1);
-                std::memcpy(out + (t - history) * cells + static_cast<std::size_t>(r0 * nh), slab.data(),
-                            slab_cells * sizeof(int32_t));
+            }
+            int32_t* o = out + b * cells;
+            for (std::size_t t = t0; t < t1; ++t, o += cells) {
+                if (w > 0 && t >= w) add_frame(g, t - w, -1);
+                add_frame(g, t, 1);
+                std::memcpy(o, g, cells * sizeof(int32_t));
             }
         },
-        min_rows);
+        min_chunk);
     return true;
 }
 
