@@ -209,6 +209,7 @@ def test_json_writer_names_and_reverse(tmp_path):
     p0 = w.write(g, b, points=np.array([[1, 4], [11, 8]], float))
     p1 = w.write(g, b, points=np.array([[1, 4], [11, 8]], float), timestamp="20230412140050618")
     p2 = w.write(g, b[:0], points=np.zeros((0, 2)))
+    w.close()  # writes run on a small thread pool
     assert [p.name for p in (p0, p1, p2)] == ["00000000.json", "20230412140050618.json", "00000001.json"]
     d = json.loads(p0.read_text())
     assert d["positiones"] == [{"x": 11, "y": 8}, {"x": 1, "y": 4}]
@@ -389,3 +390,17 @@ def test_param_file_quirks_allowed(tmp_path):
     assert params.counter_kwargs("exact")["window"] == 0
     c = hc.GridCounter(**params.counter_kwargs("exact"))
     assert c.grid_shape == (50, 60)
+
+
+@pytest.mark.parametrize("shape", [(36, 60), (1, 1), (3, 0), (0, 4), (7, 9)])
+@pytest.mark.parametrize("hi", [3, 2000, 2**31 - 1])
+def test_grid_formatter_matches_json_dumps(rng, shape, hi):
+    from heatcore import _core
+
+    g = rng.integers(-hi if hi > 3 else 0, hi, shape).astype(np.int32)
+    for indent in (2, 4):
+        for level in (0, 1, 2):
+            want = json.dumps(g.tolist(), indent=indent).replace("\n", "\n" + " " * indent * level)
+            assert _core.format_grid_json(g, indent, level, True).decode() == want
+    assert _core.format_grid_json(g, 0, 0, True).decode() == json.dumps(g.tolist())
+    assert _core.format_grid_json(g, 0, 0, False).decode() == json.dumps(g.tolist(), separators=(",", ":"))

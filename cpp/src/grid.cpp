@@ -299,19 +299,63 @@ void grid_points(const GridSpec& s, const double* boxes, std::size_t n, double* 
 
 namespace {
 
-inline void append_int(std::string* out, int32_t v) {
-    char buf[16];
+// Writes v in decimal at p; returns the end.
+inline char* put_int(char* p, int32_t v) {
+    char buf[12];
     char* e = buf + sizeof(buf);
-    char* p = e;
+    char* q = e;
     int64_t x = v;
     const bool neg = x < 0;
     if (neg) x = -x;
     do {
-        *--p = static_cast<char>('0' + x % 10);
+        *--q = static_cast<char>('0' + x % 10);
         x /= 10;
     } while (x != 0);
-    if (neg) *--p = '-';
-    out->append(p, static_cast<std::size_t>(e - p));
+    if (neg) *--q = '-';
+    const std::size_t n = static_cast<std::size_t>(e - q);
+    std::memcpy(p, q, n);
+    return p + n;
+}
+
+inline char* put(char* p, const std::string& s) {
+    std::memcpy(p, s.data(), s.size());
+    return p + s.size();
+}
+
+// "<prefix><digits>" for the small counts that fill most grids, padded to 32 bytes so one
+// fixed-size copy writes an entry (the caller keeps 32 bytes of slack at the end).
+struct NumberTable {
+    static constexpr int kCount = 1024;
+    std::string prefix;
+    bool ok = false;
+    char text[kCount][32];
+    unsigned char len[kCount];
+    void build(const std::string& pre) {
+        prefix = pre;
+        ok = pre.size() <= 20;
+        if (!ok) return;
+        for (int v = 0; v < kCount; ++v) {
+            std::memset(text[v], ' ', 32);
+            std::memcpy(text[v], pre.data(), pre.size());
+            char* e = put_int(text[v] + pre.size(), v);
+            len[v] = static_cast<unsigned char>(e - text[v]);
+        }
+    }
+};
+
+inline const NumberTable& number_table(const std::string& prefix) {
+    thread_local NumberTable table;
+    if (table.prefix != prefix || (!table.ok && !prefix.empty())) table.build(prefix);
+    return table;
+}
+
+inline char* put_entry(char* p, const NumberTable& t, const std::string& prefix, int32_t v) {
+    if (t.ok && v >= 0 && v < NumberTable::kCount) {
+        std::memcpy(p, t.text[v], 32);
+        return p + t.len[v];
+    }
+    p = put(p, prefix);
+    return put_int(p, v);
 }
 
 }  // namespace
@@ -322,43 +366,39 @@ void format_grid_json(const int32_t* grid, int64_t nv, int64_t nh, int indent, i
         out->append("[]");
         return;
     }
-    if (indent <= 0) {
-        const char* sep = spaces ? ", " : ",";
-        out->reserve(out->size() + static_cast<std::size_t>(nv * nh * 3 + nv * 4 + 2));
-        out->push_back('[');
-        for (int64_t v = 0; v < nv; ++v) {
-            if (v) out->append(sep);
-            out->push_back('[');
-            for (int64_t h = 0; h < nh; ++h) {
-                if (h) out->append(sep);
-                append_int(out, grid[v * nh + h]);
-            }
-            out->push_back(']');
-        }
-        out->push_back(']');
-        return;
-    }
-    const std::string pad_row = "\n" + std::string(static_cast<std::size_t>(indent * (level + 1)), ' ');
-    const std::string pad_num = "\n" + std::string(static_cast<std::size_t>(indent * (level + 2)), ' ');
-    const std::string pad_end_row = "\n" + std::string(static_cast<std::size_t>(indent * (level + 1)), ' ');
-    const std::string pad_end = "\n" + std::string(static_cast<std::size_t>(indent * level), ' ');
-    out->reserve(out->size() + static_cast<std::size_t>(nv * nh) * (pad_num.size() + 4) +
-                 static_cast<std::size_t>(nv) * (2 * pad_row.size() + 4) + 8);
-    out->push_back('[');
+    const std::size_t base = out->size();
+    const bool pretty = indent > 0;
+    const std::string sep = spaces ? ", " : ",";
+    const std::string pad_row = pretty ? "\n" + std::string(static_cast<std::size_t>(indent * (level + 1)), ' ') : "";
+    const std::string pad_num = pretty ? "\n" + std::string(static_cast<std::size_t>(indent * (level + 2)), ' ') : "";
+    const std::string pad_end = pretty ? "\n" + std::string(static_cast<std::size_t>(indent * level), ' ') : "";
+    // first number of a row: "<pad_num>v"; the others: ",<pad_num>v" (pretty) or "<sep>v"
+    const std::string first_pre = pad_num;
+    const std::string next_pre = pretty ? "," + pad_num : sep;
+    const std::size_t per = std::max(first_pre.size(), next_pre.size()) + 12;
+    const std::size_t bound = static_cast<std::size_t>(nv * nh) * per +
+                              static_cast<std::size_t>(nv) * (2 * pad_row.size() + sep.size() + 3) +
+                              pad_end.size() + 2 + 32;
+    out->resize(base + bound);
+    char* p = &(*out)[base];
+    *p++ = '[';
     for (int64_t v = 0; v < nv; ++v) {
-        if (v) out->push_back(',');
-        out->append(pad_row);
-        out->push_back('[');
-        for (int64_t h = 0; h < nh; ++h) {
-            if (h) out->push_back(',');
-            out->append(pad_num);
-            append_int(out, grid[v * nh + h]);
+        if (v) p = pretty ? (*p++ = ',', p) : put(p, sep);
+        p = put(p, pad_row);
+        *p++ = '[';
+        const int32_t* row = grid + v * nh;
+        if (nh > 0) {
+            p = put(p, first_pre);
+            p = put_int(p, row[0]);
+            const NumberTable& t = number_table(next_pre);
+            for (int64_t h = 1; h < nh; ++h) p = put_entry(p, t, next_pre, row[h]);
+            p = put(p, pad_row);
         }
-        if (nh > 0) out->append(pad_end_row);
-        out->push_back(']');
+        *p++ = ']';
     }
-    out->append(pad_end);
-    out->push_back(']');
+    p = put(p, pad_end);
+    *p++ = ']';
+    out->resize(static_cast<std::size_t>(p - out->data()));
 }
 
 }  // namespace heatcore

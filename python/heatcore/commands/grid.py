@@ -165,6 +165,8 @@ def run_pipeline(frames: Iterable[Any], counter: Any, outdir: Path, *, per_frame
                 _save_checkpoint(counter, checkpoint, done)
                 last_ck = done
     finally:
+        if jw is not None:
+            jw.close()
         if cw is not None:
             cw.close()
         if vw is not None:
