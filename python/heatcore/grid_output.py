@@ -15,6 +15,7 @@ frame number) or ``.npz`` (all grids in memory; short runs).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import queue
@@ -203,6 +204,13 @@ class GridCompactWriter:
         self.close()
 
 
+@functools.lru_cache(maxsize=8)
+def _colorbar(h: int, cmap: str, vmin: float, vmax: float, width: int) -> np.ndarray:
+    bar = render.colorbar_strip(h, cmap, vmin=vmin, vmax=vmax, width=width, order="bgr")
+    bar.setflags(write=False)
+    return bar
+
+
 def render_grid_frame(grid: np.ndarray, *, size: tuple[int, int], image: np.ndarray | None = None,
                       cmap: str = "Reds", vmin: float = 0.0, vmax: float = 1.0, alpha: float = 0.4,
                       number_of_detects: int | None = None, colorbar: bool = False,
@@ -229,7 +237,7 @@ def render_grid_frame(grid: np.ndarray, *, size: tuple[int, int], image: np.ndar
     if colorbar:
         bar_w = max(40, min(120, w // 12))
         if bar_w < w:
-            bar = render.colorbar_strip(h, cmap, vmin=float(vmin), vmax=float(vmax), width=bar_w, order="bgr")
+            bar = _colorbar(h, cmap, float(vmin), float(vmax), bar_w)
             heat_w = w - bar_w
     heat = cv2.resize(cells, (heat_w, h), interpolation=cv2.INTER_NEAREST)
     if image is not None:
