@@ -404,3 +404,52 @@ def test_grid_formatter_matches_json_dumps(rng, shape, hi):
             assert _core.format_grid_json(g, indent, level, True).decode() == want
     assert _core.format_grid_json(g, 0, 0, True).decode() == json.dumps(g.tolist())
     assert _core.format_grid_json(g, 0, 0, False).decode() == json.dumps(g.tolist(), separators=(",", ":"))
+
+
+def _general(cell):
+    """The general parser only (the C++ fast path switched off)."""
+    from heatcore.io import detections as D
+
+    return D.parse_aitrios_detections(cell)
+
+
+@pytest.mark.data
+def test_fast_csv_path_equals_general_parser(aitrios_csv):
+    import csv as _csv
+
+    with open(aitrios_csv, newline="") as fh:
+        cells = [r[1] for r in list(_csv.reader(fh))[1:]]
+    frames = list(AitriosCSV(aitrios_csv))
+    for f, cell in zip(frames, cells):
+        b, s, c = _general(cell)
+        np.testing.assert_array_equal(f.boxes, b)
+        assert f.scores.dtype == np.float32 and f.scores.tobytes() == s.tobytes()
+        np.testing.assert_array_equal(f.class_ids, c)
+
+
+def test_mixed_layouts_blank_lines_and_chunks(tmp_path):
+    fast = _row([_obj(1, 2, 3, 4, 0.25), _obj(-5, 6, 7, 8, 1e-3, 3)])
+    odd = [
+        "{'perception': {'object_detection_list': [{'class_id': 1, 'bounding_box': {'left': 9, 'top': 8, "
+        "'right': 20, 'bottom': 30}, 'score': 0.7}]}}",
+        _row([_obj(1.5, 2, 3, 4)]),                       # float coordinate
+        json.dumps({"perception": {"object_detection_list": [_obj(1, 2, 3, 4)]}}, indent=1),  # newlines
+        _row([_obj(1, 2, 3, 4, s=-0)]),
+        _row([_obj(1, 2, 3, 4, c=-1)]),
+    ]
+    cells = []
+    for i in range(40):
+        cells.append(fast if i % 3 else odd[i % len(odd)])
+    p = _csv(tmp_path / "m.csv", cells)
+    text = p.read_bytes().replace(b"\r\n5,", b"\r\n\r\n5,")  # a blank line
+    p.write_bytes(text)
+    want = [_general(c) for c in cells]
+    r = AitriosCSV(p)
+    for rows in (1, 7, 4096):
+        got = [f for ch in r.iter_chunks(rows=rows, block=97) for f in ch.frames()]
+        assert len(got) == 40
+        for f, (b, s, c) in zip(got, want):
+            np.testing.assert_array_equal(f.boxes, b)
+            np.testing.assert_array_equal(f.scores, s)
+            np.testing.assert_array_equal(f.class_ids, c)
+    assert [f.index for f in AitriosCSV(p)] == list(range(40))

@@ -1,5 +1,8 @@
 // pybind11 glue for the grid kernels (cpp/src/grid.cpp): convert, check sizes, release the GIL.
 #include <cmath>
+#include <cstring>
+#include <type_traits>
+#include <vector>
 #include <string>
 
 #include "bindings.hpp"
@@ -178,4 +181,87 @@ void register_grid(py::module_& m) {
         py::arg("grid"), py::arg("indent") = 4, py::arg("level") = 1, py::arg("spaces") = true,
         "JSON text (bytes) of a (nv, nh) int32 grid, identical to json.dumps(grid.tolist(), indent=indent)\n"
         "nested `level` levels deep (indent <= 0: compact one-line form).");
+
+    m.def(
+        "parse_aitrios_rows",
+        [](py::bytes data, bool final, int64_t max_rows) -> py::dict {
+            char* buf = nullptr;
+            py::ssize_t len = 0;
+            if (PYBIND11_BYTES_AS_STRING_AND_SIZE(data.ptr(), &buf, &len) != 0) throw py::error_already_set();
+            if (max_rows <= 0) throw py::value_error("max_rows must be > 0");
+            heatcore::AitriosRows r;
+            {
+                py::gil_scoped_release release;
+                heatcore::parse_aitrios_rows(buf, static_cast<std::size_t>(len), final,
+                                             static_cast<std::size_t>(max_rows), &r);
+            }
+            const py::ssize_t m = static_cast<py::ssize_t>(r.scores.size());
+            const py::ssize_t rows = static_cast<py::ssize_t>(r.fast.size());
+            py::array_t<double> boxes({m, static_cast<py::ssize_t>(4)});
+            if (m) std::memcpy(boxes.mutable_data(), r.boxes.data(), r.boxes.size() * sizeof(double));
+            auto vec = [](const auto& v) {
+                using T = typename std::decay_t<decltype(v)>::value_type;
+                py::array_t<T> a(static_cast<py::ssize_t>(v.size()));
+                if (!v.empty()) std::memcpy(a.mutable_data(), v.data(), v.size() * sizeof(T));
+                return a;
+            };
+            py::dict d;
+            d["boxes"] = boxes;
+            d["scores"] = vec(r.scores);
+            d["class_ids"] = vec(r.class_ids);
+            d["box_offsets"] = vec(r.box_offsets);
+            d["row_begin"] = vec(r.row_begin);
+            d["row_end"] = vec(r.row_end);
+            d["row_lines"] = vec(r.row_lines);
+            d["fast"] = vec(r.fast);
+            d["consumed"] = static_cast<py::ssize_t>(r.consumed);
+            d["rows"] = rows;
+            return d;
+        },
+        py::arg("data"), py::arg("final"), py::arg("max_rows"),
+        "Split CSV text (bytes, no header) into rows and decode those in the AITRIOS sample's exact layout.\n"
+        "Returns a dict of arrays: boxes (M, 4), scores, class_ids, box_offsets (rows + 1), row_begin,\n"
+        "row_end, row_lines, fast (1 = decoded, 0 = left to the general parser), consumed, rows.");
+
+    m.def(
+        "format_frames_json",
+        [](carray<int32_t> grids, carray<double> boxes, carray<int64_t> offsets, py::object points,
+           bool reverse) -> py::list {
+            require_ndim(grids, 3, "grids");
+            check_boxes(boxes);
+            require_ndim(offsets, 1, "offsets");
+            const int64_t k = grids.shape(0), nv = grids.shape(1), nh = grids.shape(2);
+            if (offsets.shape(0) != k + 1) throw py::value_error("offsets must have frames + 1 entries");
+            const int64_t* off = offsets.data();
+            if (off[0] < 0 || off[k] > boxes.shape(0)) throw py::value_error("offsets out of range");
+            for (int64_t t = 0; t < k; ++t)
+                if (off[t + 1] < off[t]) throw py::value_error("offsets must be non-decreasing");
+            carray<double> pts;
+            const double* pp = nullptr;
+            if (!points.is_none()) {
+                pts = carray<double>::ensure(points);
+                if (!pts || pts.ndim() != 2 || pts.shape(1) != 2 || pts.shape(0) != boxes.shape(0))
+                    throw py::value_error("points must be (M, 2) like boxes");
+                pp = pts.data();
+            }
+            std::vector<std::string> docs(static_cast<std::size_t>(k));
+            std::vector<uint8_t> ok(static_cast<std::size_t>(k), 0);
+            {
+                py::gil_scoped_release release;
+                for (int64_t t = 0; t < k; ++t) {
+                    ok[t] = heatcore::format_frame_json(grids.data() + t * nv * nh, nv, nh, boxes.data(), pp, off[t],
+                                                        off[t + 1], reverse, &docs[t]) ? 1 : 0;
+                    if (ok[t]) docs[t].append("\n}");
+                }
+            }
+            py::list outl;
+            for (int64_t t = 0; t < k; ++t) {
+                if (ok[t]) outl.append(py::bytes(docs[t]));
+                else outl.append(py::none());
+            }
+            return outl;
+        },
+        py::arg("grids"), py::arg("boxes"), py::arg("offsets"), py::arg("points"), py::arg("reverse"),
+        "Per-frame JSON documents (bytes, the sample's indent=4 layout, no timestamp) for frames of a chunk;\n"
+        "None for a frame whose values are not all integers (format it in Python).");
 }

@@ -402,3 +402,199 @@ void format_grid_json(const int32_t* grid, int64_t nv, int64_t nh, int indent, i
 }
 
 }  // namespace heatcore
+
+namespace heatcore {
+namespace {
+
+struct Cursor {
+    const char* p;
+    const char* e;
+    bool lit(const char* s, std::size_t n) {
+        if (static_cast<std::size_t>(e - p) < n || std::memcmp(p, s, n) != 0) return false;
+        p += n;
+        return true;
+    }
+    template <std::size_t N>
+    bool lit(const char (&s)[N]) { return lit(s, N - 1); }
+    // JSON integer without leading zeros, at most 15 digits; `neg` allows a minus sign.
+    bool integer(bool neg, int64_t* v) {
+        const char* q = p;
+        bool minus = false;
+        if (neg && q < e && *q == '-') {
+            minus = true;
+            ++q;
+        }
+        const char* d = q;
+        int64_t x = 0;
+        while (q < e && *q >= '0' && *q <= '9') {
+            x = x * 10 + (*q - '0');
+            ++q;
+            if (q - d > 15) return false;
+        }
+        if (q == d || (q - d > 1 && *d == '0')) return false;
+        *v = minus ? -x : x;
+        p = q;
+        return true;
+    }
+    // JSON number (int, fraction, exponent), finite.
+    bool number(double* v) {
+        const char* q = p;
+        if (q < e && *q == '-') ++q;
+        const char* d = q;
+        while (q < e && *q >= '0' && *q <= '9') ++q;
+        if (q == d || (q - d > 1 && *d == '0')) return false;
+        if (q < e && *q == '.') {
+            const char* f = ++q;
+            while (q < e && *q >= '0' && *q <= '9') ++q;
+            if (q == f) return false;
+        }
+        if (q < e && (*q == 'e' || *q == 'E')) {
+            ++q;
+            if (q < e && (*q == '+' || *q == '-')) ++q;
+            const char* x = q;
+            while (q < e && *q >= '0' && *q <= '9') ++q;
+            if (q == x) return false;
+        }
+        const std::size_t n = static_cast<std::size_t>(q - p);
+        if (n > 60) return false;
+        char buf[64];
+        std::memcpy(buf, p, n);
+        buf[n] = '\0';
+        char* end = nullptr;
+        double x = std::strtod(buf, &end);
+        if (end != buf + n || !std::isfinite(x)) return false;
+        if (x == 0.0 && std::memchr(buf, '.', n) == nullptr && std::memchr(buf, 'e', n) == nullptr &&
+            std::memchr(buf, 'E', n) == nullptr)
+            x = 0.0;  // JSON "-0" is the integer 0 in Python, not -0.0
+        *v = x;
+        p = q;
+        return true;
+    }
+};
+
+// Decodes one row [b, e) in the sample's layout; appends to out on success.
+bool parse_fast_row(const char* b, const char* e, AitriosRows* out) {
+    Cursor c{b, e};
+    int64_t idx;
+    if (!c.integer(false, &idx)) return false;
+    if (!c.lit(",\"{\"\"perception\"\": {\"\"object_detection_list\"\": [")) return false;
+    const std::size_t nb = out->scores.size();
+    bool first = true;
+    while (!c.lit("]}}\"")) {
+        if (!first && !c.lit(", ")) goto fail;
+        first = false;
+        {
+            int64_t cls, l, t, r, bt;
+            double score;
+            if (!c.lit("{\"\"class_id\"\": ") || !c.integer(false, &cls)) goto fail;
+            if (!c.lit(", \"\"bounding_box\"\": {\"\"left\"\": ") || !c.integer(true, &l)) goto fail;
+            if (!c.lit(", \"\"top\"\": ") || !c.integer(true, &t)) goto fail;
+            if (!c.lit(", \"\"right\"\": ") || !c.integer(true, &r)) goto fail;
+            if (!c.lit(", \"\"bottom\"\": ") || !c.integer(true, &bt)) goto fail;
+            if (!c.lit("}, \"\"score\"\": ") || !c.number(&score)) goto fail;
+            if (!c.lit("}")) goto fail;
+            out->boxes.insert(out->boxes.end(), {static_cast<double>(l), static_cast<double>(t),
+                                                 static_cast<double>(r), static_cast<double>(bt)});
+            out->scores.push_back(static_cast<float>(score));
+            out->class_ids.push_back(cls);
+        }
+    }
+    if (c.p != c.e) goto fail;
+    return true;
+fail:
+    out->boxes.resize(4 * nb);
+    out->scores.resize(nb);
+    out->class_ids.resize(nb);
+    return false;
+}
+
+inline bool integral15(double v) {
+    return std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15;
+}
+
+inline char* put_i64(char* p, int64_t x) {
+    char buf[24];
+    char* e = buf + sizeof(buf);
+    char* q = e;
+    const bool neg = x < 0;
+    uint64_t u = neg ? static_cast<uint64_t>(-(x + 1)) + 1 : static_cast<uint64_t>(x);
+    do {
+        *--q = static_cast<char>('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (neg) *--q = '-';
+    const std::size_t n = static_cast<std::size_t>(e - q);
+    std::memcpy(p, q, n);
+    return p + n;
+}
+
+}  // namespace
+
+void parse_aitrios_rows(const char* text, std::size_t len, bool final, std::size_t max_rows, AitriosRows* out) {
+    std::size_t pos = 0;
+    out->box_offsets.assign(1, 0);
+    while (pos < len && out->fast.size() < max_rows) {
+        // find the end of this row: '\n' outside quotes
+        bool quoted = false;
+        std::size_t i = pos, nl = 0;
+        for (; i < len; ++i) {
+            const char ch = text[i];
+            if (ch == '"') quoted = !quoted;
+            else if (ch == '\n') {
+                if (!quoted) break;
+                ++nl;
+            }
+        }
+        if (i == len && !final) break;  // incomplete last row: wait for more text
+        std::size_t end = i;
+        if (end > pos && text[end - 1] == '\r') --end;
+        out->row_begin.push_back(static_cast<int64_t>(pos));
+        out->row_end.push_back(static_cast<int64_t>(end));
+        out->row_lines.push_back(static_cast<int64_t>(nl));
+        out->fast.push_back(parse_fast_row(text + pos, text + end, out) ? 1 : 0);
+        out->box_offsets.push_back(static_cast<int64_t>(out->scores.size()));
+        pos = i < len ? i + 1 : len;
+    }
+    out->consumed = pos;
+}
+
+bool format_frame_json(const int32_t* grid, int64_t nv, int64_t nh, const double* boxes, const double* points,
+                       int64_t begin, int64_t end, bool reverse, std::string* doc) {
+    const int64_t n = end - begin;
+    const int per = points ? 2 : 4;
+    const double* vals = points ? points : boxes;
+    for (int64_t i = begin * per; i < end * per; ++i)
+        if (!integral15(vals[i])) return false;
+    std::string& s = *doc;
+    s.clear();
+    s.reserve(static_cast<std::size_t>(nv * nh) * 16 + static_cast<std::size_t>(n) * 120 + 128);
+    s.append("{\n    \"number_of_detects\": ");
+    char buf[32];
+    s.append(buf, static_cast<std::size_t>(put_i64(buf, n) - buf));
+    s.append(points ? ",\n    \"positiones\": " : ",\n    \"bboxes\": ");
+    if (n == 0) {
+        s.append("[]");
+    } else {
+        static const char* const box_keys[4] = {"\n            \"left\": ", ",\n            \"top\": ",
+                                                ",\n            \"right\": ", ",\n            \"bottom\": "};
+        static const char* const pt_keys[2] = {"\n            \"x\": ", ",\n            \"y\": "};
+        s.push_back('[');
+        for (int64_t k = 0; k < n; ++k) {
+            const int64_t j = reverse ? end - 1 - k : begin + k;
+            if (k) s.push_back(',');
+            s.append("\n        {");
+            for (int f = 0; f < per; ++f) {
+                s.append(points ? pt_keys[f] : box_keys[f]);
+                const double v = vals[j * per + f];
+                s.append(buf, static_cast<std::size_t>(put_i64(buf, static_cast<int64_t>(v)) - buf));
+            }
+            s.append("\n        }");
+        }
+        s.append("\n    ]");
+    }
+    s.append(",\n    \"griddata\": ");
+    format_grid_json(grid, nv, nh, 4, 1, true, &s);
+    return true;
+}
+
+}  // namespace heatcore

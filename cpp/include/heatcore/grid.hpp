@@ -76,3 +76,36 @@ void format_grid_json(const int32_t* grid, int64_t nv, int64_t nh, int indent, i
                       std::string* out);
 
 }  // namespace heatcore
+
+namespace heatcore {
+
+// Rows of the AITRIOS sample's detection CSV, parsed from a text buffer (no header). Rows in the
+// sample's exact layout — `<digits>,"{""perception"": {""object_detection_list"": [{""class_id"":
+// <uint>, ""bounding_box"": {""left"": <int>, ""top"": <int>, ""right"": <int>, ""bottom"": <int>},
+// ""score"": <number>}, ...]}}"` — are decoded here (fast = 1); any other row (fast = 0) is left
+// to the general Python parser, which gives the same arrays for rows both can read.
+struct AitriosRows {
+    std::vector<double> boxes;         // 4 per box: left, top, right, bottom (pixels)
+    std::vector<float> scores;         // 1 per box
+    std::vector<int64_t> class_ids;    // 1 per box
+    std::vector<int64_t> box_offsets;  // rows + 1: boxes of row i are [box_offsets[i], box_offsets[i+1])
+    std::vector<int64_t> row_begin;    // byte span of each row in the buffer (line end excluded)
+    std::vector<int64_t> row_end;
+    std::vector<int64_t> row_lines;    // number of '\n' inside each row (quoted newlines)
+    std::vector<uint8_t> fast;         // 1 = decoded here, 0 = needs the general parser
+    std::size_t consumed = 0;          // bytes of complete rows (all of it when final)
+};
+
+// Splits text[0..len) into CSV rows (newline outside double quotes) and decodes the fast ones.
+// Stops before an unterminated last row unless `final`; at most max_rows rows.
+void parse_aitrios_rows(const char* text, std::size_t len, bool final, std::size_t max_rows, AitriosRows* out);
+
+// Per-frame JSON documents in the sample's json.dump(indent=4) layout for frames of one chunk:
+// grids (frames x nv x nh int32), boxes (4 per box) with per-frame box offsets, points (2 per
+// box, point mode) or null (box mode). Objects are listed last-first when `reverse`. Returns false
+// for a frame whose box/point values are not all integers of at most 15 digits (the caller
+// formats that frame itself); docs[i] is then left empty.
+bool format_frame_json(const int32_t* grid, int64_t nv, int64_t nh, const double* boxes, const double* points,
+                       int64_t begin, int64_t end, bool reverse, std::string* doc);
+
+}  // namespace heatcore

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import io
 import json
 import os
 import sys
@@ -29,6 +30,7 @@ import numpy as np
 __all__ = [
     "DetectionFrame",
     "AitriosCSV",
+    "DetectionChunk",
     "parse_aitrios_detections",
     "read_long_csv",
     "frames_from_arrays",
@@ -243,34 +245,114 @@ class AitriosCSV:
             n += 1
         return max(0, n - 1)
 
-    def _rows(self) -> Iterator[tuple[int, int, list[str]]]:
-        csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-        with open(self.path, newline="", encoding="utf-8") as fh:
-            reader = csv.reader(fh)
-            try:
-                header = next(reader, None)
-            except csv.Error as exc:
-                raise ValueError(f"{self.path}: header line: {exc}") from None
-            if header is None:
-                return
-            row = 0
-            while True:
-                try:
-                    fields = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as exc:
-                    yield row, reader.line_num, [f"\x00csv error: {exc}"]
-                    row += 1
-                    continue
-                if not fields or all(not f.strip() for f in fields):
-                    continue  # blank line
-                yield row, reader.line_num, fields
-                row += 1
+    def _parse_cell_fields(self, fields: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        cell = next((f for f in fields[1:] if f.strip()), None)
+        if cell is None:
+            raise _RowError(f"no detection dict after the frame number (fields: {fields[:2]!r})")
+        return parse_aitrios_detections(cell)
 
-    def __iter__(self) -> Iterator[DetectionFrame]:
+    def iter_chunks(self, rows: int = 4096, block: int = 1 << 22) -> Iterator["DetectionChunk"]:
+        """Stream the file as :class:`DetectionChunk` s of up to ``rows`` frames (no images).
+
+        Rows in the sample's exact layout are decoded in C++; any other row goes through the
+        general parser (JSON or Python literal). Malformed rows raise or are skipped and recorded
+        in :attr:`skipped` per ``on_error``.
+        """
+        from .. import _core
+
         self.skipped = []
         self.rows = 0
+        frame = 0
+        row = 0
+        line = 0
+        header_done = False
+        buf = b""
+        eof = False
+        with open(self.path, "rb") as fh:
+            while True:
+                if not eof:
+                    data = fh.read(block)
+                    if data:
+                        buf += data
+                    else:
+                        eof = True
+                if not header_done:
+                    r = _core.parse_aitrios_rows(buf, eof, 1)
+                    if r["rows"] == 0:
+                        if eof:
+                            return
+                        continue
+                    line += 1 + int(r["row_lines"][0])
+                    buf = buf[r["consumed"]:]
+                    header_done = True
+                r = _core.parse_aitrios_rows(buf, eof, rows)
+                n = r["rows"]
+                if n == 0:
+                    if eof:
+                        return
+                    continue
+                fast = r["fast"]
+                if fast.all():
+                    lines = line + np.cumsum(1 + r["row_lines"])
+                    line = int(lines[-1])
+                    chunk = DetectionChunk(first=frame, boxes=r["boxes"], scores=r["scores"], class_ids=r["class_ids"],
+                                           offsets=r["box_offsets"])
+                    row += n
+                else:
+                    pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+                    bo = r["box_offsets"]
+                    for i in range(n):
+                        first_line = line + 1
+                        line += 1 + int(r["row_lines"][i])
+                        if fast[i]:
+                            a, z = int(bo[i]), int(bo[i + 1])
+                            pieces.append((r["boxes"][a:z], r["scores"][a:z], r["class_ids"][a:z]))
+                            row += 1
+                            continue
+                        text = buf[int(r["row_begin"][i]):int(r["row_end"][i])]
+                        try:
+                            decoded = text.decode("utf-8")
+                        except UnicodeDecodeError as exc:
+                            decoded = None
+                            err = f"not UTF-8 text ({exc})"
+                        sub_rows: list = []
+                        if decoded is not None:
+                            try:
+                                sub_rows = [f for f in csv.reader(io.StringIO(decoded)) if f and any(x.strip() for x in f)]
+                                err = None
+                            except csv.Error as exc:
+                                err = f"CSV error: {exc}"
+                        if err is not None:
+                            sub_rows = [None]
+                        for k, fields in enumerate(sub_rows):
+                            try:
+                                if fields is None:
+                                    raise _RowError(err)
+                                pieces.append(self._parse_cell_fields(fields))
+                            except _RowError as exc:
+                                where = line if len(sub_rows) == 1 else first_line + k
+                                msg = f"{self.path.name}: row {row} (line {where}): {exc}"
+                                if self.on_error == "raise":
+                                    raise ValueError(msg) from None
+                                self.skipped.append((row, where, str(exc)))
+                            row += 1
+                    if not pieces:
+                        buf = buf[r["consumed"]:]
+                        self.rows = row
+                        continue
+                    counts = np.array([len(p[0]) for p in pieces], np.int64)
+                    chunk = DetectionChunk(
+                        first=frame,
+                        boxes=np.ascontiguousarray(np.concatenate([p[0] for p in pieces]).reshape(-1, 4)),
+                        scores=np.concatenate([p[1] for p in pieces]).astype(np.float32),
+                        class_ids=np.concatenate([p[2] for p in pieces]).astype(np.int64),
+                        offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+                buf = buf[r["consumed"]:]
+                self.rows = row
+                frame += len(chunk)
+                yield chunk
+
+    def __iter__(self) -> Iterator[DetectionFrame]:
         images = None
         if self.video is not None:
             from .video import iter_frames
@@ -278,41 +360,51 @@ class AitriosCSV:
             images = iter_frames(self.video)
         next_image: tuple[int, np.ndarray] | None = None
         images_done = images is None
-        frame = 0
-        for row, line, fields in self._rows():
-            self.rows += 1
-            try:
-                if fields and fields[0].startswith("\x00csv error: "):
-                    raise _RowError(fields[0][len("\x00csv error: "):])
-                cell = next((f for f in fields[1:] if f.strip()), None)
-                if cell is None:
-                    raise _RowError(f"no detection dict after the frame number (fields: {fields[:2]!r})")
-                boxes, scores, cls = parse_aitrios_detections(cell)
-            except _RowError as exc:
-                msg = f"{self.path.name}: row {row} (line {line}): {exc}"
-                if self.on_error == "raise":
-                    raise ValueError(msg) from None
-                self.skipped.append((row, line, str(exc)))
-                continue
-            image = None
-            while not images_done:
-                if next_image is None:
-                    try:
-                        next_image = next(images)
-                    except StopIteration:
-                        images_done = True
+        try:
+            for chunk in self.iter_chunks():
+                for f in chunk.frames():
+                    image = None
+                    while not images_done:
+                        if next_image is None:
+                            try:
+                                next_image = next(images)
+                            except StopIteration:
+                                images_done = True
+                                break
+                        if next_image[0] < f.index:
+                            next_image = None
+                            continue
+                        if next_image[0] == f.index:
+                            image = next_image[1]
+                            next_image = None
                         break
-                if next_image[0] < frame:
-                    next_image = None
-                    continue
-                if next_image[0] == frame:
-                    image = next_image[1]
-                    next_image = None
-                break
-            yield DetectionFrame(index=frame, boxes=boxes, scores=scores, class_ids=cls, image=image)
-            frame += 1
-        if images is not None:
-            images.close()
+                    f.image = image
+                    yield f
+        finally:
+            if images is not None:
+                images.close()
+
+
+@dataclass
+class DetectionChunk:
+    """Consecutive frames packed as arrays: frame ``first + t`` holds ``boxes[offsets[t]:offsets[t+1]]``
+    (pixels), with ``scores`` and ``class_ids`` per box."""
+
+    first: int
+    boxes: np.ndarray
+    scores: np.ndarray
+    class_ids: np.ndarray
+    offsets: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def frames(self) -> Iterator[DetectionFrame]:
+        off = self.offsets.tolist()
+        for t in range(len(off) - 1):
+            a, z = off[t], off[t + 1]
+            yield DetectionFrame(index=self.first + t, boxes=self.boxes[a:z], scores=self.scores[a:z],
+                                 class_ids=self.class_ids[a:z])
 
 
 # ---------------------------------------------------------------------------------------------
