@@ -264,4 +264,30 @@ void register_grid(py::module_& m) {
         py::arg("grids"), py::arg("boxes"), py::arg("offsets"), py::arg("points"), py::arg("reverse"),
         "Per-frame JSON documents (bytes, the sample's indent=4 layout, no timestamp) for frames of a chunk;\n"
         "None for a frame whose values are not all integers (format it in Python).");
+
+    m.def(
+        "format_grids_jsonl",
+        [](carray<int32_t> grids, carray<int64_t> counts, int64_t first) -> py::bytes {
+            require_ndim(grids, 3, "grids");
+            require_ndim(counts, 1, "counts");
+            const int64_t k = grids.shape(0), nv = grids.shape(1), nh = grids.shape(2);
+            if (counts.shape(0) != k) throw py::value_error("counts must have one entry per frame");
+            std::string s;
+            {
+                py::gil_scoped_release release;
+                s.reserve(static_cast<std::size_t>(k * (nv * nh * 3 + 64)));
+                for (int64_t t = 0; t < k; ++t) {
+                    s.append("{\"frame\": ");
+                    s.append(std::to_string(first + t));
+                    s.append(", \"number_of_detects\": ");
+                    s.append(std::to_string(counts.data()[t]));
+                    s.append(", \"griddata\": ");
+                    heatcore::format_grid_json(grids.data() + t * nv * nh, nv, nh, 0, 0, true, &s);
+                    s.append("}\n");
+                }
+            }
+            return py::bytes(s);
+        },
+        py::arg("grids"), py::arg("counts"), py::arg("first"),
+        "JSON Lines text (bytes) for frames first, first + 1, ...: {\"frame\", \"number_of_detects\", \"griddata\"}.");
 }

@@ -242,31 +242,71 @@ class GridCounter(Accumulator):
         same answer. On a frame the AITRIOS sample crashes on, raises ValueError and counts none
         of the K frames."""
         bs = [self.select(f) for f in frames]
-        for k, b in enumerate(bs):
-            _check_finite(b, f"frame {self.frames + k}")
         s = self._spec
         if not bs:
             return np.zeros((0, s.nv, s.nh), np.int32)
+        counts = np.fromiter((len(b) for b in bs), np.int64, len(bs))
+        off = np.zeros(len(bs) + 1, np.int64)
+        np.cumsum(counts, out=off[1:])
+        boxes = np.concatenate(bs, axis=0) if int(off[-1]) else np.zeros((0, 4), np.float64)
+        return self._count_packed(np.ascontiguousarray(boxes, dtype=np.float64).reshape(-1, 4), off, bs, threads)
+
+    def update_packed(self, boxes: np.ndarray, offsets: np.ndarray, scores: np.ndarray | None = None,
+                      class_ids: np.ndarray | None = None, *, threads: int | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Count frames given as packed arrays (frame t = ``boxes[offsets[t]:offsets[t+1]]``, pixels).
+        Returns ``(grids (K, Nv, Nh) int32, kept boxes, kept offsets)`` after the class/score filters."""
+        s = self._spec
+        b = np.ascontiguousarray(np.asarray(boxes, np.float64)).reshape(-1, 4)
+        off = np.ascontiguousarray(np.asarray(offsets, np.int64)).reshape(-1)
+        if len(off) < 1 or off[0] != 0 or off[-1] != len(b) or np.any(np.diff(off) < 0):
+            raise ValueError("offsets must start at 0, not decrease and end at the number of boxes")
+        if s.classes is not None or s.min_score is not None:
+            idx = np.arange(len(b))
+            kept = s.select(np.column_stack([b, idx]), None if scores is None else np.asarray(scores).reshape(-1),
+                            None if class_ids is None else np.asarray(class_ids).reshape(-1))
+            ki = kept[:, 4].astype(np.int64)
+            frame_of = np.repeat(np.arange(len(off) - 1), np.diff(off))
+            counts = np.bincount(frame_of[ki], minlength=len(off) - 1)
+            b = np.ascontiguousarray(b[ki])
+            off = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        if len(off) == 1:
+            return np.zeros((0, s.nv, s.nh), np.int32), b, off
+        grids = self._count_packed(b, off, None, threads)
+        return grids, b, off
+
+    def _count_packed(self, boxes: np.ndarray, off: np.ndarray, per_frame: list[np.ndarray] | None,
+                      threads: int | None) -> np.ndarray:
+        s = self._spec
+        k = len(off) - 1
+        if boxes.size and not np.isfinite(boxes).all():
+            i = int(np.flatnonzero(~np.isfinite(boxes).all(axis=1))[0])
+            f = int(np.searchsorted(off, i, side="right") - 1)
+            raise ValueError(f"frame {self.frames + f}, box {i - int(off[f])}: coordinates must be finite, "
+                             f"got {boxes[i].tolist()}")
         w = s.window
         ring = list(self._ring) if w > 0 else []
-        seq = ring + bs
-        counts = np.fromiter((len(b) for b in seq), np.int64, len(seq))
-        total_new = int(counts[len(ring):].sum())
+        total_new = int(off[-1])
         if (self._grid.size and int(self._grid.max()) + total_new > _INT32_MAX) or total_new > _INT32_MAX:
-            return np.stack([self.update(b) for b in bs])  # int32 could overflow: go frame by frame
-        boxes = np.concatenate(seq, axis=0) if total_new or ring else np.zeros((0, 4), np.float64)
-        boxes = np.ascontiguousarray(boxes, dtype=np.float64).reshape(-1, 4)
-        off = np.zeros(len(seq) + 1, np.int64)
-        np.cumsum(counts, out=off[1:])
+            frames = per_frame if per_frame is not None else [boxes[off[t]:off[t + 1]] for t in range(k)]
+            return np.stack([self.update(b) for b in frames])  # int32 could overflow: go frame by frame
+        if ring:
+            rb = np.concatenate(ring, axis=0).reshape(-1, 4)
+            rc = np.fromiter((len(x) for x in ring), np.int64, len(ring))
+            seq_boxes = np.ascontiguousarray(np.concatenate([rb, boxes], axis=0))
+            seq_off = np.concatenate([[0], np.cumsum(rc), int(rc.sum()) + off[1:]]).astype(np.int64)
+        else:
+            seq_boxes, seq_off = boxes, off
         fn = _core().grid_counts if self.backend == "cpp" else _ref().grid_counts
-        out = fn(boxes, off, *s.args(), w, resolve_threads(threads), initial=self._grid.astype(np.int32),
+        out = fn(seq_boxes, seq_off, *s.args(), w, resolve_threads(threads), initial=self._grid.astype(np.int32),
                  history=len(ring), frame_base=self.frames)
         self._grid[:] = out[-1]
         if w > 0:
-            ring.extend(bs)
+            new = per_frame if per_frame is not None else [boxes[off[t]:off[t + 1]] for t in range(max(0, k - w), k)]
+            ring.extend(new)
             self._ring = deque(ring[-w:])
-        self.frames += len(bs)
-        self.last_boxes = bs[-1]
+        self.frames += k
+        self.last_boxes = boxes[off[-2]:off[-1]]
         return out
 
     def result(self) -> np.ndarray:

@@ -129,17 +129,21 @@ class GridJsonWriter:
 
     def write(self, grid: np.ndarray, boxes: np.ndarray, *, points: np.ndarray | None = None,
               timestamp: str | None = None) -> Path:
+        """Write one frame: its (Nv, Nh) grid, (N, 4) boxes (pixels) and, in point mode, (N, 2) points."""
         if self.reverse:
             boxes = boxes[::-1]
             points = None if points is None else points[::-1]
         text = frame_json(grid, boxes, mode=self.mode, points=points, timestamp=timestamp)
+        return self.write_bytes(text.encode("utf-8"), timestamp)
+
+    def write_bytes(self, data: bytes, timestamp: str | None = None) -> Path:
+        """Write one already formatted document under the next name."""
         if timestamp is not None:
             name = str(timestamp)
         else:
             name = f"{self.counter:08d}"
             self.counter += 1
         path = self.dir / f"{name}.json"
-        data = text.encode("utf-8")
         if self._pool is None:
             self._write_file(path, data)
         else:
@@ -162,7 +166,7 @@ class GridCompactWriter:
             raise ValueError(f"compact output must end in .jsonl or .npz, got {self.path.name!r}")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.frames = 0
-        self._fh = open(self.path, "w", encoding="utf-8") if self.kind == ".jsonl" else None
+        self._fh = open(self.path, "wb") if self.kind == ".jsonl" else None
         self._grids: list[np.ndarray] = []
         self._n: list[int] = []
         self._ts: list[str] = []
@@ -175,7 +179,7 @@ class GridCompactWriter:
             if timestamp is not None:
                 line += [', "timestamp": ', json.dumps(str(timestamp))]
             line.append("}\n")
-            self._fh.write("".join(line))
+            self._fh.write("".join(line).encode("utf-8"))
         else:
             self._grids.append(np.array(grid, dtype=np.int32))
             self._n.append(int(number_of_detects))
@@ -183,6 +187,13 @@ class GridCompactWriter:
         self.frames += 1
 
     def write_many(self, grids: np.ndarray, number_of_detects: np.ndarray, timestamps: list | None = None) -> None:
+        """Several frames at once ((K, Nv, Nh) grids, (K,) counts); formatted in one C++ call when
+        there are no timestamps."""
+        if self._fh is not None and timestamps is None:
+            n = np.ascontiguousarray(number_of_detects, dtype=np.int64)
+            self._fh.write(_core().format_grids_jsonl(np.ascontiguousarray(grids, dtype=np.int32), n, self.frames))
+            self.frames += len(n)
+            return
         for i in range(len(grids)):
             self.write(grids[i], int(number_of_detects[i]), None if timestamps is None else timestamps[i])
 
