@@ -173,7 +173,17 @@ def bench_json(csv_path: Path, repeat: int) -> list[dict]:
     def heatcore_jsonl(d: Path) -> None:
         run_pipeline(AitriosCSV(csv_path), hc.GridCounter(**SETTINGS), d, per_frame_json=False)
 
+    def bare_files(d: Path) -> None:
+        """The floor: just create 600 files of the JSON's size (no parsing, counting or formatting)."""
+        data = b"x" * 31000
+        for i in range(n):
+            fd = os.open(d / f"{i:08d}.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.write(fd, data)
+            os.close(fd)
+
     for where, root in roots:
+        dt_f, d_f = run(bare_files, root, repeat)
+        shutil.rmtree(d_f, ignore_errors=True)
         dt_s, d_s = run(lambda d: sample_json_path(csv_path, d), root, max(1, repeat // 2))
         dt_h, d_h = run(heatcore_json, root, repeat)
         # byte-identical files?
@@ -185,6 +195,7 @@ def bench_json(csv_path: Path, repeat: int) -> list[dict]:
              "byte-identical" if same else "DIFFERENT"),
             (f"heatcore: CSV → grids.jsonl only ({where})", dt_l, "same grids"),
             (f"sample's path: literal_eval + loop + json.dump(indent=4) ({where})", dt_s, "reference"),
+            (f"floor: create 600 files of 31 KB, nothing else ({where})", dt_f, "-"),
         ]:
             rows.append({"contender": name, "median s": f"{dt:.3f}", "frames/s": fmt_rate(n / dt), "_fps": n / dt,
                          "files": note})

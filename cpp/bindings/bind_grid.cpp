@@ -226,7 +226,7 @@ void register_grid(py::module_& m) {
     m.def(
         "format_frames_json",
         [](carray<int32_t> grids, carray<double> boxes, carray<int64_t> offsets, py::object points,
-           bool reverse) -> py::list {
+           bool reverse) -> py::tuple {
             require_ndim(grids, 3, "grids");
             check_boxes(boxes);
             require_ndim(offsets, 1, "offsets");
@@ -244,26 +244,29 @@ void register_grid(py::module_& m) {
                     throw py::value_error("points must be (M, 2) like boxes");
                 pp = pts.data();
             }
-            std::vector<std::string> docs(static_cast<std::size_t>(k));
-            std::vector<uint8_t> ok(static_cast<std::size_t>(k), 0);
+            std::string all, doc;
+            std::vector<int64_t> spans(static_cast<std::size_t>(k + 1), 0);
             {
                 py::gil_scoped_release release;
                 for (int64_t t = 0; t < k; ++t) {
-                    ok[t] = heatcore::format_frame_json(grids.data() + t * nv * nh, nv, nh, boxes.data(), pp, off[t],
-                                                        off[t + 1], reverse, &docs[t]) ? 1 : 0;
-                    if (ok[t]) docs[t].append("\n}");
+                    if (heatcore::format_frame_json(grids.data() + t * nv * nh, nv, nh, boxes.data(), pp, off[t],
+                                                    off[t + 1], reverse, &doc)) {
+                        all.append(doc);
+                        all.append("\n}");
+                        spans[t + 1] = static_cast<int64_t>(all.size());
+                    } else {
+                        spans[t + 1] = -1 - static_cast<int64_t>(all.size());  // formatted by the caller
+                    }
                 }
             }
-            py::list outl;
-            for (int64_t t = 0; t < k; ++t) {
-                if (ok[t]) outl.append(py::bytes(docs[t]));
-                else outl.append(py::none());
-            }
-            return outl;
+            py::array_t<int64_t> sp(static_cast<py::ssize_t>(k + 1));
+            std::memcpy(sp.mutable_data(), spans.data(), spans.size() * sizeof(int64_t));
+            return py::make_tuple(py::bytes(all), sp);
         },
         py::arg("grids"), py::arg("boxes"), py::arg("offsets"), py::arg("points"), py::arg("reverse"),
-        "Per-frame JSON documents (bytes, the sample's indent=4 layout, no timestamp) for frames of a chunk;\n"
-        "None for a frame whose values are not all integers (format it in Python).");
+        "Per-frame JSON documents (the sample's indent=4 layout, no timestamp) for frames of a chunk, as\n"
+        "(text bytes, ends (K + 1,)): frame t is text[|ends[t]| .. ends[t+1]] with negative ends marking a\n"
+        "frame whose values are not all integers (format it in Python; its end is -1 - position).");
 
     m.def(
         "format_grids_jsonl",

@@ -231,15 +231,23 @@ def _run_chunks(reader: Any, counter: Any, jw: Any, cw: Any, vw: Any, *, reverse
             counts = np.diff(ko)
             if jw is not None:
                 pts = grid_points(kb, geometry=counter.geometry, anchor=counter.anchor) if point else None
-                docs = _core.format_frames_json(grids, kb, ko, pts, reverse)
-                for t, doc in enumerate(docs):
-                    if doc is None:  # non-integer values: Python's number formatting
-                        b = kb[ko[t]:ko[t + 1]]
-                        p = None if pts is None else pts[ko[t]:ko[t + 1]]
+                for i in range(0, len(grids), 128):  # sub-chunks keep the text buffer in cache
+                    j = min(len(grids), i + 128)
+                    text, ends = _core.format_frames_json(grids[i:j], kb, ko[i:j + 1], pts, reverse)
+                    view = memoryview(text)
+                    pos = 0
+                    for t in range(j - i):
+                        e = int(ends[t + 1])
+                        if e >= 0:
+                            jw.write_bytes(view[pos:e])
+                            pos = e
+                            continue
+                        pos = -1 - e  # non-integer values: Python's number formatting
+                        b = kb[ko[i + t]:ko[i + t + 1]]
+                        p = None if pts is None else pts[ko[i + t]:ko[i + t + 1]]
                         if reverse:
                             b, p = b[::-1], (None if p is None else p[::-1])
-                        doc = frame_json(grids[t], b, mode=counter.mode, points=p).encode("utf-8")
-                    jw.write_bytes(doc)
+                        jw.write_bytes(frame_json(grids[i + t], b, mode=counter.mode, points=p).encode("utf-8"))
             if cw is not None:
                 cw.write_many(grids, counts)
             if vw is not None:
