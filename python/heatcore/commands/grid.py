@@ -266,22 +266,9 @@ def _run_chunks(reader: Any, counter: Any, jw: Any, cw: Any, vw: Any, *, reverse
 
 
 def _save_checkpoint(counter: Any, path: Path, done: int) -> None:
-    import os
-    import tempfile
+    from ..accumulator import _write_state
 
-    state = dict(counter.state())
-    state["__done__"] = np.array(done)
-    state["__kind__"] = np.array(counter.kind)
-    state["__config__"] = np.array(json.dumps(counter.config()))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp.npz", dir=path.parent)
-    os.close(fd)
-    try:
-        np.savez(tmp, **state)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    _write_state(path, counter, done=done)
 
 
 def _load_checkpoint(path: Path, fresh: Any) -> tuple[Any, int]:
