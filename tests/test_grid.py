@@ -561,3 +561,18 @@ def test_long_sequences_split_over_threads(rng, window):
     init = one_thread[h - 1] if h else None
     tail = _core.grid_counts(boxes, off, *args, 3, init, h)
     np.testing.assert_array_equal(tail, one_thread[h:])
+
+
+def test_update_packed_matches_update_many_with_filters(rng):
+    frames = _frames(rng, 40)
+    kw = dict(image_size=(W, H), grid=(NH, NV), spread=1, window=6, mode="point", classes=[0, 2], min_score=0.3)
+    a, b = hc.GridCounter(**kw), hc.GridCounter(**kw)
+    want = a.update_many(frames[:25])
+    boxes = np.concatenate([f.boxes for f in frames[:25]])
+    off = np.concatenate([[0], np.cumsum([len(f) for f in frames[:25]])])
+    got, kb, ko = b.update_packed(boxes, off, np.concatenate([f.scores for f in frames[:25]]),
+                                  np.concatenate([f.class_ids for f in frames[:25]]))
+    np.testing.assert_array_equal(got, want)
+    assert len(kb) == ko[-1] and len(ko) == 26
+    for f in frames[25:]:  # the rings carried over identically
+        np.testing.assert_array_equal(a.update(f), b.update(f))

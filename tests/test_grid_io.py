@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 
 import cv2
 import numpy as np
@@ -14,8 +13,8 @@ from heatcore import render
 from heatcore.grid_output import (GridCompactWriter, GridJsonWriter, GridVideoWriter, frame_json,
                                   render_grid_frame)
 from heatcore.io.aitrios_config import load_app_config, load_param_file
-from heatcore.io.detections import (AitriosCSV, DetectionFrame, as_detection_arrays, frames_from_arrays,
-                                    parse_aitrios_detections, read_long_csv)
+from heatcore.io.detections import (AitriosCSV, as_detection_arrays, frames_from_arrays, parse_aitrios_detections,
+                                    read_long_csv)
 
 
 def _obj(l, t, r, b, s=0.9, c=0):
@@ -453,3 +452,11 @@ def test_mixed_layouts_blank_lines_and_chunks(tmp_path):
             np.testing.assert_array_equal(f.scores, s)
             np.testing.assert_array_equal(f.class_ids, c)
     assert [f.index for f in AitriosCSV(p)] == list(range(40))
+
+
+def test_huge_python_literal_row(tmp_path):
+    objs = ", ".join("{'class_id': 0, 'bounding_box': {'left': %d, 'top': 1, 'right': %d, 'bottom': 9}, 'score': 0.5}"
+                     % (i, i + 5) for i in range(3000))
+    p = _csv(tmp_path / "big.csv", ["{'perception': {'object_detection_list': [" + objs + "]}}"])
+    (f,) = list(AitriosCSV(p))
+    assert len(f) == 3000 and f.boxes[-1, 2] == 3004

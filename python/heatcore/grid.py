@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 from collections import deque
-from typing import Any, Iterable, Literal, Sequence
+from typing import Any, Iterable, Literal
 
 import numpy as np
 

@@ -260,6 +260,7 @@ class AitriosCSV:
         """
         from .. import _core
 
+        csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # rows of thousands of boxes
         self.skipped = []
         self.rows = 0
         frame = 0
