@@ -460,3 +460,11 @@ def test_huge_python_literal_row(tmp_path):
     p = _csv(tmp_path / "big.csv", ["{'perception': {'object_detection_list': [" + objs + "]}}"])
     (f,) = list(AitriosCSV(p))
     assert len(f) == 3000 and f.boxes[-1, 2] == 3004
+
+
+def test_video_unbounded_window_scales_to_each_frame(tmp_path):
+    w = GridVideoWriter(tmp_path, size=(64, 32), vmax=0, window=0)
+    assert w.auto_max
+    w.write(np.array([[0, 7]], np.int32), 1)
+    w.close()
+    assert not GridVideoWriter(tmp_path, size=(64, 32), vmax=0, window=0, sticky_opaque=True).auto_max

@@ -278,7 +278,8 @@ class GridVideoWriter:
     name), mp4v at ``fps``; frames are rendered with :func:`render_grid_frame` and encoded on a
     background thread so rendering and encoding overlap.
 
-    ``max == 0`` is replaced by ``window`` (the sample's rule). ``sticky_opaque`` (the sample's
+    ``max == 0`` is replaced by ``window`` (the sample's rule); if that leaves no range (window 0)
+    and not ``sticky_opaque``, each frame is scaled to its own largest count. ``sticky_opaque`` (the sample's
     behaviour, used with geometry="aitrios"): after one frame without an image every later frame
     is drawn opaque.
     """
@@ -296,6 +297,9 @@ class GridVideoWriter:
         self.cmap = cmap
         self.vmin = float(vmin)
         self.vmax = float(window) if float(vmax) == 0 else float(vmax)
+        # exact geometry with an unbounded window and max 0: no fixed top exists, follow each
+        # frame's largest count (the sample, sticky_opaque, keeps its degenerate 0..0 range)
+        self.auto_max = self.vmax <= self.vmin and not sticky_opaque
         self.alpha = float(alpha)
         self.overlay = bool(overlay)
         self.colorbar = bool(colorbar)
@@ -328,8 +332,9 @@ class GridVideoWriter:
         if use_image is None and self.sticky_opaque:
             self._opaque = True
         alpha = 1.0 if (use_image is None or self._opaque) else self.alpha
+        vmax = max(float(np.max(grid)), self.vmin + 1.0) if self.auto_max else self.vmax
         frame = render_grid_frame(grid, size=self.size, image=use_image, cmap=self.cmap, vmin=self.vmin,
-                                  vmax=self.vmax, alpha=alpha, number_of_detects=number_of_detects,
+                                  vmax=vmax, alpha=alpha, number_of_detects=number_of_detects,
                                   colorbar=self.colorbar, text_color=self.text_color,
                                   clear_below=self.clear_below)
         self._q.put(frame)
