@@ -467,4 +467,6 @@ def test_video_unbounded_window_scales_to_each_frame(tmp_path):
     assert w.auto_max
     w.write(np.array([[0, 7]], np.int32), 1)
     w.close()
-    assert not GridVideoWriter(tmp_path, size=(64, 32), vmax=0, window=0, sticky_opaque=True).auto_max
+    w = GridVideoWriter(tmp_path, size=(64, 32), vmax=0, window=0, sticky_opaque=True)
+    assert not w.auto_max
+    w.close()
