@@ -238,3 +238,35 @@ def test_fast_and_general_pipelines_write_the_same_files(aitrios_csv, tmp_path, 
     if mode == "point" and geometry == "exact":
         assert floats > 0  # odd l + r: x = n.5, formatted by Python's json rules
     assert (tmp_path / "fast" / "grids.jsonl").read_text() == (tmp_path / "slow" / "grids.jsonl").read_text()
+
+
+def test_console_mode_end_to_end_against_the_fake_server(tmp_path, monkeypatch):
+    cs = pytest.importorskip("console_server")
+    from test_console import jpeg_b64, record, stamp, write_settings
+
+    srv = cs.ConsoleServer().start()
+    try:
+        t = [stamp(i) for i in range(4)]
+        srv.state.images[("Aid-1", "cam")] = [{"name": f"{ts}.jpg", "contents": jpeg_b64(size=(54, 96))} for ts in t]
+        boxes = [[[100, 100, 200, 400], [1000, 500, 1100, 700]], [[300, 300, 340, 500]], None,
+                 [[1900, 1000, 1920, 1080]]]
+        srv.state.results["Aid-1"] = [record(ts, b, i) for i, (ts, b) in enumerate(zip(t, boxes)) if b is not None]
+        (tmp_path / "config").mkdir()
+        write_settings(tmp_path / "config" / "console_access_settings.yaml", srv)  # the app YAML's setting_path
+        app = make_sample_tree(tmp_path, None, app=APP.replace('mode: "local"', 'mode: "console"').replace(
+            'sub_directory_name: "__sub_directory_name__"', 'sub_directory_name: "cam"').replace(
+            'device_id: "__device_id__"', 'device_id: "Aid-1"'))
+        monkeypatch.chdir(tmp_path)
+        for var in ("CONSOLE_ENDPOINT", "PORTAL_AUTHORIZATION_ENDPOINT", "CLIENT_ID", "CLIENT_SECRET"):
+            monkeypatch.delenv(var, raising=False)
+        assert main(["grid", "--config", str(app), "--geometry", "aitrios", "--quiet"]) == 0
+    finally:
+        srv.stop()
+    out = tmp_path / "output"
+    assert sorted(p.stem for p in (out / "detect").glob("*.json")) == t
+    oracle = SampleHeatMap(1, 600, 1920, 1080, 60, 36, True)
+    for ts, b in zip(t, boxes):
+        d = oracle([tuple(x) for x in (b or [])])  # console order: no reversal
+        d["timestamp"] = ts
+        assert (out / "detect" / f"{ts}.json").read_text() == json.dumps(d, indent=4)
+    assert (out / "video" / "cam_heatmap.mp4").exists()

@@ -436,7 +436,14 @@ def _run_config(args: argparse.Namespace) -> int:
             from ..io.console import load_console_frames
         except ImportError as exc:
             raise ValueError(f"console mode needs heatcore.io.console ({exc})") from None
-        frames, image_name = load_console_frames(cfg.console, base_dir=cfg.base_dir)
+        from ..io.aitrios_config import resolve_path
+
+        settings = dict(cfg.console)
+        sp = settings.get("setting_path")
+        if isinstance(sp, str) and sp:
+            # the sample's rule (current directory), then the config's folder and its parent
+            settings["setting_path"] = str(resolve_path(sp, cfg.base_dir).resolve())
+        frames, image_name = load_console_frames(settings, base_dir=cfg.base_dir)
         reverse = False
     out = args.out or o.output_dir
     video = None
