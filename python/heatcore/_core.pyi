@@ -48,6 +48,21 @@ def format_grid_json(grid: npt.ArrayLike, indent: int = 4, level: int = 1, space
     """json.dumps(grid.tolist(), indent=indent) of a (nv, nh) int32 grid nested `level` deep
     (indent <= 0: compact)."""
 
+def format_frames_json(grids: npt.ArrayLike, boxes: npt.ArrayLike, offsets: npt.ArrayLike,
+                       points: npt.ArrayLike | None, reverse: bool) -> tuple[bytes, npt.NDArray[np.int64]]:
+    """The sample's per-frame JSON documents (indent=4, no timestamp) for grids (K, nv, nh) int32 with
+    frame t's boxes (M, 4) / points (M, 2) at offsets[t]:offsets[t+1]; returns (text, ends (K+1,)):
+    frame t is text[|ends[t]|:ends[t+1]], a negative end marks a frame with non-integer values
+    (format it in Python; its end is -1 - position)."""
+
+def format_grids_jsonl(grids: npt.ArrayLike, counts: npt.ArrayLike, first: int) -> bytes:
+    """JSON Lines ({"frame", "number_of_detects", "griddata"}) for frames first, first + 1, ..."""
+
+def parse_aitrios_rows(data: bytes, final: bool, max_rows: int) -> dict[str, Any]:
+    """Split CSV text (no header) into rows and decode those in the AITRIOS sample's exact layout:
+    boxes (M, 4) float64, scores float32, class_ids int64, box_offsets (rows + 1), row_begin,
+    row_end, row_lines, fast (uint8, 0 = left to the general parser), consumed (bytes), rows."""
+
 
 # ---------------------------------------------------------------------------------------------
 # Homography (cpp/src/homography.cpp)
