@@ -643,7 +643,6 @@ void blur_rows_wide(const std::uint8_t* frame, int width, int height, int channe
                int y0, int y1, Emit&& emit) {
     const int r = ksize / 2;
     const int W = width;
-    std::vector<std::uint8_t> g(static_cast<std::size_t>(W) + 2 * r);
     std::vector<std::int32_t> ring(static_cast<std::size_t>(ksize) * W);
     std::vector<std::int32_t> col(W, 0);
     std::vector<std::uint8_t> out(W);
@@ -677,8 +676,7 @@ void blur_rows_wide(const std::uint8_t* frame, int width, int height, int channe
     // quotient of the exact integers is correctly rounded and cannot cross an integer, so floor of
     // it is exact (vectorizes, unlike the integer division kept for huge kernels).
     const bool fast_div = area < 32768u;
-    const float inv_num = 1.0f, den = static_cast<float>(2u * area);
-    (void)inv_num;
+    const float den = static_cast<float>(2u * area);
     for (int y = y0; y < y1; ++y) {
         if (fast_div) {
             const std::int32_t* __restrict cs = col.data();
