@@ -19,12 +19,101 @@ import numpy.typing as npt
 # Motion (cpp/src/motion.cpp)
 # ---------------------------------------------------------------------------------------------
 # (motion section)
+class MogModel:
+    """KaewTraKulPong-Bowden Gaussian-mixture background model with OpenCV bgsegm MOG semantics
+    (bit-identical masks), fused with the uint32 count of foreground frames per pixel."""
+
+    def __init__(self, width: int, height: int, channels: int, history: int = 200, nmixtures: int = 5,
+                 background_ratio: float = 0.7, noise_sigma: float = 0.0) -> None: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def channels(self) -> int: ...
+    @property
+    def nmixtures(self) -> int: ...
+    @property
+    def history(self) -> int: ...
+    @property
+    def background_ratio(self) -> float: ...
+    @property
+    def noise_sigma(self) -> float: ...
+    @property
+    def nframes(self) -> int: ...
+    def apply(self, frame: npt.NDArray[np.uint8], counts: npt.NDArray[np.uint32] | None = None,
+              roi: npt.NDArray[np.uint8] | None = None, learning_rate: float = -1.0, threads: int = 0,
+              return_mask: bool = True) -> npt.NDArray[np.uint8] | None:
+        """Update with one (H, W) or (H, W, 3) uint8 frame; mask 0/255; counts (H, W) += 1 where
+        foreground and roi != 0 (in place)."""
+    def apply_batch(self, frames: npt.NDArray[np.uint8], counts: npt.NDArray[np.uint32] | None = None,
+                    roi: npt.NDArray[np.uint8] | None = None, learning_rate: float = -1.0, threads: int = 0,
+                    return_mask: bool = False) -> npt.NDArray[np.uint8] | None:
+        """apply() for a (B, H, W[, 3]) stack in one pass over the model (identical results)."""
+    def apply_frames(self, frames: Any, counts: npt.NDArray[np.uint32] | None = None,
+                     roi: npt.NDArray[np.uint8] | None = None, learning_rate: float = -1.0,
+                     threads: int = 0) -> None:
+        """apply_batch() for a sequence of separate (H, W[, 3]) frames (no stacking copy)."""
+    def get_state(self) -> dict[str, Any]:
+        """nframes; float32 sort_key/weight (K, H, W) and mean/var (K, C, H, W)."""
+    def set_state(self, nframes: int, sort_key: npt.ArrayLike, weight: npt.ArrayLike, mean: npt.ArrayLike,
+                  var: npt.ArrayLike) -> None: ...
+
+def accumulate_mask(mask: npt.NDArray[np.uint8], counts: npt.NDArray[np.uint32],
+                    roi: npt.NDArray[np.uint8] | None = None, min_value: int = 1, threads: int = 0) -> int:
+    """counts += (mask >= min_value) & (roi != 0), in place; returns the number of pixels added."""
+
+def gray_blur(frame: npt.NDArray[np.uint8], ksize: int = 11, threads: int = 0) -> npt.NDArray[np.uint8]:
+    """cv2.cvtColor(BGR2GRAY) + cv2.blur((ksize, ksize)) (reflect-101 border), bit-exact."""
+
+def diff_accumulate(frame: npt.NDArray[np.uint8], reference: npt.NDArray[np.uint8], acc: npt.NDArray[np.uint32],
+                    ksize: int = 11, roi: npt.NDArray[np.uint8] | None = None, threshold: int = -1,
+                    threads: int = 0, return_blurred: bool = False) -> Any:
+    """acc (uint32) += |gray_blur(frame) - reference| (or 1 where it exceeds threshold >= 0) inside
+    roi, in place (fold into a wider sum at least every 16843009 frames); returns the total added (and the blurred frame with return_blurred=True)."""
 
 
 # ---------------------------------------------------------------------------------------------
 # Grid counting (cpp/src/grid.cpp)
 # ---------------------------------------------------------------------------------------------
 # (grid section)
+def grid_apply(grid: npt.NDArray[np.int64], boxes: npt.ArrayLike, width: int, height: int, nh: int, nv: int,
+               spread: int, mode: str, geometry: str, anchor: float, sign: int) -> tuple[int, int, int] | None:
+    """Add sign (+1/-1) * one frame's boxes (N, 4) l, t, r, b pixels into grid (nv, nh) int64 in place.
+    mode "box"|"point", geometry "exact"|"aitrios". Returns None, or (box, cell_h, cell_v) of the
+    first box the AITRIOS sample would raise IndexError on (grid untouched then)."""
+
+def grid_counts(boxes: npt.ArrayLike, offsets: npt.ArrayLike, width: int, height: int, nh: int, nv: int,
+                spread: int, mode: str, geometry: str, anchor: float, window: int, threads: int = 0,
+                initial: npt.ArrayLike | None = None, history: int = 0,
+                frame_base: int = 0) -> npt.NDArray[np.int32]:
+    """Grid after each frame: frame t = boxes[offsets[t]:offsets[t+1]] (offsets (T+1,) int64).
+    Returns (T - history, nv, nh) int32; window <= 0 = unbounded. The first `history` frames are a
+    ring buffer already counted in `initial` (nv, nh). ValueError naming frame (from frame_base) and
+    box where the AITRIOS sample raises IndexError."""
+
+def grid_points(boxes: npt.ArrayLike, width: int, height: int, nh: int, nv: int, spread: int,
+                geometry: str, anchor: float) -> npt.NDArray[np.float64]:
+    """(N, 2) point (x, y pixels) of each box in point mode (aitrios: truncated like int())."""
+
+def format_grid_json(grid: npt.ArrayLike, indent: int = 4, level: int = 1, spaces: bool = True) -> bytes:
+    """json.dumps(grid.tolist(), indent=indent) of a (nv, nh) int32 grid nested `level` deep
+    (indent <= 0: compact)."""
+
+def format_frames_json(grids: npt.ArrayLike, boxes: npt.ArrayLike, offsets: npt.ArrayLike,
+                       points: npt.ArrayLike | None, reverse: bool) -> tuple[bytes, npt.NDArray[np.int64]]:
+    """The sample's per-frame JSON documents (indent=4, no timestamp) for grids (K, nv, nh) int32 with
+    frame t's boxes (M, 4) / points (M, 2) at offsets[t]:offsets[t+1]; returns (text, ends (K+1,)):
+    frame t is text[|ends[t]|:ends[t+1]], a negative end marks a frame with non-integer values
+    (format it in Python; its end is -1 - position)."""
+
+def format_grids_jsonl(grids: npt.ArrayLike, counts: npt.ArrayLike, first: int) -> bytes:
+    """JSON Lines ({"frame", "number_of_detects", "griddata"}) for frames first, first + 1, ..."""
+
+def parse_aitrios_rows(data: bytes, final: bool, max_rows: int) -> dict[str, Any]:
+    """Split CSV text (no header) into rows and decode those in the AITRIOS sample's exact layout:
+    boxes (M, 4) float64, scores float32, class_ids int64, box_offsets (rows + 1), row_begin,
+    row_end, row_lines, fast (uint8, 0 = left to the general parser), consumed (bytes), rows."""
 
 
 # ---------------------------------------------------------------------------------------------
