@@ -120,3 +120,10 @@ def parse_aitrios_rows(data: bytes, final: bool, max_rows: int) -> dict[str, Any
 # Homography (cpp/src/homography.cpp)
 # ---------------------------------------------------------------------------------------------
 # (homography section)
+
+def apply_homography(H: npt.ArrayLike, points: npt.ArrayLike, threads: int = 0) -> tuple[npt.NDArray[np.float64], int]:
+    """Map (N, 2) float64 points through the 3x3 homography H (row-major):
+    w = H[2,0]*x + H[2,1]*y + H[2,2]; x' = (H[0,0]*x + H[0,1]*y + H[0,2]) * (1/w), same for y'.
+    Returns (mapped (N, 2) float64, number of points with w <= 0, which come out NaN and are never
+    mirrored). NaN inputs give NaN outputs and are not counted. threads <= 0: all cores (threads
+    start above ~65k points). Raises ValueError for a non-3x3 / non-finite H or points not (N, 2)."""
