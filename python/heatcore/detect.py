@@ -271,7 +271,8 @@ class DNNDetector:
         Coordinates are fractions of the image when ``normalized`` (default), else input pixels.
       * ``"yolo"``: rows ``[cx, cy, w, h, obj, class scores...]`` (``objectness=True``, YOLOv5
         style) or ``[cx, cy, w, h, class scores...]`` (``objectness=False``, YOLOv8 style); a
-        (1, D, N) output with D < N is transposed first. Score = obj * best class score.
+        (1, D, N) output is transposed first when ``transpose`` (None = when D < N, which holds for
+        real models with thousands of candidates). Score = obj * best class score.
         Coordinates are input pixels unless ``normalized``.
       * ``"auto"``: ``"ssd"`` when the last axis is 7, else ``"yolo"``.
     Then :func:`postprocess` (``classes``, ``min_score``, ``nms_threshold``).
@@ -280,7 +281,7 @@ class DNNDetector:
     def __init__(self, model: str | os.PathLike[str], config: str | os.PathLike[str] | None = None, *,
                  decode: str = "auto", input_size: tuple[int, int] = (300, 300), scale: float = 1 / 127.5,
                  mean: tuple[float, float, float] = (127.5, 127.5, 127.5), swap_rb: bool = False,
-                 normalized: bool | None = None, objectness: bool = True,
+                 normalized: bool | None = None, objectness: bool = True, transpose: bool | None = None,
                  ssd_columns: tuple[int, int, int, int, int, int] = (1, 2, 3, 4, 5, 6),
                  classes: Iterable[int] | None = None, min_score: float | None = 0.5,
                  nms_threshold: float | None = 0.45) -> None:
@@ -305,6 +306,7 @@ class DNNDetector:
         self.scale, self.mean, self.swap_rb = float(scale), tuple(float(v) for v in mean), bool(swap_rb)
         self.normalized = normalized
         self.objectness = bool(objectness)
+        self.transpose = transpose
         self.ssd_columns = tuple(int(v) for v in ssd_columns)
         self.classes = None if classes is None else [int(c) for c in classes]
         self.min_score = min_score
@@ -346,7 +348,7 @@ class DNNDetector:
             a = a[0]
         if a.ndim != 2:
             raise ValueError(f"YOLO output must be (1, N, D) or (1, D, N), got {out.shape}")
-        if a.shape[0] < a.shape[1]:
+        if self.transpose or (self.transpose is None and a.shape[0] < a.shape[1]):
             a = a.T  # (D, N) YOLOv8 layout
         first = 5 if self.objectness else 4
         if a.shape[1] <= first:
