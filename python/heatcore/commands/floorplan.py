@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.detections.is_file():
         raise FileNotFoundError(f"no such detections CSV: {args.detections}")
+    stationary = _stationary(args.stationary)
     h = Homography.load(args.homography) if args.homography is not None else None
     plan = read_image(args.plan) if args.plan is not None else None
     plan_size = parse_size(args.plan_size, "--plan-size") if args.plan_size else None
@@ -71,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
     with open(args.detections, encoding="utf-8") as fh:
         header = fh.readline().strip().split(",")
     if header == POINTS_HEADER:
+        if stationary is not None or args.track:
+            raise ValueError("--stationary/--track need box detections, not a plan points CSV")
         pts = read_points_csv(args.detections)
         if h is not None:
             xy, pts.behind = h.apply(pts.xy, return_behind=True)
@@ -83,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         times = np.array([t for _, t, _ in frames])
         dt = _guess_dt(np.array([f for f, _, _ in frames]), times)
         pts = detections_to_plan(frames, h, anchor=args.anchor, seconds_per_obs=dt,
-                                 stationary=_stationary(args.stationary),
+                                 stationary=stationary,
                                  tracker=Tracker() if args.track else None)
     if args.points_csv:
         write_points_csv(args.points_csv, pts)
