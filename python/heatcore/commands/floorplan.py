@@ -135,22 +135,28 @@ def synthetic_scene(seed: int = 7, seconds: float = 40.0, fps: float = 5.0):
     for x0, y0, x1, y1 in shelves:
         q = inv.apply([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]).astype(np.int32)
         cv2.fillConvexPoly(frame, q, (70, 110, 150))
-    # People: random walks between waypoints (aisles), entering at the entrance.
+    # People walk the aisles (x in {30, 200, 370}, y in {40, 150, 260}; the shelves lie between),
+    # entering and leaving at the entrance, and stop to browse for a few seconds at some corners.
     rng = np.random.default_rng(seed)
-    waypoints = np.array([[200, 290], [200, 150], [50, 150], [350, 150], [200, 40], [110, 40], [300, 250],
-                          [110, 250], [200, 150], [200, 290]], np.float64)
-    n_people = 8
+    xs, ys = [30.0, 200.0, 370.0], [40.0, 150.0, 260.0]
     steps = int(seconds * fps)
     tracks = []
-    for k in range(n_people):
-        route = [waypoints[0]] + [waypoints[i] for i in rng.choice(np.arange(1, 9), 4)] + [waypoints[-1]]
-        pos = []
-        for a, b in zip(route[:-1], route[1:]):
-            n = max(2, int(np.linalg.norm(b - a) / (rng.uniform(12, 25) / fps * 4)))
-            seg = a + (b - a) * np.linspace(0, 1, n, endpoint=False)[:, None]
-            pos.extend(seg + rng.normal(0, 3, seg.shape))
-        start = int(rng.integers(0, max(1, steps // 2)))
-        tracks.append((start, np.array(pos)))
+    for k in range(9):
+        nodes = [np.array([200.0, 295.0]), np.array([200.0, 260.0])]
+        for _ in range(int(rng.integers(2, 5))):
+            nodes.append(np.array([xs[rng.integers(3)], ys[rng.integers(3)]]))
+        nodes += [np.array([200.0, 260.0]), np.array([200.0, 295.0])]
+        speed = rng.uniform(40, 70) / fps  # plan pixels per frame (0.8-1.4 m/s at 2 cm/px)
+        pos: list[np.ndarray] = []
+        for a, b in zip(nodes[:-1], nodes[1:]):
+            for u, v in ((a, np.array([b[0], a[1]])), (np.array([b[0], a[1]]), b)):  # along y-aisle, then x-aisle
+                n = int(np.linalg.norm(v - u) / speed)
+                if n:
+                    pos.extend(u + (v - u) * np.linspace(0, 1, n, endpoint=False)[:, None])
+            if rng.random() < 0.6:  # browse
+                pos.extend(b + rng.normal(0, 1.5, (int(rng.uniform(1, 4) * fps), 2)))
+        walk = np.array(pos) + rng.normal(0, 2.0, (len(pos), 2))
+        tracks.append((int(rng.integers(0, max(1, steps - len(walk) // 2))), walk))
     parked = np.array([330.0, 120.0])  # a parked trolley, seen all the time
     frames = []
     for t in range(steps):
