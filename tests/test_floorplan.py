@@ -218,4 +218,7 @@ def test_cli_bad_input(tmp_path, capsys):
     assert main(["floorplan", str(tmp_path / "pts.csv"), "-o", str(tmp_path / "x.png"), "--plan-size", "10x10",
                  "--stationary", "abc"]) == 2
     assert "--stationary" in capsys.readouterr().err
+    assert main(["floorplan", str(tmp_path / "pts.csv"), "-o", str(tmp_path / "x.png"), "--plan-size", "10x10",
+                 "--seconds-per-obs", "-1"]) == 2
+    assert "--seconds-per-obs" in capsys.readouterr().err
     assert hasattr(heatcore, "floorplan_heatmap")

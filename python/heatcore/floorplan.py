@@ -101,11 +101,12 @@ def read_points_csv(path: str | os.PathLike[str]) -> PlanPoints:
 
 
 def _guess_dt(frame: np.ndarray, time_s: np.ndarray) -> float:
-    """Seconds between processed frames, from the distinct (frame, time) pairs (1.0 if unknown)."""
-    t = np.unique(time_s)
-    if len(t) >= 2:
-        return float(np.median(np.diff(t)))
-    return 1.0
+    """Seconds between processed frames: the smallest positive step between the distinct times
+    (frames without detections leave gaps, so the median would overestimate it); 1.0 if unknown."""
+    t = np.unique(np.asarray(time_s, np.float64)[np.isfinite(time_s)])
+    d = np.diff(t)
+    d = d[d > 1e-9]
+    return float(d.min()) if len(d) else 1.0
 
 
 def _read_table(p: Path, header: list[str]) -> list[list[float]]:

@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--decode", choices=["auto", "ssd", "yolo"], default="auto", help="DNN output layout (default auto)")
     p.add_argument("--input-size", default=None, help="DNN input WxH (default 300x300)")
     p.add_argument("--stride", type=int, default=5, help="process every N-th frame (default 5)")
-    p.add_argument("--min-score", type=float, default=None, help="drop boxes scoring lower")
+    p.add_argument("--min-score", type=float, default=None,
+                   help="drop boxes scoring lower (HOG: SVM margin, default 0.3; DNN: probability, default 0.5)")
     p.add_argument("--classes", type=_classes, default=None, help="keep only these class ids, e.g. 15 or 0,2")
     p.add_argument("--hog-width", type=int, default=None, help="HOG: run on frames scaled to this width (pixels)")
     p.add_argument("--track", action="store_true", help="assign track ids (IoU tracker)")
@@ -51,9 +52,14 @@ def run(args: argparse.Namespace) -> int:
     if not args.video.exists():
         raise FileNotFoundError(f"no such video: {args.video}")
     if args.detector.lower() == "hog":
-        det = make_detector("hog", resize_width=args.hog_width)
+        kw = {"resize_width": args.hog_width}
+        if args.min_score is not None:
+            kw["min_score"] = args.min_score  # replaces HOG's default SVM-margin threshold (0.3)
+        det = make_detector("hog", **kw)
     else:
         kw = {"decode": args.decode}
+        if args.min_score is not None:
+            kw["min_score"] = args.min_score
         if args.input_size:
             kw["input_size"] = parse_size(args.input_size, "--input-size")
         det = make_detector(args.detector, **kw)

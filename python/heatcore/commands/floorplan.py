@@ -29,7 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bandwidth", type=float, default=15.0, help="KDE Gaussian sigma, plan pixels (default 15)")
     p.add_argument("--cell", type=float, default=25.0, help="grid cell size for --dwell/--visitors, plan pixels (default 25)")
     p.add_argument("--anchor", default="bottom", help="bottom | center | top | fx,fy box fractions (default bottom)")
-    p.add_argument("--fps", type=float, default=None, help="frame rate for AITRIOS input (default 30)")
+    p.add_argument("--fps", type=float, default=None, help="frame rate for AITRIOS input (rows per second, default 30)")
+    p.add_argument("--seconds-per-obs", type=float, default=None,
+                   help="seconds one detection stands for (stride / fps); default: the smallest time step in the input")
     p.add_argument("--track", action="store_true", help="track boxes that have no track ids (IoU tracker)")
     p.add_argument("--stationary", default=None, metavar="PX,SECONDS",
                    help="suppress tracks that moved less than PX image pixels over SECONDS, e.g. 10,5")
@@ -64,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.detections.is_file():
         raise FileNotFoundError(f"no such detections CSV: {args.detections}")
     stationary = _stationary(args.stationary)
+    if args.seconds_per_obs is not None and not args.seconds_per_obs > 0:
+        raise ValueError(f"--seconds-per-obs must be > 0, got {args.seconds_per_obs}")
     h = Homography.load(args.homography) if args.homography is not None else None
     plan = read_image(args.plan) if args.plan is not None else None
     plan_size = parse_size(args.plan_size, "--plan-size") if args.plan_size else None
@@ -75,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
         if stationary is not None or args.track:
             raise ValueError("--stationary/--track need box detections, not a plan points CSV")
         pts = read_points_csv(args.detections)
+        if args.seconds_per_obs:
+            pts.seconds_per_obs = args.seconds_per_obs
         if h is not None:
             xy, pts.behind = h.apply(pts.xy, return_behind=True)
             pts.x, pts.y = xy[:, 0].copy(), xy[:, 1].copy()
@@ -84,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         fps = args.fps or 30.0
         frames = list(read_detections(args.detections, fps=fps))
         times = np.array([t for _, t, _ in frames])
-        dt = _guess_dt(np.array([f for f, _, _ in frames]), times)
+        dt = args.seconds_per_obs or _guess_dt(np.array([f for f, _, _ in frames]), times)
         pts = detections_to_plan(frames, h, anchor=args.anchor, seconds_per_obs=dt,
                                  stationary=stationary,
                                  tracker=Tracker() if args.track else None)
