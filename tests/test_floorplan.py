@@ -222,3 +222,10 @@ def test_cli_bad_input(tmp_path, capsys):
                  "--seconds-per-obs", "-1"]) == 2
     assert "--seconds-per-obs" in capsys.readouterr().err
     assert hasattr(heatcore, "floorplan_heatmap")
+
+
+def test_time_step_guess_ignores_gaps():
+    from heatcore.floorplan import _guess_dt
+
+    assert _guess_dt(None, np.array([0, 0, 0.2, 0.6, 0.8, 1.6])) == pytest.approx(0.2)
+    assert _guess_dt(None, np.array([3.0])) == 1.0
