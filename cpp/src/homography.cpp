@@ -3,9 +3,9 @@
 #include <limits>
 #include <vector>
 
-#if defined(__SSE2__) || defined(_M_X64)
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
-#define HEATCORE_HOMOGRAPHY_SSE2 1
+#define HEATCORE_HOMOGRAPHY_AVX 1
 #endif
 
 #include "heatcore/parallel.hpp"
@@ -37,34 +37,11 @@ std::size_t apply_scalar(const double* h, const double* pts, double* out, std::s
     return behind;
 }
 
-#ifdef HEATCORE_HOMOGRAPHY_SSE2
-// One point per 128-bit register (x, y): X = (x, x), Y = (y, y); the two output lanes use
-// (h0, h3), (h1, h4), (h2, h5); w is computed in both lanes.
-std::size_t apply_sse2(const double* h, const double* pts, double* out, std::size_t begin,
-                       std::size_t end) {
-    const __m128d a = _mm_setr_pd(h[0], h[3]), b = _mm_setr_pd(h[1], h[4]), c = _mm_setr_pd(h[2], h[5]);
-    const __m128d g = _mm_set1_pd(h[6]), k = _mm_set1_pd(h[7]), l = _mm_set1_pd(h[8]);
-    const __m128d one = _mm_set1_pd(1.0), zero = _mm_setzero_pd();
-    const __m128d nan = _mm_set1_pd(std::numeric_limits<double>::quiet_NaN());
-    std::size_t behind = 0;
-    for (std::size_t i = begin; i < end; ++i) {
-        const __m128d p = _mm_loadu_pd(pts + 2 * i);
-        const __m128d X = _mm_unpacklo_pd(p, p), Y = _mm_unpackhi_pd(p, p);
-        const __m128d w = _mm_add_pd(_mm_add_pd(_mm_mul_pd(g, X), _mm_mul_pd(k, Y)), l);
-        const __m128d bad = _mm_cmple_pd(w, zero);
-        const __m128d inv = _mm_or_pd(_mm_andnot_pd(bad, _mm_div_pd(one, w)), _mm_and_pd(bad, nan));
-        behind += static_cast<std::size_t>(_mm_movemask_pd(bad) & 1);
-        const __m128d num = _mm_add_pd(_mm_add_pd(_mm_mul_pd(a, X), _mm_mul_pd(b, Y)), c);
-        _mm_storeu_pd(out + 2 * i, _mm_mul_pd(num, inv));
-    }
-    return behind;
-}
-#endif
-
-#if defined(HEATCORE_HOMOGRAPHY_SSE2) && (defined(__GNUC__) || defined(__clang__))
-#define HEATCORE_HOMOGRAPHY_AVX 1
-// Two points per 256-bit register (x0, y0, x1, y1): same lane layout as the SSE2 version.
-// Compiled for AVX only here and chosen at run time (no -march flags for the rest).
+#ifdef HEATCORE_HOMOGRAPHY_AVX
+// Two points per 256-bit register (x0, y0, x1, y1): X = (x0, x0, x1, x1), Y = (y0, y0, y1, y1);
+// the output lanes use (h0, h3), (h1, h4), (h2, h5); w is computed in every lane. Compiled for
+// AVX only here and chosen at run time (no -march flags for the rest); the scalar loop does the
+// odd last point and machines without AVX.
 __attribute__((target("avx"))) std::size_t apply_avx(const double* h, const double* pts, double* out,
                                                       std::size_t begin, std::size_t end) {
     const __m256d a = _mm256_setr_pd(h[0], h[3], h[0], h[3]), b = _mm256_setr_pd(h[1], h[4], h[1], h[4]),
@@ -99,11 +76,7 @@ std::size_t apply_chunk(const double* h, const double* pts, double* out, std::si
 #ifdef HEATCORE_HOMOGRAPHY_AVX
     if (have_avx()) return apply_avx(h, pts, out, begin, end);
 #endif
-#ifdef HEATCORE_HOMOGRAPHY_SSE2
-    return apply_sse2(h, pts, out, begin, end);
-#else
     return apply_scalar(h, pts, out, begin, end);
-#endif
 }
 
 }  // namespace
