@@ -1,6 +1,56 @@
 // kde kernels: plain C++ API (pointers + sizes). No Python types.
+//
+// Coordinates are GRID units: a point (u, v) has u along columns and v along rows, and the
+// centre of pixel (row i, column j) is at (u, v) = (j, i). Covariances are in grid units too.
+// Every kernel produces the raw sum  K(i, j) = sum_k w_k exp(-q_k / 2)  with
+// q_k = d^T Sigma^-1 d, d = (j - u_k, i - v_k): peak-1 Gaussians (the Python layer scales
+// them to densities / counts).
 #pragma once
 #include <cstddef>
 #include <cstdint>
 
-namespace heatcore {}
+namespace heatcore {
+
+struct KdeCov {
+    double sxx, sxy, syy;  // covariance in grid units (pixels^2)
+};
+
+// Truncation radius (Mahalanobis units) for a relative L2 truncation error `tol` of one kernel:
+// the fraction of a Gaussian's squared L2 norm outside radius r is exp(-r^2), so r = sqrt(-2 ln tol).
+double kde_truncation_radius(double tol);
+
+// Exact truncated splatting of n points (pts: n x 2 row-major (u, v); w: n weights or nullptr)
+// onto out (H x W, overwritten). Threads work on row bands (no extra buffers).
+void kde_exact(const double* pts, const double* w, std::size_t n, int H, int W, KdeCov cov,
+               double tol, double* out, int threads);
+
+// Linear binning: adds each point's weight to its 4 nearest pixel centres of the padded grid
+// (Hp x Wp, row-major, accumulated in place). Grid pixel (0, 0) sits at padded (my, mx).
+// Points whose neighbours fall outside the padded grid lose those parts.
+void kde_bin(const double* pts, const double* w, std::size_t n, double* grid, int Hp, int Wp,
+             int mx, int my, int threads);
+
+// How the blur splits a covariance into separable recursive passes: variance A along x,
+// B along y (both already minus the linear-binning variance 1/6) and C along the lattice
+// direction (dx, dy) (C = 0: no diagonal pass). ok = false when no split keeps every pass's
+// sigma >= 2 (then only exact splatting is accurate).
+struct KdeBlurPlan {
+    bool ok;
+    double A, B, C;
+    int dx, dy;
+};
+KdeBlurPlan kde_blur_plan(KdeCov cov);
+
+// Blur a linearly binned padded grid (Hp x Wp) with the Gaussian of covariance `cov` (the
+// binning variance is subtracted) and write the crop at (my, mx) of size H x W to out, scaled
+// to peak-1 kernels. Cost does not grow with sigma (third-order complex-pole recursive
+// filters, forward + backward, zero boundary). Throws std::invalid_argument if !plan.ok.
+void kde_blur(const double* grid, int Hp, int Wp, int mx, int my, int H, int W, KdeCov cov,
+              double* out, int threads);
+
+// Coefficients of the recursive Gaussian of variance `var` (steps^2): three complex poles
+// z[k] and gains g[k] (interleaved re, im), calibrated so the discrete impulse response
+// h[n] = sum_k Re(g_k z_k^|n|) sums to 1 and has second moment `var`.
+void kde_iir_coefficients(double var, double z[6], double g[6]);
+
+}  // namespace heatcore
