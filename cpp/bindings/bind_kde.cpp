@@ -126,7 +126,7 @@ void register_kde(py::module_& m) {
             const heatcore::KdeBlurPlan p = heatcore::kde_blur_plan({sxx, sxy, syy});
             if (!p.ok) return py::none();
             py::dict d;
-            d["A"] = p.A; d["B"] = p.B; d["C"] = p.C; d["dx"] = p.dx; d["dy"] = p.dy;
+            d["A"] = p.A; d["B"] = p.B; d["C"] = p.C; d["dx"] = p.dx; d["dy"] = p.dy; d["C2"] = p.C2;
             return std::move(d);
         },
         py::arg("sxx"), py::arg("sxy"), py::arg("syy"),

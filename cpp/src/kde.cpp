@@ -184,10 +184,10 @@ void kde_iir_coefficients(double var, double z[6], double g[6]) {
 }
 
 KdeBlurPlan kde_blur_plan(KdeCov cov) {
-    KdeBlurPlan best{false, 0, 0, 0, 0, 0};
+    KdeBlurPlan best{false, 0, 0, 0, 0, 0, 0.0};
     const double sxx = cov.sxx - kBinVar, syy = cov.syy - kBinVar, sxy = cov.sxy;
     if (std::abs(sxy) <= 1e-12 * std::sqrt(std::abs(cov.sxx * cov.syy))) {
-        best = {sxx >= kMinPassVar && syy >= kMinPassVar, sxx, syy, 0.0, 0, 0};
+        best = {sxx >= kMinPassVar && syy >= kMinPassVar, sxx, syy, 0.0, 0, 0, 0.0};
         return best;
     }
     const int sg = sxy > 0 ? 1 : -1;
@@ -202,9 +202,15 @@ KdeBlurPlan kde_blur_plan(KdeCov cov) {
             const double score = std::min(std::min(A, B), C);
             if (score > best_score) {
                 best_score = score;
-                best = {score >= kMinPassVar, A, B, C, ddx, ddy};
+                best = {score >= kMinPassVar, A, B, C, ddx, ddy, 0.0};
             }
         }
+    }
+    if (!best.ok) {
+        // weak correlation: passes along (1, 1) and (-1, 1) whose variances differ by sxy
+        const double C1 = kMinPassVar + std::max(sxy, 0.0), C2 = kMinPassVar + std::max(-sxy, 0.0);
+        const double A = sxx - C1 - C2, B = syy - C1 - C2;
+        if (A >= kMinPassVar && B >= kMinPassVar) best = {true, A, B, C1, 1, 1, C2};
     }
     return best;
 }
@@ -354,7 +360,11 @@ void kde_blur(const double* grid, int Hp, int Wp, int mx, int my, int H, int W, 
     const double scale = kTwoPi * std::sqrt(det);  // unit-sum blur -> peak-1 kernels
 
     // 1. optional diagonal pass along (dx, 1) in the row-major layout, then the y pass.
-    if (plan.C > 0 && plan.dy == 1) {
+    if (plan.C > 0 && plan.dy == 1 && plan.C2 > 0) {
+        pass(grid, b.data(), Hp, Wp, plan.dx, plan.C, threads);
+        pass(b.data(), a.data(), Hp, Wp, -1, plan.C2, threads);
+        pass(a.data(), b.data(), Hp, Wp, 0, plan.B, threads);
+    } else if (plan.C > 0 && plan.dy == 1) {
         pass(grid, a.data(), Hp, Wp, plan.dx, plan.C, threads);
         pass(a.data(), b.data(), Hp, Wp, 0, plan.B, threads);
     } else {

@@ -11,7 +11,8 @@ faster. Two C++ kernels do the work:
   in-grid tails), then a recursive (IIR, three complex poles, forward + backward) Gaussian blur
   whose cost does not depend on sigma. The linear-binning variance (1/6 pixel^2 per axis) is
   subtracted from the blur's. Correlated covariances add a third recursive pass along a lattice
-  direction (1, ±1), (±2, 1), (1, ±2), ... whose variances sum to the covariance. When no split
+  direction (1, ±1), (±2, 1), (1, ±2), ... whose variances sum to the covariance (weak
+  correlations use both diagonals (1, 1) and (-1, 1), variances differing by sxy). When no split
   keeps every pass's sigma >= 2 pixels (tiny or nearly singular kernels) ``method="auto"`` uses
   ``"exact"`` and ``method="binned"`` raises ValueError. Binning adds an error of about
   0.08 / sigma^2 per point (pixels) that averages out over many points.
@@ -160,7 +161,7 @@ def _margins(gp: np.ndarray, covg: tuple[float, float, float], H: int, W: int, r
     sxx, _, syy = covg
     extra = 0.0
     if plan is not None and plan["C"] > 0:  # the diagonal pass can carry mass out and back in
-        extra = r * math.sqrt(plan["C"]) * max(abs(plan["dx"]), abs(plan["dy"]))
+        extra = r * math.sqrt(plan["C"] + plan["C2"]) * max(abs(plan["dx"]), abs(plan["dy"]))
     if len(gp):
         over_x = max(0.0, -float(gp[:, 0].min()), float(gp[:, 0].max()) - (W - 1))
         over_y = max(0.0, -float(gp[:, 1].min()), float(gp[:, 1].max()) - (H - 1))
@@ -186,7 +187,7 @@ def _choose(method: str, n: int, covg: tuple[float, float, float], H: int, W: in
     sxx, sxy, syy = covg
     sx, sy = math.sqrt(sxx), math.sqrt(syy)
     exact_ns = n * (2 * r * sx + 1) * (2 * r * sy + 1) * _NS_EXACT * (1.0 if sxy == 0 else 2.5)
-    passes = 3 if plan["C"] > 0 else 2
+    passes = 2 + (plan["C"] > 0) + (plan["C2"] > 0)
     binned_ns = n * _NS_BIN + (H + 2 * my) * (W + 2 * mx) * _NS_PASS * passes
     # binning error: about 0.08 / sigma_min^2 per point, averaged over the points under a kernel
     smin2 = min(sxx, syy)

@@ -31,13 +31,15 @@ void kde_bin(const double* pts, const double* w, std::size_t n, double* grid, in
              int mx, int my, int threads);
 
 // How the blur splits a covariance into separable recursive passes: variance A along x,
-// B along y (both already minus the linear-binning variance 1/6) and C along the lattice
-// direction (dx, dy) (C = 0: no diagonal pass). ok = false when no split keeps every pass's
-// sigma >= 2 (then only exact splatting is accurate).
+// B along y (both already minus the linear-binning variance 1/6), C along the lattice
+// direction (dx, dy) (C = 0: no diagonal pass) and C2 along (-1, 1) (weak correlations use
+// both diagonals: C - C2 = sxy). ok = false when no split keeps every pass's sigma >= 2
+// (then only exact splatting is accurate).
 struct KdeBlurPlan {
     bool ok;
     double A, B, C;
     int dx, dy;
+    double C2;
 };
 KdeBlurPlan kde_blur_plan(KdeCov cov);
 

@@ -89,12 +89,13 @@ def bin_linear(points: np.ndarray, weights: np.ndarray | None, grid: np.ndarray,
 
 def blur_plan(cov: tuple[float, float, float]) -> dict | None:
     """Split a covariance into passes: variance A along x, B along y (minus the binning
-    variance 1/6) and C along the lattice direction (dx, dy); None when a pass sigma < 2."""
+    variance 1/6), C along the lattice direction (dx, dy) and C2 along (-1, 1) (weak
+    correlations); None when a pass sigma would be < 2."""
     sxx, sxy, syy = (float(c) for c in cov)
     ax, ay = sxx - BIN_VAR, syy - BIN_VAR
     if abs(sxy) <= 1e-12 * math.sqrt(abs(sxx * syy)):
         ok = ax >= MIN_PASS_VAR and ay >= MIN_PASS_VAR
-        return {"A": ax, "B": ay, "C": 0.0, "dx": 0, "dy": 0} if ok else None
+        return {"A": ax, "B": ay, "C": 0.0, "dx": 0, "dy": 0, "C2": 0.0} if ok else None
     sg = 1 if sxy > 0 else -1
     best, best_score = None, -math.inf
     for p in range(1, 5):
@@ -106,8 +107,15 @@ def blur_plan(cov: tuple[float, float, float]) -> dict | None:
             A, B = ax - C * ddx * ddx, ay - C * ddy * ddy
             score = min(A, B, C)
             if score > best_score:
-                best_score, best = score, {"A": A, "B": B, "C": C, "dx": ddx, "dy": ddy}
-    return best if best_score >= MIN_PASS_VAR else None
+                best_score, best = score, {"A": A, "B": B, "C": C, "dx": ddx, "dy": ddy, "C2": 0.0}
+    if best_score >= MIN_PASS_VAR:
+        return best
+    # weak correlation: passes along (1, 1) and (-1, 1) whose variances differ by sxy
+    C1, C2 = MIN_PASS_VAR + max(sxy, 0.0), MIN_PASS_VAR + max(-sxy, 0.0)
+    A, B = ax - C1 - C2, ay - C1 - C2
+    if A >= MIN_PASS_VAR and B >= MIN_PASS_VAR:
+        return {"A": A, "B": B, "C": C1, "dx": 1, "dy": 1, "C2": C2}
+    return None
 
 
 def iir_coefficients(var: float) -> tuple[np.ndarray, np.ndarray]:
@@ -175,6 +183,8 @@ def blur(grid: np.ndarray, mx: int, my: int, shape: tuple[int, int], cov: tuple[
     g = np.asarray(grid, dtype=np.float64)
     if plan["C"] > 0 and plan["dy"] == 1:
         g = _pass(g, plan["C"], plan["dx"])
+        if plan["C2"] > 0:
+            g = _pass(g, plan["C2"], -1)
     g = _pass(g, plan["B"])
     t = np.ascontiguousarray(g.T)
     if plan["C"] > 0 and plan["dy"] != 1:
