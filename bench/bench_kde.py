@@ -22,7 +22,7 @@ _BASE = clustered(1_000_000)
 
 def _pts(n, shape):
     s = shape[1] / FRAME[0]
-    return np.ascontiguousarray(np.clip(_BASE[:n] * s, 0.5, [shape[1] - 0.5, shape[0] - 0.5]))
+    return np.ascontiguousarray(np.clip(_BASE[:n] * s, 0.5 + 1e-6, [shape[1] - 0.5 - 1e-6, shape[0] - 0.5 - 1e-6]))
 
 
 @pytest.mark.parametrize("shape", [(270, 480), (1080, 1920)], ids=["480x270", "1920x1080"])

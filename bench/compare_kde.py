@@ -50,7 +50,7 @@ def clustered(n: int, seed: int = 0) -> np.ndarray:
         sel = np.flatnonzero(k == i)
         pts[m + sel] = rng.multivariate_normal(centres[i], covs[i], len(sel))
     pts[:m] = rng.uniform([0, 0], [W, H], (m, 2))
-    return np.clip(pts, [0.5, 0.5], [W - 0.5, H - 0.5])  # KDEpy needs all points inside its grid
+    return np.clip(pts, 0.5 + 1e-6, [W - 0.5 - 1e-6, H - 0.5 - 1e-6])  # KDEpy needs all points strictly inside its grid
 
 
 def timeit(fn, repeats: int):
@@ -147,7 +147,7 @@ def main() -> None:
     for shape in grids:
         s = shape[1] / FRAME[0]
         for N in Ns:
-            pts = np.ascontiguousarray(np.clip(base[:N] * s, 0.5, [shape[1] - 0.5, shape[0] - 0.5]))
+            pts = np.ascontiguousarray(np.clip(base[:N] * s, 0.5 + 1e-6, [shape[1] - 0.5 - 1e-6, shape[0] - 0.5 - 1e-6]))
             for bw_name in ("sigma 15", "scott"):
                 if bw_name == "scott":
                     cov = kdemod.bandwidth_covariance("scott", pts)
