@@ -28,7 +28,7 @@ inline void require_ndim(const carray<T>& a, py::ssize_t ndim, const char* name)
 // copying.
 template <class T>
 inline py::array_t<T> zeros(std::initializer_list<py::ssize_t> shape) {
-    py::array_t<T> out(std::vector<py::ssize_t>(shape));
+    py::array_t<T> out{std::vector<py::ssize_t>(shape)};
     std::fill_n(out.mutable_data(), out.size(), T{});
     return out;
 }

@@ -13,7 +13,7 @@ Main entry points
 
 from __future__ import annotations
 
-from . import render, reference
+from . import distributed, render, reference
 from .accumulator import Accumulator, load_state
 from .kde import KDEAccumulator, kde, scott_factor, silverman_factor
 from .motion import MotionHeatmap, motion_heatmap
@@ -34,6 +34,7 @@ __all__ = [
     "KDEAccumulator",
     "MotionHeatmap",
     "detect_video",
+    "distributed",
     "floorplan_heatmap",
     "grid_counts",
     "kde",

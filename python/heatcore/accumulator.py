@@ -72,20 +72,7 @@ class Accumulator:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write ``state()`` and the configuration to ``path`` (.npz) atomically."""
-        path = Path(path)
-        payload = dict(self.state())
-        payload["__kind__"] = np.array(self.kind)
-        payload["__config__"] = np.array(json.dumps(self.config()))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp.npz", dir=path.parent)
-        os.close(fd)
-        try:
-            np.savez(tmp, **payload)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return path
+        return _write_state(Path(path), self)
 
     @classmethod
     def load(cls: type[A], path: str | os.PathLike[str]) -> A:
@@ -94,6 +81,26 @@ class Accumulator:
         if not isinstance(obj, cls):
             raise ValueError(f"{path} holds a {type(obj).__name__}, not a {cls.__name__}")
         return obj
+
+
+def _write_state(path: Path, acc: Accumulator, done: int | None = None) -> Path:
+    """Write an accumulator's state, kind and configuration (plus the count of items done, for
+    checkpoints) to ``path`` atomically: a crash mid-write never leaves a broken checkpoint."""
+    payload = dict(acc.state())
+    payload["__kind__"] = np.array(acc.kind)
+    payload["__config__"] = np.array(json.dumps(acc.config()))
+    if done is not None:
+        payload["__done__"] = np.array(done)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp.npz", dir=path.parent)
+    os.close(fd)
+    try:
+        np.savez(tmp, **payload)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
 
 
 def load_state(path: str | os.PathLike[str]) -> Accumulator:
@@ -149,20 +156,8 @@ def run_checkpointed(
         acc = make()
 
     def save() -> None:
-        if ck is None:
-            return
-        state = dict(acc.state())
-        state["__done__"] = np.array(done)
-        state["__kind__"] = np.array(acc.kind)
-        state["__config__"] = np.array(json.dumps(acc.config()))
-        fd, tmp = tempfile.mkstemp(prefix=ck.name, suffix=".tmp.npz", dir=ck.parent if str(ck.parent) else ".")
-        os.close(fd)
-        try:
-            np.savez(tmp, **state)
-            os.replace(tmp, ck)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        if ck is not None:
+            _write_state(ck, acc, done=done)
 
     for item in items(done):
         step(acc, item)

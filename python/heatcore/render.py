@@ -230,10 +230,9 @@ def save_figure(path: str | os.PathLike[str], values: np.ndarray, *, background:
     fig_h = max(3.0, fig_w * h / w * (0.85 if colorbar else 1.0))
     fig, ax = plt.subplots(figsize=(fig_w, fig_h), dpi=dpi)
     try:
-        ext = tuple(extent) if extent is not None else (0, w, h, 0)
-        if extent is not None:
-            ext = (extent[0], extent[1], extent[3], extent[2])  # row 0 is the top (ymax down)?
-            ext = (extent[0], extent[1], extent[2], extent[3])
+        # Row 0 of the grid (y = ymin in data units, as in image coordinates) is drawn at the top;
+        # with an extent the axes are labelled in data units (imshow: left, right, bottom, top).
+        ext = (0, w, h, 0) if extent is None else (extent[0], extent[1], extent[3], extent[2])
         if background is not None:
             ax.imshow(background, extent=ext, interpolation="bilinear")
             rgba = colorize(resize(v.astype(np.float32), (w, h)), cmap, vmin=lo, vmax=hi, scale=scale,

@@ -1,0 +1,357 @@
+"""Outputs of the grid counter: per-frame JSON in the AITRIOS sample's schema, one compact file
+for long runs, and the heatmap overlay video.
+
+Per-frame JSON (``<out>/detect/<name>.json``), byte-identical to the sample's
+``json.dump(result, indent=4)``::
+
+    {"number_of_detects": n, "bboxes": [{"left", "top", "right", "bottom"}, ...] | "positiones":
+     [{"x", "y"}, ...], "griddata": [[Nh ints] x Nv], "timestamp": "yyyyMMddHHmmssfff" (only when
+     the frame has one)}
+
+``<name>`` is the timestamp, or an 8-digit counter (``00000000``, ...) that advances only on frames
+without one. The compact file is JSON Lines (streamed; one compact object per frame with the
+frame number) or ``.npz`` (all grids in memory; short runs).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import queue
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from . import render
+
+__all__ = ["frame_json", "GridJsonWriter", "GridCompactWriter", "GridVideoWriter", "render_grid_frame"]
+
+
+def _core():
+    from . import _core as core
+
+    return core
+
+
+def _num(v: float) -> str:
+    f = float(v)
+    if f.is_integer() and abs(f) < 2**53:
+        return str(int(f))
+    return json.dumps(f)
+
+
+def _grid_text(grid: np.ndarray, indent: int = 4, level: int = 1) -> str:
+    g = np.ascontiguousarray(grid, dtype=np.int32)
+    return _core().format_grid_json(g, indent, level, True).decode("ascii")
+
+
+def frame_json(grid: np.ndarray, boxes: np.ndarray, *, mode: str, points: np.ndarray | None = None,
+               timestamp: str | None = None, number_of_detects: int | None = None) -> str:
+    """The sample's per-frame JSON text (``json.dump(..., indent=4)`` layout, key order
+    number_of_detects, bboxes | positiones, griddata[, timestamp]). ``boxes`` (N, 4) pixels are
+    listed in the given order; in point mode ``points`` (N, 2) gives the positions."""
+    n = len(boxes) if number_of_detects is None else int(number_of_detects)
+    parts = ['{\n    "number_of_detects": ', str(n), ",\n"]
+    if mode == "box":
+        parts.append('    "bboxes": ')
+        items = [
+            '\n        {\n            "left": %s,\n            "top": %s,\n            "right": %s,\n            "bottom": %s\n        }'
+            % (_num(b[0]), _num(b[1]), _num(b[2]), _num(b[3]))
+            for b in np.asarray(boxes).tolist()
+        ]
+    elif mode == "point":
+        if points is None:
+            raise ValueError("point mode needs points")
+        parts.append('    "positiones": ')
+        items = [
+            '\n        {\n            "x": %s,\n            "y": %s\n        }' % (_num(p[0]), _num(p[1]))
+            for p in np.asarray(points).tolist()
+        ]
+    else:
+        raise ValueError(f"mode must be 'box' or 'point', got {mode!r}")
+    parts.append("[" + ",".join(items) + "\n    ]" if items else "[]")
+    parts.append(',\n    "griddata": ')
+    parts.append(_grid_text(grid))
+    if timestamp is not None:
+        parts.append(',\n    "timestamp": ')
+        parts.append(json.dumps(str(timestamp)))
+    parts.append("\n}")
+    return "".join(parts)
+
+
+class GridJsonWriter:
+    """Write one JSON file per frame under ``<outdir>/detect/`` (the sample's names and layout).
+
+    ``reverse=True`` lists boxes/positions last-first, as the sample does for its local CSV
+    (its flatbuffer encoder prepends objects).
+    """
+
+    def __init__(self, outdir: str | os.PathLike[str], mode: str, *, reverse: bool = False, threads: int = 4) -> None:
+        if mode not in ("box", "point"):
+            raise ValueError(f"mode must be 'box' or 'point', got {mode!r}")
+        self.dir = Path(outdir) / "detect"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.mode = mode
+        self.reverse = reverse
+        self.counter = 0
+        self.written = 0
+        # File creation dominates (tens of microseconds each); a few threads overlap it.
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="heatcore-json") if threads > 1 else None
+        self._pending: deque = deque()
+
+    @staticmethod
+    def _write_file(path: Path, data: bytes) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+
+    def close(self) -> None:
+        """Wait for pending writes (raises the first write error)."""
+        while self._pending:
+            self._pending.popleft().result()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def __enter__(self) -> "GridJsonWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def write(self, grid: np.ndarray, boxes: np.ndarray, *, points: np.ndarray | None = None,
+              timestamp: str | None = None) -> Path:
+        """Write one frame: its (Nv, Nh) grid, (N, 4) boxes (pixels) and, in point mode, (N, 2) points."""
+        if self.reverse:
+            boxes = boxes[::-1]
+            points = None if points is None else points[::-1]
+        text = frame_json(grid, boxes, mode=self.mode, points=points, timestamp=timestamp)
+        return self.write_bytes(text.encode("utf-8"), timestamp)
+
+    def write_bytes(self, data: bytes, timestamp: str | None = None) -> Path:
+        """Write one already formatted document under the next name."""
+        if timestamp is not None:
+            name = str(timestamp)
+        else:
+            name = f"{self.counter:08d}"
+            self.counter += 1
+        path = self.dir / f"{name}.json"
+        if self._pool is None:
+            self._write_file(path, data)
+        else:
+            self._pending.append(self._pool.submit(self._write_file, path, data))
+            while len(self._pending) > 256 or (self._pending and self._pending[0].done()):
+                self._pending.popleft().result()
+        self.written += 1
+        return path
+
+
+class GridCompactWriter:
+    """All frames' grids in one file: ``.jsonl`` (streamed, one line per frame:
+    ``{"frame", "number_of_detects", "griddata"[, "timestamp"]}``) or ``.npz`` (kept in memory,
+    written on close: ``grids`` (T, Nv, Nh) int32, ``number_of_detects`` (T,), ``timestamps``)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.kind = self.path.suffix.lower()
+        if self.kind not in (".jsonl", ".npz"):
+            raise ValueError(f"compact output must end in .jsonl or .npz, got {self.path.name!r}")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.frames = 0
+        self._fh = open(self.path, "wb") if self.kind == ".jsonl" else None
+        self._grids: list[np.ndarray] = []
+        self._n: list[int] = []
+        self._ts: list[str] = []
+
+    def write(self, grid: np.ndarray, number_of_detects: int, timestamp: str | None = None) -> None:
+        if self._fh is not None:
+            g = np.ascontiguousarray(grid, dtype=np.int32)
+            line = ['{"frame": ', str(self.frames), ', "number_of_detects": ', str(int(number_of_detects)),
+                    ', "griddata": ', _core().format_grid_json(g, 0, 0, True).decode("ascii")]
+            if timestamp is not None:
+                line += [', "timestamp": ', json.dumps(str(timestamp))]
+            line.append("}\n")
+            self._fh.write("".join(line).encode("utf-8"))
+        else:
+            self._grids.append(np.array(grid, dtype=np.int32))
+            self._n.append(int(number_of_detects))
+            self._ts.append("" if timestamp is None else str(timestamp))
+        self.frames += 1
+
+    def write_many(self, grids: np.ndarray, number_of_detects: np.ndarray, timestamps: list | None = None) -> None:
+        """Several frames at once ((K, Nv, Nh) grids, (K,) counts); formatted in one C++ call when
+        there are no timestamps."""
+        if self._fh is not None and timestamps is None:
+            n = np.ascontiguousarray(number_of_detects, dtype=np.int64)
+            self._fh.write(_core().format_grids_jsonl(np.ascontiguousarray(grids, dtype=np.int32), n, self.frames))
+            self.frames += len(n)
+            return
+        for i in range(len(grids)):
+            self.write(grids[i], int(number_of_detects[i]), None if timestamps is None else timestamps[i])
+
+    def close(self) -> Path:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+        elif self.kind == ".npz" and self._grids is not None:
+            grids = np.stack(self._grids) if self._grids else np.zeros((0, 0, 0), np.int32)
+            np.savez_compressed(self.path, grids=grids, number_of_detects=np.array(self._n, np.int64),
+                                timestamps=np.array(self._ts))
+            self._grids = None
+        return self.path
+
+    def __enter__(self) -> "GridCompactWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@functools.lru_cache(maxsize=8)
+def _colorbar(h: int, cmap: str, vmin: float, vmax: float, width: int) -> np.ndarray:
+    bar = render.colorbar_strip(h, cmap, vmin=vmin, vmax=vmax, width=width, order="bgr")
+    bar.setflags(write=False)
+    return bar
+
+
+def render_grid_frame(grid: np.ndarray, *, size: tuple[int, int], image: np.ndarray | None = None,
+                      cmap: str = "Reds", vmin: float = 0.0, vmax: float = 1.0, alpha: float = 0.4,
+                      number_of_detects: int | None = None, colorbar: bool = False,
+                      text_color: tuple[int, int, int] = (0, 255, 0), clear_below: float | None = None) -> np.ndarray:
+    """One (H, W, 3) uint8 BGR video frame: the grid's cells upsampled (nearest) to ``size =
+    (W, H)`` pixels, coloured through the colormap's lookup table with fixed ``vmin``/``vmax``
+    (values outside saturate), blended with opacity ``alpha`` over ``image`` (BGR, resized to the
+    frame) or drawn alone (opaque) without one; then the ``"number of detects : n"`` text and an
+    optional colour bar strip on the right. ``clear_below``: cells with a count <= this show the
+    picture unblended (None: every cell is blended, as the sample does)."""
+    w, h = int(size[0]), int(size[1])
+    if w <= 0 or h <= 0:
+        raise ValueError(f"video size must be positive, got {size!r}")
+    g = np.asarray(grid, dtype=np.float32)
+    span = float(vmax) - float(vmin)
+    if span > 0:
+        idx = np.clip((g - float(vmin)) * (255.0 / span) + 0.5, 0, 255).astype(np.uint8)
+    else:
+        idx = np.zeros(g.shape, np.uint8)  # matplotlib maps a zero range to the lowest colour
+    table = render.lut(cmap, "bgr")[:, :3]
+    cells = table[idx]  # (Nv, Nh, 3) BGR
+    bar = None
+    heat_w = w
+    if colorbar:
+        bar_w = max(40, min(120, w // 12))
+        if bar_w < w:
+            bar = _colorbar(h, cmap, float(vmin), float(vmax), bar_w)
+            heat_w = w - bar_w
+    heat = cv2.resize(cells, (heat_w, h), interpolation=cv2.INTER_NEAREST)
+    if image is not None:
+        bg = np.asarray(image)
+        if bg.ndim == 2:
+            bg = cv2.cvtColor(bg, cv2.COLOR_GRAY2BGR)
+        if bg.shape[1] != heat_w or bg.shape[0] != h:
+            bg = cv2.resize(bg, (heat_w, h), interpolation=cv2.INTER_LINEAR)
+        a = float(alpha)
+        bg = np.ascontiguousarray(bg[..., :3])
+        heat = cv2.addWeighted(bg, 1.0 - a, heat, a, 0.0)
+        if clear_below is not None:
+            clear = (g <= float(clear_below)).astype(np.uint8)
+            if clear.any():
+                mask = cv2.resize(clear, (heat_w, h), interpolation=cv2.INTER_NEAREST)
+                cv2.copyTo(bg, mask, heat)
+    frame = heat if bar is None else np.concatenate([heat, bar], axis=1)
+    if number_of_detects is not None:
+        text = f"number of detects : {int(number_of_detects)}"
+        scale = min(w, h) * 0.001
+        (_, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 0)
+        cv2.putText(frame, text, (5, 2 * th), cv2.FONT_HERSHEY_SIMPLEX, scale, text_color, 1, cv2.LINE_AA)
+    return frame
+
+
+class GridVideoWriter:
+    """The heatmap overlay video ``<outdir>/video/<name>_heatmap.mp4`` (``heatmap.mp4`` without a
+    name), mp4v at ``fps``; frames are rendered with :func:`render_grid_frame` and encoded on a
+    background thread so rendering and encoding overlap.
+
+    ``max == 0`` is replaced by ``window`` (the sample's rule); if that leaves no range (window 0)
+    and not ``sticky_opaque``, each frame is scaled to its own largest count. ``sticky_opaque`` (the sample's
+    behaviour, used with geometry="aitrios"): after one frame without an image every later frame
+    is drawn opaque.
+    """
+
+    def __init__(self, outdir: str | os.PathLike[str], *, name: str | None = None, fps: float = 30.0,
+                 size: tuple[int, int] = (1920, 1080), cmap: str = "Reds", vmin: float = 0.0,
+                 vmax: float = 0.0, window: int = 0, alpha: float = 0.4, overlay: bool = True,
+                 colorbar: bool = False, sticky_opaque: bool = False,
+                 text_color: tuple[int, int, int] = (0, 255, 0), clear_below: float | None = None) -> None:
+        render.lut(cmap)  # unknown colormap → ValueError now, not on frame 1
+        if not 0.0 <= float(alpha) <= 1.0:
+            raise ValueError(f"transparency must be in [0, 1], got {alpha!r}")
+        self.path = Path(outdir) / "video" / (f"{name}_heatmap.mp4" if isinstance(name, str) and name else "heatmap.mp4")
+        self.size = (int(size[0]), int(size[1]))
+        self.cmap = cmap
+        self.vmin = float(vmin)
+        self.vmax = float(window) if float(vmax) == 0 else float(vmax)
+        # exact geometry with an unbounded window and max 0: no fixed top exists, follow each
+        # frame's largest count (the sample, sticky_opaque, keeps its degenerate 0..0 range)
+        self.auto_max = self.vmax <= self.vmin and not sticky_opaque
+        self.alpha = float(alpha)
+        self.overlay = bool(overlay)
+        self.colorbar = bool(colorbar)
+        self.sticky_opaque = sticky_opaque
+        self.text_color = text_color
+        self.clear_below = clear_below
+        self._opaque = False
+        self._writer = render.VideoWriter(self.path, fps, self.size, order="bgr")
+        self._q: queue.Queue = queue.Queue(maxsize=8)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._encode, name="heatcore-grid-video", daemon=True)
+        self._thread.start()
+        self.frames = 0
+
+    def _encode(self) -> None:
+        while True:
+            f = self._q.get()
+            if f is None:
+                return
+            try:
+                if self._error is None:
+                    self._writer.write(f)
+            except BaseException as exc:  # reported on the next write/close
+                self._error = exc
+
+    def write(self, grid: np.ndarray, number_of_detects: int, image: np.ndarray | None = None) -> None:
+        if self._error is not None:
+            raise self._error
+        use_image = image if (self.overlay and image is not None) else None
+        if use_image is None and self.sticky_opaque:
+            self._opaque = True
+        alpha = 1.0 if (use_image is None or self._opaque) else self.alpha
+        vmax = max(float(np.max(grid)), self.vmin + 1.0) if self.auto_max else self.vmax
+        frame = render_grid_frame(grid, size=self.size, image=use_image, cmap=self.cmap, vmin=self.vmin,
+                                  vmax=vmax, alpha=alpha, number_of_detects=number_of_detects,
+                                  colorbar=self.colorbar, text_color=self.text_color,
+                                  clear_below=self.clear_below)
+        self._q.put(frame)
+        self.frames += 1
+
+    def close(self) -> Path:
+        if self._thread.is_alive():
+            self._q.put(None)
+            self._thread.join()
+        self._writer.close()
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise err
+        return self.path
+
+    def __enter__(self) -> "GridVideoWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
