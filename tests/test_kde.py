@@ -144,8 +144,8 @@ def test_numpy_backend_matches(rng):
 def test_auto_picks_binned_for_many_points_and_exact_for_few(rng, monkeypatch):
     calls = []
     from heatcore import _core
-    real_blur, real_exact = _core.kde_blur, _core.kde_exact
-    monkeypatch.setattr(_core, "kde_blur", lambda *a: calls.append("binned") or real_blur(*a))
+    real_blur, real_exact = _core.kde_binned, _core.kde_exact
+    monkeypatch.setattr(_core, "kde_binned", lambda *a: calls.append("binned") or real_blur(*a))
     monkeypatch.setattr(_core, "kde_exact", lambda *a: calls.append("exact") or real_exact(*a))
     hc.kde(rng.uniform(0, 300, (100000, 2)), (200, 300), 15.0)
     hc.kde(rng.uniform(0, 300, (20, 2)), (200, 300), 15.0)

@@ -143,3 +143,16 @@ def test_core_rejects_bad_sizes():
         _core.kde_blur(np.zeros((10, 10)), 2, 2, 9, 8, 25, 0, 25)
     with pytest.raises(ValueError, match="2-D"):
         _core.kde_bin(pts, None, np.zeros(10), 0, 0)
+
+
+def test_fused_binned_matches_bin_then_blur(rng):
+    pts = np.c_[rng.uniform(-20, 140, 50000), rng.uniform(-20, 100, 50000)]
+    w = rng.uniform(0.5, 2, len(pts))
+    for cov in ((100.0, 0.0, 64.0), (100.0, 30.0, 64.0), (100.0, 1.0, 90.0)):
+        g = np.zeros((80 + 2 * 25, 120 + 2 * 30))
+        _core.kde_bin(pts, w, g, 30, 25)
+        a = _core.kde_blur(g, 30, 25, 80, 120, *cov)
+        b = _core.kde_binned(pts, w, 80, 120, 30, 25, *cov)  # float32 binning
+        assert rel(b, a) < 1e-6
+    with pytest.raises(ValueError, match="margins"):
+        _core.kde_binned(pts, w, 80, 120, -1, 25, 100.0, 0.0, 64.0)

@@ -121,6 +121,30 @@ void register_kde(py::module_& m) {
         "Recursive Gaussian blur of a linearly binned padded grid, cropped and scaled to peak-1 kernels.");
 
     m.def(
+        "kde_binned",
+        [](carray<double> pts, std::optional<carray<double>> weights, int H, int W, int mx, int my,
+           double sxx, double sxy, double syy, int threads) {
+            check_shape(H, W);
+            const Pts p = check_points(pts, weights);
+            const heatcore::KdeCov cov = check_cov(sxx, sxy, syy);
+            if (mx < 0 || my < 0 || mx > (1 << 20) || my > (1 << 20))
+                throw py::value_error("margins must be in [0, 2^20], got " + std::to_string(mx) + ", " + std::to_string(my));
+            if (!heatcore::kde_blur_plan(cov).ok)
+                throw py::value_error("this covariance cannot be blurred accurately by recursive passes "
+                                      "(a pass sigma would be below 2 pixels); use method='exact'");
+            auto out = py::array_t<double>(std::vector<py::ssize_t>{H, W});
+            double* o = out.mutable_data();
+            {
+                py::gil_scoped_release nogil;
+                heatcore::kde_binned(p.p, p.w, p.n, H, W, mx, my, cov, o, threads);
+            }
+            return out;
+        },
+        py::arg("points"), py::arg("weights"), py::arg("height"), py::arg("width"), py::arg("mx"), py::arg("my"),
+        py::arg("sxx"), py::arg("sxy"), py::arg("syy"), py::arg("threads") = 0,
+        "Linear binning (float32 scratch grid with margins mx, my) + recursive blur: peak-1 kernel sums.");
+
+    m.def(
         "kde_blur_plan",
         [](double sxx, double sxy, double syy) -> py::object {
             const heatcore::KdeBlurPlan p = heatcore::kde_blur_plan({sxx, sxy, syy});

@@ -113,36 +113,59 @@ void kde_exact(const double* pts, const double* w, std::size_t n, int H, int W, 
 // ------------------------------------------------------------------------------------------
 // Linear binning
 // ------------------------------------------------------------------------------------------
-void kde_bin(const double* pts, const double* w, std::size_t n, double* grid, int Hp, int Wp,
-             int mx, int my, int threads) {
+namespace {
+template <class G>
+void bin_impl(const double* pts, const double* w, std::size_t n, G* grid, int Hp, int Wp, int mx,
+              int my, int threads) {
     if (n == 0 || Hp <= 0 || Wp <= 0) return;
     // Threads own row bands of the grid; each scans all points and adds the rows it owns.
-    const int t = std::min(resolve_threads(threads), std::max(1, static_cast<int>(n / 20000)));
+    const int t = std::min(resolve_threads(threads), std::max(1, static_cast<int>(n / 50000)));
     parallel_for(static_cast<std::size_t>(Hp), t, [&](std::size_t r0, std::size_t r1, int) {
-        const long lo = static_cast<long>(r0), hi = static_cast<long>(r1);  // [lo, hi)
+        const long lo = static_cast<long>(r0), hi = static_cast<long>(r1);  // rows [lo, hi)
         const double ulim = static_cast<double>(Wp), vlim = static_cast<double>(Hp);
+        // fast path: all four neighbours inside the band and the grid
+        const double flo = static_cast<double>(lo), fhi = static_cast<double>(hi - 1);
+        const double fu1 = static_cast<double>(Wp - 1);
+        const double dmx = mx, dmy = my;
         for (std::size_t k = 0; k < n; ++k) {
-            const double u = pts[2 * k] + mx, v = pts[2 * k + 1] + my;
+            const double u = pts[2 * k] + dmx, v = pts[2 * k + 1] + dmy;
+            const double wk = w ? w[k] : 1.0;
+            if (u >= 0.0 && u < fu1 && v >= flo && v < fhi) {
+                const long i = static_cast<long>(v), j = static_cast<long>(u);
+                const double ax = u - static_cast<double>(j), ay = v - static_cast<double>(i);
+                const double w1 = wk * ay, w0 = wk - w1;
+                G* row = grid + static_cast<std::size_t>(i) * Wp + j;
+                row[0] += static_cast<G>(w0 - w0 * ax);
+                row[1] += static_cast<G>(w0 * ax);
+                row[Wp] += static_cast<G>(w1 - w1 * ax);
+                row[Wp + 1] += static_cast<G>(w1 * ax);
+                continue;
+            }
             if (!(u > -1.0 && u < ulim && v > -1.0 && v < vlim)) continue;  // also drops NaN
             const double fu = std::floor(u), fv = std::floor(v);
             const long i = static_cast<long>(fv), j = static_cast<long>(fu);
             if (i + 1 < lo || i >= hi) continue;
             const double ax = u - fu, ay = v - fv;
-            const double wk = w ? w[k] : 1.0;
-            const double w0 = wk * (1.0 - ay), w1 = wk * ay;
+            const double w1 = wk * ay, w0 = wk - w1;
             const bool jin0 = j >= 0, jin1 = j + 1 < Wp;
             if (i >= lo && i < hi) {
-                double* row = grid + static_cast<std::size_t>(i) * Wp;
-                if (jin0) row[j] += w0 * (1.0 - ax);
-                if (jin1) row[j + 1] += w0 * ax;
+                G* row = grid + static_cast<std::size_t>(i) * Wp;
+                if (jin0) row[j] += static_cast<G>(w0 - w0 * ax);
+                if (jin1) row[j + 1] += static_cast<G>(w0 * ax);
             }
             if (i + 1 >= lo && i + 1 < hi) {
-                double* row = grid + static_cast<std::size_t>(i + 1) * Wp;
-                if (jin0) row[j] += w1 * (1.0 - ax);
-                if (jin1) row[j + 1] += w1 * ax;
+                G* row = grid + static_cast<std::size_t>(i + 1) * Wp;
+                if (jin0) row[j] += static_cast<G>(w1 - w1 * ax);
+                if (jin1) row[j + 1] += static_cast<G>(w1 * ax);
             }
         }
     }, 16);
+}
+}  // namespace
+
+void kde_bin(const double* pts, const double* w, std::size_t n, double* grid, int Hp, int Wp,
+             int mx, int my, int threads) {
+    bin_impl(pts, w, n, grid, Hp, Wp, mx, my, threads);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -345,8 +368,16 @@ void transpose(const Tin* src, Tout* dst, int rows, int cols, int threads, doubl
 
 }  // namespace
 
-void kde_blur(const double* grid, int Hp, int Wp, int mx, int my, int H, int W, KdeCov cov,
-              double* out, int threads) {
+namespace {
+// Per-calling-thread scratch buffers, reused across calls (no page faults on every call).
+std::vector<float>& scratch(int k) {
+    thread_local std::vector<float> bufs[3];
+    return bufs[k];
+}
+
+template <class Tin>
+void blur_impl(const Tin* grid, int Hp, int Wp, int mx, int my, int H, int W, KdeCov cov,
+               double* out, int threads) {
     const KdeBlurPlan plan = kde_blur_plan(cov);
     if (!plan.ok)
         throw std::invalid_argument(
@@ -355,7 +386,10 @@ void kde_blur(const double* grid, int Hp, int Wp, int mx, int my, int H, int W, 
     if (mx < 0 || my < 0 || H <= 0 || W <= 0 || mx + W > Wp || my + H > Hp)
         throw std::invalid_argument("kde_blur: crop outside the padded grid");
     const std::size_t np = static_cast<std::size_t>(Hp) * Wp;
-    std::vector<float> a(np), b(np);
+    std::vector<float>& a = scratch(0);
+    std::vector<float>& b = scratch(1);
+    if (a.size() < np) a.resize(np);
+    if (b.size() < np) b.resize(np);
     const double det = cov.sxx * cov.syy - cov.sxy * cov.sxy;
     const double scale = kTwoPi * std::sqrt(det);  // unit-sum blur -> peak-1 kernels
 
@@ -393,6 +427,25 @@ void kde_blur(const double* grid, int Hp, int Wp, int mx, int my, int H, int W, 
             }
         }
     }, 16);
+}
+}  // namespace
+
+void kde_blur(const double* grid, int Hp, int Wp, int mx, int my, int H, int W, KdeCov cov,
+              double* out, int threads) {
+    blur_impl(grid, Hp, Wp, mx, my, H, W, cov, out, threads);
+}
+
+void kde_binned(const double* pts, const double* w, std::size_t n, int H, int W, int mx, int my,
+                KdeCov cov, double* out, int threads) {
+    if (mx < 0 || my < 0 || H <= 0 || W <= 0)
+        throw std::invalid_argument("kde_binned: bad grid size or margins");
+    const int Hp = H + 2 * my, Wp = W + 2 * mx;
+    std::vector<float>& g = scratch(2);
+    const std::size_t np = static_cast<std::size_t>(Hp) * Wp;
+    if (g.size() < np) g.resize(np);
+    std::fill(g.begin(), g.begin() + static_cast<std::ptrdiff_t>(np), 0.0f);
+    bin_impl(pts, w, n, g.data(), Hp, Wp, mx, my, threads);
+    blur_impl(g.data(), Hp, Wp, mx, my, H, W, cov, out, threads);
 }
 
 }  // namespace heatcore

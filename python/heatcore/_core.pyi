@@ -28,6 +28,10 @@ def kde_blur(grid: npt.NDArray[np.float64], mx: int, my: int, height: int, width
              syy: float, threads: int = 0) -> npt.NDArray[np.float64]:
     """Recursive Gaussian blur of a binned padded grid (binning variance 1/6 subtracted), cropped at (my, mx)."""
 
+def kde_binned(points: npt.NDArray[np.float64], weights: npt.NDArray[np.float64] | None, height: int, width: int,
+               mx: int, my: int, sxx: float, sxy: float, syy: float, threads: int = 0) -> npt.NDArray[np.float64]:
+    """Binning into a float32 scratch grid (margins mx, my) + recursive blur, in one call (heatcore.kde's fast path)."""
+
 def kde_blur_plan(sxx: float, sxy: float, syy: float) -> dict[str, Any] | None:
     """{'A', 'B', 'C', 'dx', 'dy'}: pass variances along x, y and lattice direction (dx, dy); None if impossible."""
 

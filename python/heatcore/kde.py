@@ -253,12 +253,11 @@ def kde(points: Any, shape: Any, bandwidth: Any = "scott", weights: Any = None,
         else:
             K = _ref.exact(gp, w, (H, W), covg, tol)
     else:
-        grid = np.zeros((H + 2 * my, W + 2 * mx))
         if backend == "cpp":
             from . import _core
-            _core.kde_bin(gp, w, grid, mx, my, nthreads)
-            K = _core.kde_blur(grid, mx, my, H, W, *covg, nthreads)
+            K = _core.kde_binned(gp, w, H, W, mx, my, *covg, nthreads)
         else:
+            grid = np.zeros((H + 2 * my, W + 2 * mx))
             _ref.bin_linear(gp, w, grid, mx, my)
             K = _ref.blur(grid, mx, my, (H, W), covg)
     K *= _scale(normalize, cov, total)

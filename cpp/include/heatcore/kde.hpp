@@ -50,6 +50,11 @@ KdeBlurPlan kde_blur_plan(KdeCov cov);
 void kde_blur(const double* grid, int Hp, int Wp, int mx, int my, int H, int W, KdeCov cov,
               double* out, int threads);
 
+// Binning (into a float32 padded scratch grid with margins mx, my) + blur in one call: the fast
+// path of heatcore.kde. Scratch buffers are kept per calling thread and reused.
+void kde_binned(const double* pts, const double* w, std::size_t n, int H, int W, int mx, int my,
+                KdeCov cov, double* out, int threads);
+
 // Coefficients of the recursive Gaussian of variance `var` (steps^2): three complex poles
 // z[k] and gains g[k] (interleaved re, im), calibrated so the discrete impulse response
 // h[n] = sum_k Re(g_k z_k^|n|) sums to 1 and has second moment `var`.

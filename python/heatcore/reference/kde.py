@@ -80,11 +80,13 @@ def bin_linear(points: np.ndarray, weights: np.ndarray | None, grid: np.ndarray,
     ax, ay = u - fu, v - fv
     j, i = fu.astype(np.int64), fv.astype(np.int64)
     flat = grid.reshape(-1)
-    for di, wy in ((0, 1 - ay), (1, ay)):
-        for dj, wx in ((0, 1 - ax), (1, ax)):
+    w1 = w * ay
+    w0 = w - w1
+    for di, wy in ((0, w0), (1, w1)):
+        for dj, part in ((0, wy - wy * ax), (1, wy * ax)):
             ii, jj = i + di, j + dj
             ok = (ii >= 0) & (ii < Hp) & (jj >= 0) & (jj < Wp)
-            flat += np.bincount((ii * Wp + jj)[ok], weights=(w * wy * wx)[ok], minlength=Hp * Wp)
+            flat += np.bincount((ii * Wp + jj)[ok], weights=part[ok], minlength=Hp * Wp)
 
 
 def blur_plan(cov: tuple[float, float, float]) -> dict | None:
