@@ -2,6 +2,7 @@
 #include <cmath>
 #include <complex>
 #include <pybind11/complex.h>
+#include <array>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -54,7 +55,7 @@ void register_kde(py::module_& m) {
     m.def(
         "kde_exact",
         [](carray<double> pts, std::optional<carray<double>> weights, int H, int W, double sxx,
-           double sxy, double syy, double tol, int threads) {
+           double sxy, double syy, double tol, int threads, std::array<double, 4> affine) {
             check_shape(H, W);
             const Pts p = check_points(pts, weights);
             const heatcore::KdeCov cov = check_cov(sxx, sxy, syy);
@@ -63,13 +64,16 @@ void register_kde(py::module_& m) {
             double* o = out.mutable_data();
             {
                 py::gil_scoped_release nogil;
-                heatcore::kde_exact(p.p, p.w, p.n, H, W, cov, tol, o, threads);
+                heatcore::kde_exact(p.p, p.w, p.n, H, W, cov, tol, o, threads,
+                                    {affine[0], affine[1], affine[2], affine[3]});
             }
             return out;
         },
         py::arg("points"), py::arg("weights"), py::arg("height"), py::arg("width"), py::arg("sxx"),
         py::arg("sxy"), py::arg("syy"), py::arg("tol") = 1e-7, py::arg("threads") = 0,
-        "Exact truncated splatting: sum of peak-1 Gaussians at pixel centres (grid units).");
+        py::arg("affine") = std::array<double, 4>{1.0, 0.0, 1.0, 0.0},
+        "Exact truncated splatting: sum of peak-1 Gaussians at pixel centres (grid units; points are\n"
+        "mapped by affine = (ax, bx, ay, by): u = ax x + bx, v = ay y + by).");
 
     m.def(
         "kde_bin",
@@ -123,7 +127,7 @@ void register_kde(py::module_& m) {
     m.def(
         "kde_binned",
         [](carray<double> pts, std::optional<carray<double>> weights, int H, int W, int mx, int my,
-           double sxx, double sxy, double syy, int threads) {
+           double sxx, double sxy, double syy, int threads, std::array<double, 4> affine) {
             check_shape(H, W);
             const Pts p = check_points(pts, weights);
             const heatcore::KdeCov cov = check_cov(sxx, sxy, syy);
@@ -136,12 +140,14 @@ void register_kde(py::module_& m) {
             double* o = out.mutable_data();
             {
                 py::gil_scoped_release nogil;
-                heatcore::kde_binned(p.p, p.w, p.n, H, W, mx, my, cov, o, threads);
+                heatcore::kde_binned(p.p, p.w, p.n, H, W, mx, my, cov, o, threads,
+                                     {affine[0], affine[1], affine[2], affine[3]});
             }
             return out;
         },
         py::arg("points"), py::arg("weights"), py::arg("height"), py::arg("width"), py::arg("mx"), py::arg("my"),
         py::arg("sxx"), py::arg("sxy"), py::arg("syy"), py::arg("threads") = 0,
+        py::arg("affine") = std::array<double, 4>{1.0, 0.0, 1.0, 0.0},
         "Linear binning (float32 scratch grid with margins mx, my) + recursive blur: peak-1 kernel sums.");
 
     m.def(
@@ -170,6 +176,25 @@ void register_kde(py::module_& m) {
             return py::make_tuple(zl, gl);
         },
         py::arg("var"), "Poles and gains of the recursive Gaussian of variance var (steps^2).");
+
+    m.def(
+        "kde_stats",
+        [](carray<double> pts, std::optional<carray<double>> weights) {
+            const Pts p = check_points(pts, weights);
+            heatcore::KdeStats s;
+            {
+                py::gil_scoped_release nogil;
+                s = heatcore::kde_stats(p.p, p.w, p.n);
+            }
+            py::dict d;
+            d["finite"] = s.finite; d["xmin"] = s.xmin; d["xmax"] = s.xmax; d["ymin"] = s.ymin;
+            d["ymax"] = s.ymax; d["wmin"] = s.wmin; d["x0"] = s.x0; d["y0"] = s.y0; d["sw"] = s.sw;
+            d["sw2"] = s.sw2; d["swx"] = s.swx; d["swy"] = s.swy; d["swxx"] = s.swxx;
+            d["swxy"] = s.swxy; d["swyy"] = s.swyy;
+            return d;
+        },
+        py::arg("points"), py::arg("weights"),
+        "One pass: count of finite rows, bounding box, min weight, weighted moments about (x0, y0).");
 
     m.def("kde_truncation_radius", &heatcore::kde_truncation_radius, py::arg("tol"));
 }

@@ -34,8 +34,33 @@ double kde_truncation_radius(double tol) {
 // ------------------------------------------------------------------------------------------
 // Exact splatting
 // ------------------------------------------------------------------------------------------
+KdeStats kde_stats(const double* pts, const double* w, std::size_t n) {
+    KdeStats s;
+    bool first = true;
+    for (std::size_t k = 0; k < n; ++k) {
+        const double x = pts[2 * k], y = pts[2 * k + 1];
+        const double wk = w ? w[k] : 1.0;
+        if (!std::isfinite(x) || !std::isfinite(y) || !std::isfinite(wk)) continue;
+        if (first) {
+            s.xmin = s.xmax = s.x0 = x;
+            s.ymin = s.ymax = s.y0 = y;
+            s.wmin = wk;
+            first = false;
+        }
+        ++s.finite;
+        s.xmin = std::min(s.xmin, x); s.xmax = std::max(s.xmax, x);
+        s.ymin = std::min(s.ymin, y); s.ymax = std::max(s.ymax, y);
+        s.wmin = std::min(s.wmin, wk);
+        const double dx = x - s.x0, dy = y - s.y0;
+        s.sw += wk; s.sw2 += wk * wk;
+        s.swx += wk * dx; s.swy += wk * dy;
+        s.swxx += wk * dx * dx; s.swxy += wk * dx * dy; s.swyy += wk * dy * dy;
+    }
+    return s;
+}
+
 void kde_exact(const double* pts, const double* w, std::size_t n, int H, int W, KdeCov cov,
-               double tol, double* out, int threads) {
+               double tol, double* out, int threads, KdeAffine map) {
     const std::size_t total = static_cast<std::size_t>(H) * static_cast<std::size_t>(W);
     std::fill(out, out + total, 0.0);
     if (n == 0 || H <= 0 || W <= 0) return;
@@ -55,7 +80,7 @@ void kde_exact(const double* pts, const double* w, std::size_t n, int H, int W, 
         gx.reserve(static_cast<std::size_t>(2 * rx + 3));
         const double lo_row = static_cast<double>(r0), hi_row = static_cast<double>(r1) - 1.0;
         for (std::size_t k = 0; k < n; ++k) {
-            const double u = pts[2 * k], v = pts[2 * k + 1];
+            const double u = map.ax * pts[2 * k] + map.bx, v = map.ay * pts[2 * k + 1] + map.by;
             const double wk = w ? w[k] : 1.0;
             if (wk == 0.0) continue;
             // rows of this point inside this band
@@ -116,7 +141,7 @@ void kde_exact(const double* pts, const double* w, std::size_t n, int H, int W, 
 namespace {
 template <class G>
 void bin_impl(const double* pts, const double* w, std::size_t n, G* grid, int Hp, int Wp, int mx,
-              int my, int threads) {
+              int my, int threads, KdeAffine map) {
     if (n == 0 || Hp <= 0 || Wp <= 0) return;
     // Threads own row bands of the grid; each scans all points and adds the rows it owns.
     const int t = std::min(resolve_threads(threads), std::max(1, static_cast<int>(n / 50000)));
@@ -126,9 +151,9 @@ void bin_impl(const double* pts, const double* w, std::size_t n, G* grid, int Hp
         // fast path: all four neighbours inside the band and the grid
         const double flo = static_cast<double>(lo), fhi = static_cast<double>(hi - 1);
         const double fu1 = static_cast<double>(Wp - 1);
-        const double dmx = mx, dmy = my;
+        const double ax_ = map.ax, ay_ = map.ay, bx_ = map.bx + mx, by_ = map.by + my;
         for (std::size_t k = 0; k < n; ++k) {
-            const double u = pts[2 * k] + dmx, v = pts[2 * k + 1] + dmy;
+            const double u = ax_ * pts[2 * k] + bx_, v = ay_ * pts[2 * k + 1] + by_;
             const double wk = w ? w[k] : 1.0;
             if (u >= 0.0 && u < fu1 && v >= flo && v < fhi) {
                 const long i = static_cast<long>(v), j = static_cast<long>(u);
@@ -164,8 +189,8 @@ void bin_impl(const double* pts, const double* w, std::size_t n, G* grid, int Hp
 }  // namespace
 
 void kde_bin(const double* pts, const double* w, std::size_t n, double* grid, int Hp, int Wp,
-             int mx, int my, int threads) {
-    bin_impl(pts, w, n, grid, Hp, Wp, mx, my, threads);
+             int mx, int my, int threads, KdeAffine map) {
+    bin_impl(pts, w, n, grid, Hp, Wp, mx, my, threads, map);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -436,7 +461,7 @@ void kde_blur(const double* grid, int Hp, int Wp, int mx, int my, int H, int W, 
 }
 
 void kde_binned(const double* pts, const double* w, std::size_t n, int H, int W, int mx, int my,
-                KdeCov cov, double* out, int threads) {
+                KdeCov cov, double* out, int threads, KdeAffine map) {
     if (mx < 0 || my < 0 || H <= 0 || W <= 0)
         throw std::invalid_argument("kde_binned: bad grid size or margins");
     const int Hp = H + 2 * my, Wp = W + 2 * mx;
@@ -444,7 +469,7 @@ void kde_binned(const double* pts, const double* w, std::size_t n, int H, int W,
     const std::size_t np = static_cast<std::size_t>(Hp) * Wp;
     if (g.size() < np) g.resize(np);
     std::fill(g.begin(), g.begin() + static_cast<std::ptrdiff_t>(np), 0.0f);
-    bin_impl(pts, w, n, g.data(), Hp, Wp, mx, my, threads);
+    bin_impl(pts, w, n, g.data(), Hp, Wp, mx, my, threads, map);
     blur_impl(g.data(), Hp, Wp, mx, my, H, W, cov, out, threads);
 }
 

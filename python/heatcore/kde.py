@@ -196,6 +196,65 @@ def _choose(method: str, n: int, covg: tuple[float, float, float], H: int, W: in
     return "binned" if binned_ns < exact_ns and err <= _BINNED_MAX_ERR else "exact"
 
 
+def _stats_numpy(pts: np.ndarray, w: np.ndarray | None) -> dict[str, float]:
+    """Same numbers as ``_core.kde_stats`` for already-clean points (NumPy)."""
+    n = len(pts)
+    if n == 0:
+        return {"finite": 0, "xmin": 0.0, "xmax": 0.0, "ymin": 0.0, "ymax": 0.0, "wmin": 0.0, "x0": 0.0, "y0": 0.0,
+                "sw": 0.0, "sw2": 0.0, "swx": 0.0, "swy": 0.0, "swxx": 0.0, "swxy": 0.0, "swyy": 0.0}
+    ww = np.ones(n) if w is None else w
+    x0, y0 = float(pts[0, 0]), float(pts[0, 1])
+    dx, dy = pts[:, 0] - x0, pts[:, 1] - y0
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    return {"finite": n, "xmin": float(lo[0]), "xmax": float(hi[0]), "ymin": float(lo[1]), "ymax": float(hi[1]),
+            "wmin": float(ww.min()), "x0": x0, "y0": y0, "sw": float(ww.sum()), "sw2": float((ww * ww).sum()),
+            "swx": float(ww @ dx), "swy": float(ww @ dy), "swxx": float(ww @ (dx * dx)), "swxy": float(ww @ (dx * dy)),
+            "swyy": float(ww @ (dy * dy))}
+
+
+def _cov_from_moments(sw: float, sw2: float, swx: float, swy: float, swxx: float, swxy: float, swyy: float) -> tuple[np.ndarray, float]:
+    """Weighted covariance exactly as ``np.cov(aweights=w, ddof=1)`` from moments, and neff."""
+    if not sw > 0:
+        raise ValueError("weights sum to 0: a data-driven bandwidth needs positive weights")
+    denom = sw - sw2 / sw
+    if not denom > 0:
+        raise ValueError("a data-driven bandwidth needs at least 2 points with positive weight; pass an explicit bandwidth")
+    cxx = (swxx - swx * swx / sw) / denom
+    cxy = (swxy - swx * swy / sw) / denom
+    cyy = (swyy - swy * swy / sw) / denom
+    return np.array([[cxx, cxy], [cxy, cyy]]), sw * sw / sw2
+
+
+def _kernel_cov(bandwidth: Any, st: dict[str, float]) -> tuple[float, float, float]:
+    if isinstance(bandwidth, str) and bandwidth.lower() in ("scott", "silverman"):
+        name = bandwidth.lower()
+        if st["finite"] < 2:
+            raise ValueError(f"bandwidth={bandwidth!r} needs at least 2 points, got {st['finite']}; pass an explicit bandwidth")
+        cov, neff = _cov_from_moments(st["sw"], st["sw2"], st["swx"], st["swy"], st["swxx"], st["swxy"], st["swyy"])
+        f = scott_factor(neff) if name == "scott" else silverman_factor(neff)
+        return _check_cov(cov * f * f, f"the {name} bandwidth")
+    return bandwidth_covariance(bandwidth, np.zeros((0, 2)))
+
+
+def _clean_points(points: Any, weights: Any, backend: str):
+    """(points, weights, stats): the caller's float64 array is used as is when every row is finite."""
+    if (backend == "cpp" and isinstance(points, np.ndarray) and points.dtype == np.float64 and points.ndim == 2
+            and points.shape[1] == 2 and points.flags.c_contiguous
+            and (weights is None or (isinstance(weights, np.ndarray) and weights.dtype == np.float64
+                                     and weights.shape == (points.shape[0],) and weights.flags.c_contiguous))):
+        from . import _core
+        st = _core.kde_stats(points, weights)
+        if st["finite"] == len(points):
+            if weights is not None and len(points) and st["wmin"] < 0:
+                raise ValueError(f"weights must be >= 0, got min {st['wmin']!r}")
+            return points, weights, st
+    pts, w = _checks.as_points(points, weights=weights)
+    if backend == "cpp":
+        from . import _core
+        return pts, w, _core.kde_stats(pts, w)
+    return pts, w, _stats_numpy(pts, w)
+
+
 def kde(points: Any, shape: Any, bandwidth: Any = "scott", weights: Any = None,
         extent: Sequence[float] | None = None, normalize: Normalize = "density", method: Method = "auto",
         threads: int | None = None, backend: Literal["cpp", "numpy"] = "cpp", tol: float = 1e-7) -> np.ndarray:
@@ -230,32 +289,41 @@ def kde(points: Any, shape: Any, bandwidth: Any = "scott", weights: Any = None,
         raise ValueError(f"backend must be 'cpp' or 'numpy', got {backend!r}")
     if normalize not in ("density", "count", "none"):
         raise ValueError(f"normalize must be 'density', 'count' or 'none', got {normalize!r}")
+    if method not in ("auto", "exact", "binned"):
+        raise ValueError(f"method must be 'auto', 'exact' or 'binned', got {method!r}")
     if not (isinstance(tol, (int, float)) and 0 < tol < 1):
         raise ValueError(f"tol must be in (0, 1), got {tol!r}")
-    pts, w = _checks.as_points(points, weights=weights)
+    if not isinstance(bandwidth, str):
+        bandwidth_covariance(bandwidth, np.zeros((0, 2)))  # validate before touching the points
+    elif bandwidth.lower() not in ("scott", "silverman"):
+        raise ValueError(f"bandwidth must be a number, (sx, sy), a 2x2 covariance, 'scott' or 'silverman', got {bandwidth!r}")
     ext = _extent(extent, H, W)
-    cov = bandwidth_covariance(bandwidth, pts, w)
-    total = float(w.sum()) if w is not None else float(len(pts))
-    gp, dx, dy = _to_grid(pts, ext, H, W)
-    covg = (cov[0] / (dx * dx), cov[1] / (dx * dy), cov[2] / (dy * dy))
-    if len(pts) == 0:
-        if method not in ("auto", "exact", "binned"):
-            raise ValueError(f"method must be 'auto', 'exact' or 'binned', got {method!r}")
+    pts, w, st = _clean_points(points, weights, backend)
+    cov = _kernel_cov(bandwidth, st)
+    n = int(st["finite"])
+    total = float(st["sw"])
+    if n == 0:
         return np.zeros((H, W))
+    xmin, xmax, ymin, ymax = ext
+    dx, dy = (xmax - xmin) / W, (ymax - ymin) / H
+    affine = (1.0 / dx, -xmin / dx - 0.5, 1.0 / dy, -ymin / dy - 0.5)
+    covg = (cov[0] / (dx * dx), cov[1] / (dx * dy), cov[2] / (dy * dy))
     r = _ref.truncation_radius(tol)
     plan = _ref.blur_plan(covg)
-    mx, my = _margins(gp, covg, H, W, r, plan)
-    how = _choose(method, len(pts), covg, H, W, r, plan, mx, my)
-    if how == "exact":
-        if backend == "cpp":
-            from . import _core
-            K = _core.kde_exact(gp, w, H, W, *covg, tol, nthreads)
+    bbox = np.array([[affine[0] * st["xmin"] + affine[1], affine[2] * st["ymin"] + affine[3]],
+                     [affine[0] * st["xmax"] + affine[1], affine[2] * st["ymax"] + affine[3]]])
+    mx, my = _margins(bbox, covg, H, W, r, plan)
+    how = _choose(method, n, covg, H, W, r, plan, mx, my)
+    if backend == "cpp":
+        from . import _core
+        if how == "exact":
+            K = _core.kde_exact(pts, w, H, W, *covg, tol, nthreads, affine)
         else:
-            K = _ref.exact(gp, w, (H, W), covg, tol)
+            K = _core.kde_binned(pts, w, H, W, mx, my, *covg, nthreads, affine)
     else:
-        if backend == "cpp":
-            from . import _core
-            K = _core.kde_binned(gp, w, H, W, mx, my, *covg, nthreads)
+        gp, _, _ = _to_grid(pts, ext, H, W)
+        if how == "exact":
+            K = _ref.exact(gp, w, (H, W), covg, tol)
         else:
             grid = np.zeros((H + 2 * my, W + 2 * mx))
             _ref.bin_linear(gp, w, grid, mx, my)
@@ -311,7 +379,8 @@ class KDEAccumulator(Accumulator):
             mx, my = (_checks.nonneg_int("margin[0]", margin[0]), _checks.nonneg_int("margin[1]", margin[1]))
         self.margin = (mx, my)
         self.grid = np.zeros((H + 2 * my, W + 2 * mx))
-        self.moments = np.zeros(7)  # sum w, sum w^2, sum w x, sum w y, sum w xx, sum w xy, sum w yy
+        # sum w, sum w^2, sum w x, sum w y, sum w xx, sum w xy, sum w yy (x, y about the grid centre)
+        self.moments = np.zeros(7)
         self.count = 0
 
     def config(self) -> dict[str, Any]:
@@ -332,7 +401,8 @@ class KDEAccumulator(Accumulator):
         else:
             _ref.bin_linear(gp, w, self.grid, mx, my)
         ww = np.ones(len(pts)) if w is None else w
-        x, y = pts[:, 0], pts[:, 1]
+        x = pts[:, 0] - 0.5 * (self.extent[0] + self.extent[1])  # moments about the grid centre
+        y = pts[:, 1] - 0.5 * (self.extent[2] + self.extent[3])
         self.moments += [ww.sum(), (ww * ww).sum(), (ww * x).sum(), (ww * y).sum(),
                          (ww * x * x).sum(), (ww * x * y).sum(), (ww * y * y).sum()]
         self.count += len(pts)
@@ -342,15 +412,9 @@ class KDEAccumulator(Accumulator):
         """The kernel covariance (data units) the result uses."""
         if not isinstance(self.bandwidth, str):
             return bandwidth_covariance(self.bandwidth, np.zeros((0, 2)))
-        sw, sw2, sx, sy, sxx, sxy, syy = self.moments
-        if self.count < 2 or not sw > 0:
+        if self.count < 2:
             raise ValueError(f"bandwidth={self.bandwidth!r} needs at least 2 points, got {self.count}")
-        mxv, myv = sx / sw, sy / sw
-        denom = sw - sw2 / sw  # np.cov's aweights normalisation with ddof=1
-        if not denom > 0:
-            raise ValueError("the data-driven bandwidth is undefined for a single effective point")
-        cov = np.array([[sxx / sw - mxv * mxv, sxy / sw - mxv * myv], [sxy / sw - mxv * myv, syy / sw - myv * myv]]) * (sw / denom)
-        neff = sw * sw / sw2
+        cov, neff = _cov_from_moments(*(float(v) for v in self.moments))
         f = scott_factor(neff) if self.bandwidth == "scott" else silverman_factor(neff)
         return _check_cov(cov * f * f, f"the {self.bandwidth} bandwidth")
 
