@@ -246,3 +246,23 @@ def test_accumulator_empty_and_bad():
         hc.KDEAccumulator((10, 10), "broad")
     with pytest.raises(ValueError, match="at least 2"):
         hc.KDEAccumulator((10, 10), "scott").update([[1.0, 1.0]]).result()
+
+
+def test_extent_fast_path_matches_numpy_twin_and_list_input(rng):
+    ext = (100.0, 300.0, -50.0, 50.0)
+    pts = np.c_[rng.uniform(80, 320, 5000), rng.uniform(-70, 70, 5000)]
+    w = rng.uniform(0.1, 1.0, 5000)
+    for method, bw in (("exact", 4.0), ("binned", (12.0, 9.0)), ("binned", [[150.0, 40.0], [40.0, 60.0]])):
+        a = hc.kde(pts, (50, 100), bw, weights=w, extent=ext, method=method)
+        b = hc.kde(pts, (50, 100), bw, weights=w, extent=ext, method=method, backend="numpy")
+        c = hc.kde(pts.tolist(), (50, 100), bw, weights=list(w), extent=ext, method=method)
+        assert rel(a, b) < 2e-6
+        np.testing.assert_array_equal(a, c)
+
+
+def test_scott_from_moments_equals_numpy_cov(rng):
+    pts = rng.normal([1e4, -3e3], [5.0, 2.0], (500, 2))  # large offsets: moments must stay stable
+    w = rng.uniform(0.1, 1.0, 500)
+    from heatcore import _core
+    cov = kdemod._kernel_cov("scott", _core.kde_stats(pts, w))
+    np.testing.assert_allclose(cov, kdemod.bandwidth_covariance("scott", pts, w), rtol=1e-9)
