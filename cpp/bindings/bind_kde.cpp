@@ -179,12 +179,12 @@ void register_kde(py::module_& m) {
 
     m.def(
         "kde_stats",
-        [](carray<double> pts, std::optional<carray<double>> weights) {
+        [](carray<double> pts, std::optional<carray<double>> weights, bool moments) {
             const Pts p = check_points(pts, weights);
             heatcore::KdeStats s;
             {
                 py::gil_scoped_release nogil;
-                s = heatcore::kde_stats(p.p, p.w, p.n);
+                s = heatcore::kde_stats(p.p, p.w, p.n, moments);
             }
             py::dict d;
             d["finite"] = s.finite; d["xmin"] = s.xmin; d["xmax"] = s.xmax; d["ymin"] = s.ymin;
@@ -193,7 +193,7 @@ void register_kde(py::module_& m) {
             d["swxy"] = s.swxy; d["swyy"] = s.swyy;
             return d;
         },
-        py::arg("points"), py::arg("weights"),
+        py::arg("points"), py::arg("weights"), py::arg("moments") = true,
         "One pass: count of finite rows, bounding box, min weight, weighted moments about (x0, y0).");
 
     m.def("kde_truncation_radius", &heatcore::kde_truncation_radius, py::arg("tol"));

@@ -34,27 +34,53 @@ double kde_truncation_radius(double tol) {
 // ------------------------------------------------------------------------------------------
 // Exact splatting
 // ------------------------------------------------------------------------------------------
-KdeStats kde_stats(const double* pts, const double* w, std::size_t n) {
+KdeStats kde_stats(const double* pts, const double* w, std::size_t n, bool moments) {
     KdeStats s;
-    bool first = true;
-    for (std::size_t k = 0; k < n; ++k) {
+    // origin: the first finite row
+    std::size_t k0 = 0;
+    for (; k0 < n; ++k0) {
+        const double wk = w ? w[k0] : 1.0;
+        if (std::isfinite(pts[2 * k0]) && std::isfinite(pts[2 * k0 + 1]) && std::isfinite(wk)) break;
+    }
+    if (k0 == n) return s;
+    s.x0 = s.xmin = s.xmax = pts[2 * k0];
+    s.y0 = s.ymin = s.ymax = pts[2 * k0 + 1];
+    s.wmin = w ? w[k0] : 1.0;
+    // two interleaved accumulator sets (independent add chains run in parallel)
+    struct Acc {
+        std::size_t cnt = 0;
+        double xmin, xmax, ymin, ymax, wmin;
+        double sw = 0, sw2 = 0, swx = 0, swy = 0, swxx = 0, swxy = 0, swyy = 0;
+    };
+    Acc a[2];
+    for (Acc& q : a) { q.xmin = q.xmax = s.x0; q.ymin = q.ymax = s.y0; q.wmin = s.wmin; }
+    const double x0 = s.x0, y0 = s.y0;
+    auto add = [&](Acc& q, std::size_t k) {
         const double x = pts[2 * k], y = pts[2 * k + 1];
         const double wk = w ? w[k] : 1.0;
-        if (!std::isfinite(x) || !std::isfinite(y) || !std::isfinite(wk)) continue;
-        if (first) {
-            s.xmin = s.xmax = s.x0 = x;
-            s.ymin = s.ymax = s.y0 = y;
-            s.wmin = wk;
-            first = false;
+        if (!(std::isfinite(x) && std::isfinite(y) && std::isfinite(wk))) return;
+        ++q.cnt;
+        q.xmin = x < q.xmin ? x : q.xmin; q.xmax = x > q.xmax ? x : q.xmax;
+        q.ymin = y < q.ymin ? y : q.ymin; q.ymax = y > q.ymax ? y : q.ymax;
+        q.wmin = wk < q.wmin ? wk : q.wmin;
+        q.sw += wk;
+        if (moments) {
+            const double dx = x - x0, dy = y - y0, wx = wk * dx, wy = wk * dy;
+            q.sw2 += wk * wk; q.swx += wx; q.swy += wy;
+            q.swxx += wx * dx; q.swxy += wx * dy; q.swyy += wy * dy;
         }
-        ++s.finite;
-        s.xmin = std::min(s.xmin, x); s.xmax = std::max(s.xmax, x);
-        s.ymin = std::min(s.ymin, y); s.ymax = std::max(s.ymax, y);
-        s.wmin = std::min(s.wmin, wk);
-        const double dx = x - s.x0, dy = y - s.y0;
-        s.sw += wk; s.sw2 += wk * wk;
-        s.swx += wk * dx; s.swy += wk * dy;
-        s.swxx += wk * dx * dx; s.swxy += wk * dx * dy; s.swyy += wk * dy * dy;
+    };
+    std::size_t k = k0;
+    for (; k + 1 < n; k += 2) { add(a[0], k); add(a[1], k + 1); }
+    if (k < n) add(a[0], k);
+    s.finite = a[0].cnt + a[1].cnt;
+    s.xmin = std::min(a[0].xmin, a[1].xmin); s.xmax = std::max(a[0].xmax, a[1].xmax);
+    s.ymin = std::min(a[0].ymin, a[1].ymin); s.ymax = std::max(a[0].ymax, a[1].ymax);
+    s.wmin = std::min(a[0].wmin, a[1].wmin);
+    s.sw = a[0].sw + a[1].sw;
+    if (moments) {
+        s.sw2 = a[0].sw2 + a[1].sw2; s.swx = a[0].swx + a[1].swx; s.swy = a[0].swy + a[1].swy;
+        s.swxx = a[0].swxx + a[1].swxx; s.swxy = a[0].swxy + a[1].swxy; s.swyy = a[0].swyy + a[1].swyy;
     }
     return s;
 }
@@ -82,7 +108,7 @@ void kde_exact(const double* pts, const double* w, std::size_t n, int H, int W, 
         for (std::size_t k = 0; k < n; ++k) {
             const double u = map.ax * pts[2 * k] + map.bx, v = map.ay * pts[2 * k + 1] + map.by;
             const double wk = w ? w[k] : 1.0;
-            if (wk == 0.0) continue;
+            if (wk == 0.0 || !std::isfinite(u) || !std::isfinite(v) || !std::isfinite(wk)) continue;
             // rows of this point inside this band
             const double ylo = std::max(lo_row, std::ceil(v - ry));
             const double yhi = std::min(hi_row, std::floor(v + ry));
@@ -144,7 +170,11 @@ void bin_impl(const double* pts, const double* w, std::size_t n, G* grid, int Hp
               int my, int threads, KdeAffine map) {
     if (n == 0 || Hp <= 0 || Wp <= 0) return;
     // Threads own row bands of the grid; each scans all points and adds the rows it owns.
-    const int t = std::min(resolve_threads(threads), std::max(1, static_cast<int>(n / 50000)));
+    // (every thread reads all points: only worth it when the scatter, not the read, dominates)
+    const std::size_t cells = static_cast<std::size_t>(Hp) * static_cast<std::size_t>(Wp);
+    const int t = cells < (std::size_t{1} << 20)
+                      ? 1
+                      : std::min(resolve_threads(threads), std::max(1, static_cast<int>(n / 50000)));
     parallel_for(static_cast<std::size_t>(Hp), t, [&](std::size_t r0, std::size_t r1, int) {
         const long lo = static_cast<long>(r0), hi = static_cast<long>(r1);  // rows [lo, hi)
         const double ulim = static_cast<double>(Wp), vlim = static_cast<double>(Hp);
@@ -441,14 +471,19 @@ void blur_impl(const Tin* grid, int Hp, int Wp, int mx, int my, int H, int W, Kd
     pass(xs, xd, Wp, Hp, 0, plan.A, threads);
     // 3. crop + transpose back, scaled to peak-1 kernels.
     const float* res = xd;
+    // tiled (32 x 32) so reads and writes both stay in cache
     parallel_for(static_cast<std::size_t>(H), threads, [&](std::size_t r0, std::size_t r1, int) {
         const int B = 32;
         for (int i0 = static_cast<int>(r0); i0 < static_cast<int>(r1); i0 += B) {
             const int i1 = std::min(static_cast<int>(r1), i0 + B);
-            for (int j = 0; j < W; ++j) {
-                const float* col = res + static_cast<std::size_t>(mx + j) * Hp + my;
-                for (int i = i0; i < i1; ++i)
-                    out[static_cast<std::size_t>(i) * W + j] = scale * static_cast<double>(col[i]);
+            for (int j0 = 0; j0 < W; j0 += B) {
+                const int j1 = std::min(W, j0 + B);
+                for (int i = i0; i < i1; ++i) {
+                    double* o = out + static_cast<std::size_t>(i) * W;
+                    const float* src = res + static_cast<std::size_t>(my + i);
+                    for (int j = j0; j < j1; ++j)
+                        o[j] = scale * static_cast<double>(src[static_cast<std::size_t>(mx + j) * Hp]);
+                }
             }
         }
     }, 16);

@@ -236,14 +236,14 @@ def _kernel_cov(bandwidth: Any, st: dict[str, float]) -> tuple[float, float, flo
     return bandwidth_covariance(bandwidth, np.zeros((0, 2)))
 
 
-def _clean_points(points: Any, weights: Any, backend: str):
+def _clean_points(points: Any, weights: Any, backend: str, moments: bool = True):
     """(points, weights, stats): the caller's float64 array is used as is when every row is finite."""
     if (backend == "cpp" and isinstance(points, np.ndarray) and points.dtype == np.float64 and points.ndim == 2
             and points.shape[1] == 2 and points.flags.c_contiguous
             and (weights is None or (isinstance(weights, np.ndarray) and weights.dtype == np.float64
                                      and weights.shape == (points.shape[0],) and weights.flags.c_contiguous))):
         from . import _core
-        st = _core.kde_stats(points, weights)
+        st = _core.kde_stats(points, weights, moments)
         if st["finite"] == len(points):
             if weights is not None and len(points) and st["wmin"] < 0:
                 raise ValueError(f"weights must be >= 0, got min {st['wmin']!r}")
@@ -298,7 +298,7 @@ def kde(points: Any, shape: Any, bandwidth: Any = "scott", weights: Any = None,
     elif bandwidth.lower() not in ("scott", "silverman"):
         raise ValueError(f"bandwidth must be a number, (sx, sy), a 2x2 covariance, 'scott' or 'silverman', got {bandwidth!r}")
     ext = _extent(extent, H, W)
-    pts, w, st = _clean_points(points, weights, backend)
+    pts, w, st = _clean_points(points, weights, backend, moments=isinstance(bandwidth, str))
     cov = _kernel_cov(bandwidth, st)
     n = int(st["finite"])
     total = float(st["sw"])

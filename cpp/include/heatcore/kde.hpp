@@ -28,7 +28,8 @@ struct KdeStats {
     double x0 = 0, y0 = 0;
     double sw = 0, sw2 = 0, swx = 0, swy = 0, swxx = 0, swxy = 0, swyy = 0;
 };
-KdeStats kde_stats(const double* pts, const double* w, std::size_t n);
+// moments = false skips the second moments (only count, box, min weight and sum of weights).
+KdeStats kde_stats(const double* pts, const double* w, std::size_t n, bool moments = true);
 
 // Truncation radius (Mahalanobis units) for a relative L2 truncation error `tol` of one kernel:
 // the fraction of a Gaussian's squared L2 norm outside radius r is exp(-r^2), so r = sqrt(-2 ln tol).
