@@ -448,6 +448,37 @@ void blur_impl(const Tin* grid, int Hp, int Wp, int mx, int my, int H, int W, Kd
     const double det = cov.sxx * cov.syy - cov.sxy * cov.sxy;
     const double scale = kTwoPi * std::sqrt(det);  // unit-sum blur -> peak-1 kernels
 
+    if (plan.C == 0.0) {
+        // Separable: y pass over columns (vectorised across columns), then the x pass on blocks
+        // of 8 rows interleaved into an (Wp x 8) buffer (vectorised across the 8 rows), written
+        // straight to the cropped, scaled output. No full-image transposes.
+        pass(grid, b.data(), Hp, Wp, 0, plan.B, threads);
+        double z[6], g[6];
+        kde_iir_coefficients(plan.A, z, g);
+        const float* src = b.data();
+        const std::size_t nblk = (static_cast<std::size_t>(H) + 7) / 8;
+        parallel_for(nblk, threads, [&](std::size_t b0, std::size_t b1, int) {
+            std::vector<float> ibuf(static_cast<std::size_t>(Wp) * 8), obuf(ibuf.size());
+            for (std::size_t q = b0; q < b1; ++q) {
+                const int i0 = static_cast<int>(q) * 8, cnt = std::min(8, H - i0);
+                for (int l = 0; l < 8; ++l) {
+                    if (l < cnt) {
+                        const float* row = src + static_cast<std::size_t>(my + i0 + l) * Wp;
+                        for (int c = 0; c < Wp; ++c) ibuf[static_cast<std::size_t>(c) * 8 + l] = row[c];
+                    } else {
+                        for (int c = 0; c < Wp; ++c) ibuf[static_cast<std::size_t>(c) * 8 + l] = 0.0f;
+                    }
+                }
+                line_pass(ibuf.data(), obuf.data(), Wp, 8, 0, z, g, 0, 8);
+                for (int l = 0; l < cnt; ++l) {
+                    double* o = out + static_cast<std::size_t>(i0 + l) * W;
+                    const float* ob = obuf.data() + static_cast<std::size_t>(mx) * 8 + l;
+                    for (int j = 0; j < W; ++j) o[j] = scale * static_cast<double>(ob[static_cast<std::size_t>(j) * 8]);
+                }
+            }
+        }, 1);
+        return;
+    }
     // 1. optional diagonal pass along (dx, 1) in the row-major layout, then the y pass.
     if (plan.C > 0 && plan.dy == 1 && plan.C2 > 0) {
         pass(grid, b.data(), Hp, Wp, plan.dx, plan.C, threads);
