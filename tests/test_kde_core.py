@@ -156,3 +156,20 @@ def test_fused_binned_matches_bin_then_blur(rng):
         assert rel(b, a) < 1e-6
     with pytest.raises(ValueError, match="margins"):
         _core.kde_binned(pts, w, 80, 120, -1, 25, 100.0, 0.0, 64.0)
+
+
+def test_stats_one_pass_matches_numpy(rng):
+    pts = rng.normal([500.0, -20.0], [50.0, 9.0], (450_000, 2))  # large: the two-thread path
+    w = rng.uniform(0, 2, len(pts))
+    pts[[7, 300_000]] = np.nan
+    w[11] = np.inf
+    st = _core.kde_stats(pts, w)
+    ok = np.isfinite(pts).all(1) & np.isfinite(w)
+    p, ww = pts[ok], w[ok]
+    assert st["finite"] == ok.sum() == len(pts) - 3
+    assert (st["xmin"], st["xmax"], st["ymin"], st["ymax"]) == (p[:, 0].min(), p[:, 0].max(), p[:, 1].min(), p[:, 1].max())
+    assert st["wmin"] == ww.min()
+    dx, dy = p[:, 0] - st["x0"], p[:, 1] - st["y0"]
+    for key, ref_val in (("sw", ww.sum()), ("sw2", (ww * ww).sum()), ("swx", ww @ dx), ("swxx", ww @ (dx * dx)),
+                         ("swxy", ww @ (dx * dy)), ("swyy", ww @ (dy * dy))):
+        assert st[key] == pytest.approx(ref_val, rel=1e-9)

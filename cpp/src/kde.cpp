@@ -70,9 +70,28 @@ KdeStats kde_stats(const double* pts, const double* w, std::size_t n, bool momen
             q.swxx += wx * dx; q.swxy += wx * dy; q.swyy += wy * dy;
         }
     };
-    std::size_t k = k0;
-    for (; k + 1 < n; k += 2) { add(a[0], k); add(a[1], k + 1); }
-    if (k < n) add(a[0], k);
+    // two threads for large inputs (each with two interleaved accumulator sets)
+    const std::size_t m = n - k0;
+    const int t = m >= 400000 ? 2 : 1;
+    Acc part[2][2];
+    for (auto& pq : part)
+        for (Acc& q : pq) q = a[0];
+    parallel_for(m, t, [&](std::size_t b, std::size_t e, int wkr) {
+        Acc* q = part[wkr];
+        std::size_t k = k0 + b;
+        for (; k + 1 < k0 + e; k += 2) { add(q[0], k); add(q[1], k + 1); }
+        if (k < k0 + e) add(q[0], k);
+    }, 200000);
+    for (int r = 0; r < 2; ++r) {
+        a[r] = part[0][r];
+        Acc& o = part[1][r];
+        a[r].cnt += o.cnt;
+        a[r].xmin = std::min(a[r].xmin, o.xmin); a[r].xmax = std::max(a[r].xmax, o.xmax);
+        a[r].ymin = std::min(a[r].ymin, o.ymin); a[r].ymax = std::max(a[r].ymax, o.ymax);
+        a[r].wmin = std::min(a[r].wmin, o.wmin);
+        a[r].sw += o.sw; a[r].sw2 += o.sw2; a[r].swx += o.swx; a[r].swy += o.swy;
+        a[r].swxx += o.swxx; a[r].swxy += o.swxy; a[r].swyy += o.swyy;
+    }
     s.finite = a[0].cnt + a[1].cnt;
     s.xmin = std::min(a[0].xmin, a[1].xmin); s.xmax = std::max(a[0].xmax, a[1].xmax);
     s.ymin = std::min(a[0].ymin, a[1].ymin); s.ymax = std::max(a[0].ymax, a[1].ymax);
