@@ -1,6 +1,109 @@
 // motion kernels: plain C++ API (pointers + sizes). No Python types.
+//
+// * MogModel: the KaewTraKulPong-Bowden Gaussian-mixture background model exactly as OpenCV's
+//   bgsegm MOG computes it (see shared/specs/mog_background_model.md), fused with the
+//   foreground-count accumulation. The state is kept as structure-of-arrays planes
+//   (plane[k][pixel]) so the per-row normalisation / foreground test / accumulation pass is a
+//   straight loop over pixels the compiler vectorizes.
+// * accumulate_mask: counts[i] += (mask[i] >= min_value) inside an optional ROI.
+// * diff_accumulate: gray conversion + box blur + |frame - reference| + float accumulation.
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
-namespace heatcore {}
+namespace heatcore {
+
+struct MogParams {
+    int history = 200;              // <= 0 means 200
+    int nmixtures = 5;              // <= 0 means 5; capped at 8
+    double background_ratio = 0.7;  // <= 0 means 0.95; capped at 1
+    double noise_sigma = 0.0;       // <= 0 means 15
+};
+
+// Normalise parameters the way OpenCV's constructor does.
+MogParams mog_resolve_params(const MogParams& p);
+
+class MogModel {
+public:
+    MogModel(int width, int height, int channels, const MogParams& params);
+
+    int width() const { return width_; }
+    int height() const { return height_; }
+    int channels() const { return channels_; }
+    int nmixtures() const { return K_; }
+    const MogParams& params() const { return params_; }
+    long long nframes() const { return nframes_; }
+
+    // Process one frame (uint8, `channels` interleaved, rows `frame_stride` bytes apart).
+    // mask (optional, width*height bytes, rows `mask_stride` apart): 255 foreground, 0 background.
+    // counts (optional, width*height uint32): += 1 where foreground and roi (optional,
+    // width*height bytes) is non-zero. learning_rate < 0 means automatic (1/min(n, history)).
+    // Returns the number of foreground pixels counted.
+    std::uint64_t apply(const std::uint8_t* frame, std::ptrdiff_t frame_stride, std::uint8_t* mask,
+                        std::ptrdiff_t mask_stride, std::uint32_t* counts, const std::uint8_t* roi,
+                        double learning_rate, int threads);
+
+    // The same for nb frames at once (all of the same size, `frame_stride` apart per row;
+    // masks optional, one per frame): each row of the model is updated by every frame in turn
+    // while it is in cache, so the model state crosses the memory bus once per batch instead of
+    // once per frame. Results are identical to nb calls of apply().
+    std::uint64_t apply_batch(const std::uint8_t* const* frames, int nb, std::ptrdiff_t frame_stride,
+                              std::uint8_t* const* masks, std::ptrdiff_t mask_stride, std::uint32_t* counts,
+                              const std::uint8_t* roi, double learning_rate, int threads);
+
+    // State access (planes of size K * width * height, mean/var K * channels * width * height).
+    std::vector<float>& sort_key() { return sortkey_; }
+    std::vector<float>& weight() { return weight_; }
+    std::vector<float>& mean() { return mean_; }
+    std::vector<float>& var() { return var_; }
+    void set_nframes(long long n) { nframes_ = n; }
+    // Call after writing the state planes directly (recomputes derived bookkeeping).
+    void state_changed();
+    void reset();
+
+private:
+    void process_rows(int y0, int y1, const std::uint8_t* const* frames, int nb, std::ptrdiff_t frame_stride,
+                      std::uint8_t* const* masks, std::ptrdiff_t mask_stride, std::uint32_t* counts,
+                      const std::uint8_t* roi, const float* alphas, std::uint64_t* fg_count);
+    void frozen_rows(int y0, int y1, const std::uint8_t* frame, std::ptrdiff_t frame_stride,
+                     std::uint8_t* mask, std::ptrdiff_t mask_stride, std::uint32_t* counts,
+                     const std::uint8_t* roi, std::uint64_t* fg_count);
+
+    int width_, height_, channels_, K_;
+    MogParams params_;
+    long long nframes_ = 0;
+    std::size_t npix_;
+    std::vector<float> sortkey_, weight_, mean_, var_;
+    // Derived (not part of OpenCV's state): per pixel, components k >= nused_ are all zero, so the
+    // normalisation pass can stop there (multiplying zeros changes nothing).
+    std::vector<std::uint8_t> nused_;
+};
+
+// counts[i] += 1 where mask[i] >= min_value (and roi[i] != 0 when roi is given). Returns the
+// number of pixels counted.
+std::uint64_t accumulate_mask(const std::uint8_t* mask, std::size_t n, std::uint32_t* counts,
+                              const std::uint8_t* roi, int min_value, int threads);
+
+// Gray (OpenCV's BGR->gray fixed-point weights when channels == 3) followed by a normalised
+// ksize x ksize box blur (reflect-101 border, rounded to uint8), as cv2.cvtColor + cv2.blur.
+// out: width*height bytes.
+void gray_blur(const std::uint8_t* frame, int width, int height, int channels,
+               std::ptrdiff_t frame_stride, int ksize, std::uint8_t* out, int threads);
+
+// Fused diff step: b = gray_blur(frame); d = |b - reference|; acc += (threshold < 0 ? d :
+// (d > threshold ? 1 : 0)) where roi (optional) is non-zero. acc is uint32 (exact, 4 bytes of
+// memory traffic per pixel): the caller folds it into a wider sum at least every
+// (2^32 - 1) / 255 frames. blurred_out (optional) receives b. Returns the sum of the added values.
+double diff_accumulate(const std::uint8_t* frame, int width, int height, int channels,
+                       std::ptrdiff_t frame_stride, int ksize, const std::uint8_t* reference,
+                       std::uint32_t* acc, const std::uint8_t* roi, int threshold, std::uint8_t* blurred_out,
+                       int threads);
+
+// The same with uint16 partial sums (half the memory traffic): fold at least every 257 frames.
+double diff_accumulate(const std::uint8_t* frame, int width, int height, int channels,
+                       std::ptrdiff_t frame_stride, int ksize, const std::uint8_t* reference,
+                       std::uint16_t* acc, const std::uint8_t* roi, int threshold, std::uint8_t* blurred_out,
+                       int threads);
+
+}  // namespace heatcore
