@@ -34,8 +34,81 @@ double kde_truncation_radius(double tol) {
 // ------------------------------------------------------------------------------------------
 // Exact splatting
 // ------------------------------------------------------------------------------------------
+namespace {
+// Fast path of kde_stats without moments: box, finiteness (x * 0 is NaN for NaN/inf), sum and
+// min of weights. Returns false when some value is not finite (the caller then counts rows).
+bool quick_stats(const double* pts, const double* w, std::size_t n, KdeStats& s) {
+    double mn[2][4], mxv[2][4], z[2][4];
+    for (int l = 0; l < 2; ++l)
+        for (int a = 0; a < 4; ++a) {
+            mn[l][a] = std::numeric_limits<double>::infinity();
+            mxv[l][a] = -std::numeric_limits<double>::infinity();
+            z[l][a] = 0.0;
+        }
+    std::size_t k = 0;
+    // four independent accumulator sets per coordinate (the compiler keeps them in registers)
+    for (; k + 4 <= n; k += 4) {
+        for (int a = 0; a < 4; ++a) {
+            const double x = pts[2 * (k + a)], y = pts[2 * (k + a) + 1];
+            mn[0][a] = x < mn[0][a] ? x : mn[0][a];
+            mxv[0][a] = x > mxv[0][a] ? x : mxv[0][a];
+            mn[1][a] = y < mn[1][a] ? y : mn[1][a];
+            mxv[1][a] = y > mxv[1][a] ? y : mxv[1][a];
+            z[0][a] += x * 0.0;
+            z[1][a] += y * 0.0;
+        }
+    }
+    for (; k < n; ++k) {
+        const double x = pts[2 * k], y = pts[2 * k + 1];
+        mn[0][0] = x < mn[0][0] ? x : mn[0][0];
+        mxv[0][0] = x > mxv[0][0] ? x : mxv[0][0];
+        mn[1][0] = y < mn[1][0] ? y : mn[1][0];
+        mxv[1][0] = y > mxv[1][0] ? y : mxv[1][0];
+        z[0][0] += x * 0.0;
+        z[1][0] += y * 0.0;
+    }
+    double zz = 0.0;
+    s.xmin = s.ymin = std::numeric_limits<double>::infinity();
+    s.xmax = s.ymax = -std::numeric_limits<double>::infinity();
+    for (int a = 0; a < 4; ++a) {
+        zz += z[0][a] + z[1][a];
+        s.xmin = std::min(s.xmin, mn[0][a]); s.xmax = std::max(s.xmax, mxv[0][a]);
+        s.ymin = std::min(s.ymin, mn[1][a]); s.ymax = std::max(s.ymax, mxv[1][a]);
+    }
+    double sw = 0.0, wmin = std::numeric_limits<double>::infinity(), wz = 0.0;
+    if (w) {
+        double sa[4] = {0, 0, 0, 0}, ma[4], za[4] = {0, 0, 0, 0};
+        for (double& m : ma) m = std::numeric_limits<double>::infinity();
+        std::size_t j = 0;
+        for (; j + 4 <= n; j += 4)
+            for (int a = 0; a < 4; ++a) {
+                const double v = w[j + a];
+                sa[a] += v;
+                ma[a] = v < ma[a] ? v : ma[a];
+                za[a] += v * 0.0;
+            }
+        for (; j < n; ++j) { sa[0] += w[j]; ma[0] = w[j] < ma[0] ? w[j] : ma[0]; za[0] += w[j] * 0.0; }
+        for (int a = 0; a < 4; ++a) { sw += sa[a]; wmin = std::min(wmin, ma[a]); wz += za[a]; }
+    } else {
+        sw = static_cast<double>(n);
+        wmin = 1.0;
+    }
+    if (!(zz == 0.0 && wz == 0.0)) return false;
+    s.finite = n;
+    s.sw = sw;
+    s.wmin = wmin;
+    s.x0 = pts[0];
+    s.y0 = pts[1];
+    return true;
+}
+}  // namespace
+
 KdeStats kde_stats(const double* pts, const double* w, std::size_t n, bool moments) {
     KdeStats s;
+    if (!moments && n > 0) {
+        KdeStats q;
+        if (quick_stats(pts, w, n, q)) return q;
+    }
     // origin: the first finite row
     std::size_t k0 = 0;
     for (; k0 < n; ++k0) {
@@ -409,7 +482,7 @@ void pass(const Tin* in, float* out, int rows, int cols, int shift, double var, 
         line_pass(in, out, rows, cols, shift, z, g, 0, cols);
         return;
     }
-    const std::size_t chunk = 64;
+    const std::size_t chunk = 256;
     const std::size_t nchunks = (static_cast<std::size_t>(cols) + chunk - 1) / chunk;
     parallel_for(nchunks, threads, [&](std::size_t b, std::size_t e, int) {
         for (std::size_t q = b; q < e; ++q) {
@@ -445,7 +518,7 @@ void transpose(const Tin* src, Tout* dst, int rows, int cols, int threads, doubl
 namespace {
 // Per-calling-thread scratch buffers, reused across calls (no page faults on every call).
 std::vector<float>& scratch(int k) {
-    thread_local std::vector<float> bufs[3];
+    thread_local std::vector<float> bufs[4];
     return bufs[k];
 }
 
@@ -553,8 +626,34 @@ void kde_binned(const double* pts, const double* w, std::size_t n, int H, int W,
     std::vector<float>& g = scratch(2);
     const std::size_t np = static_cast<std::size_t>(Hp) * Wp;
     if (g.size() < np) g.resize(np);
-    std::fill(g.begin(), g.begin() + static_cast<std::ptrdiff_t>(np), 0.0f);
-    bin_impl(pts, w, n, g.data(), Hp, Wp, mx, my, threads, map);
+    const int T = n >= 200000 ? std::min(resolve_threads(threads), 8) : 1;
+    if (T > 1) {
+        // Split the points: worker q bins its share into its own grid (q = 0: the main one),
+        // then the extra grids are added row-parallel. Every point is read once.
+        std::vector<float>& ex = scratch(3);
+        const std::size_t need = np * static_cast<std::size_t>(T - 1);
+        if (ex.size() < need) ex.resize(need);
+        const std::size_t share = (n + T - 1) / T;
+        parallel_for(static_cast<std::size_t>(T), T, [&](std::size_t b, std::size_t e, int) {
+            for (std::size_t q = b; q < e; ++q) {
+                float* dst = q == 0 ? g.data() : ex.data() + (q - 1) * np;
+                std::fill(dst, dst + np, 0.0f);
+                const std::size_t lo = q * share, hi = std::min(n, lo + share);
+                if (lo < hi)
+                    bin_impl(pts + 2 * lo, w ? w + lo : nullptr, hi - lo, dst, Hp, Wp, mx, my, 1, map);
+            }
+        }, 1);
+        parallel_for(static_cast<std::size_t>(Hp), T, [&](std::size_t r0, std::size_t r1, int) {
+            float* base = g.data();
+            for (int q = 1; q < T; ++q) {
+                const float* src = ex.data() + static_cast<std::size_t>(q - 1) * np;
+                for (std::size_t i = r0 * Wp; i < r1 * Wp; ++i) base[i] += src[i];
+            }
+        }, 16);
+    } else {
+        std::fill(g.begin(), g.begin() + static_cast<std::ptrdiff_t>(np), 0.0f);
+        bin_impl(pts, w, n, g.data(), Hp, Wp, mx, my, 1, map);
+    }
     blur_impl(g.data(), Hp, Wp, mx, my, H, W, cov, out, threads);
 }
 
