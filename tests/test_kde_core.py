@@ -173,3 +173,14 @@ def test_stats_one_pass_matches_numpy(rng):
     for key, ref_val in (("sw", ww.sum()), ("sw2", (ww * ww).sum()), ("swx", ww @ dx), ("swxx", ww @ (dx * dx)),
                          ("swxy", ww @ (dx * dy)), ("swyy", ww @ (dy * dy))):
         assert st[key] == pytest.approx(ref_val, rel=1e-9)
+
+
+def test_parallel_binning_split_matches_single_thread(rng):
+    pts = np.c_[rng.uniform(-30, 330, 250_000), rng.uniform(-30, 230, 250_000)]
+    w = rng.uniform(0.5, 2, len(pts))
+    a = _core.kde_binned(pts, w, 200, 300, 20, 20, 100.0, 0.0, 64.0, 1)
+    b = _core.kde_binned(pts, w, 200, 300, 20, 20, 100.0, 0.0, 64.0, 2)  # per-worker grids, summed
+    g = np.zeros((240, 340))
+    _core.kde_bin(pts, w, g, 20, 20, 2)
+    c = _core.kde_blur(g, 20, 20, 200, 300, 100.0, 0.0, 64.0, 1)
+    assert rel(b, a) < 1e-6 and rel(b, c) < 1e-6
