@@ -266,3 +266,11 @@ def test_scott_from_moments_equals_numpy_cov(rng):
     from heatcore import _core
     cov = kdemod._kernel_cov("scott", _core.kde_stats(pts, w))
     np.testing.assert_allclose(cov, kdemod.bandwidth_covariance("scott", pts, w), rtol=1e-9)
+
+
+def test_far_points_with_wide_kernel_do_not_blow_up_the_padding():
+    pts = np.array([[5.0, 5.0], [3e6, 5.0], [6.0, 4.0]])
+    with pytest.raises(ValueError, match="padded grid"):
+        hc.kde(pts, (20, 30), 6e5, method="binned")
+    g = hc.kde(pts, (20, 30), 6e5, normalize="count")  # auto falls back to exact
+    assert g.max() == pytest.approx(2.0 + np.exp(-0.5 * 3e6 ** 2 / 3.6e11), rel=1e-7)

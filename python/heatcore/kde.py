@@ -321,6 +321,12 @@ def kde(points: Any, shape: Any, bandwidth: Any = "scott", weights: Any = None,
                      [affine[0] * st["xmax"] + affine[1], affine[2] * st["ymax"] + affine[3]]])
     mx, my = _margins(bbox, covg, H, W, r, plan)
     how = _choose(method, n, covg, H, W, r, plan, mx, my)
+    if how == "binned" and (H + 2 * my) * (W + 2 * mx) > max(16 * H * W, 1 << 26):
+        if method == "binned":
+            raise ValueError(
+                f"method='binned' would need a {H + 2 * my}x{W + 2 * mx} padded grid (points far outside the "
+                "grid with a wide kernel); use method='exact' or drop the far points")
+        how = "exact"
     if backend == "cpp":
         from . import _core
         if how == "exact":
