@@ -1,20 +1,234 @@
-"""`heatcore kde` (placeholder)."""
+"""`heatcore kde`: a Gaussian KDE heatmap of points from a CSV / .npy file, as a PNG."""
 
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
+
+import numpy as np
+
+_EPILOG = """examples:
+  heatcore kde coords.csv -o heat.png --background plan.png
+  heatcore kde gaze.csv -o gaze.png --shape 1080x1920 --bandwidth 25 --weight-col duration --colorbar
+  heatcore kde pts.csv -o heat.png --extent 0,20,0,10 --shape 500x1000 --bandwidth scott --npy heat.npy
+
+The CSV needs a header; x/y columns are found as x_coords,y_coords (or x,y) unless named with
+--x-col/--y-col. Points are pixel coordinates unless --extent gives the data rectangle the grid
+covers (row 0 = ymin, i.e. the top of the picture)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("kde", help="(not built yet)")
+    p = sub.add_parser(
+        "kde",
+        help="Gaussian kernel-density heatmap of 2-D points (CSV/.npy) as a PNG",
+        description="Reads points (people positions, gaze points, ...) and writes a Gaussian "
+        "kernel-density heatmap, optionally over a background image (floor plan, video frame).",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("points", type=Path, help="CSV with a header row, or .npy (N, 2) / (N, 3 with weights)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output image (PNG)")
+    p.add_argument("--background", type=Path, help="image to draw the heat over; also the default grid size")
+    p.add_argument("--bandwidth", default="scott",
+                   help="kernel sigma in point units: a number (15), sx,sy (15,20), 'scott' or 'silverman' (default: scott)")
+    p.add_argument("--shape", help="grid size HxW in pixels, e.g. 1080x1920 (default: the background's size)")
+    p.add_argument("--extent", help="xmin,xmax,ymin,ymax of the data rectangle the grid covers (default: pixel coordinates)")
+    p.add_argument("--x-col", help="name of the x column (default: x_coords or x)")
+    p.add_argument("--y-col", help="name of the y column (default: y_coords or y)")
+    p.add_argument("--weight-col", help="name of a weight column (default: no weights)")
+    p.add_argument("--normalize", choices=["density", "count", "none"], default="density",
+                   help="density (scipy's pdf), count (each point peaks at its weight) or none (default: density)")
+    p.add_argument("--method", choices=["auto", "exact", "binned"], default="auto", help="KDE kernel (default: auto)")
+    p.add_argument("--cmap", default="inferno", help="any matplotlib colormap (default: inferno)")
+    p.add_argument("--alpha", type=float, default=0.6, help="heat opacity over the background, 0..1 (default: 0.6)")
+    p.add_argument("--vmin", type=float, help="value mapped to the lowest colour (default: the grid's min)")
+    p.add_argument("--vmax", type=float, help="value mapped to the highest colour (default: the grid's max)")
+    p.add_argument("--scale", choices=["linear", "log", "gamma"], default="linear", help="colour scaling (default: linear)")
+    p.add_argument("--threshold", type=float, help="values at or below this are transparent")
+    p.add_argument("--colorbar", action="store_true", help="export a figure with a colorbar (matplotlib)")
+    p.add_argument("--title", help="figure title (implies a figure)")
+    p.add_argument("--npy", type=Path, help="also save the raw (H, W) float64 grid here")
+    p.add_argument("--skip-bad-rows", action="store_true", help="skip malformed CSV rows (counted) instead of failing")
+    p.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(func=run)
 
 
+def _floats(text: str, n: int, name: str) -> list[float]:
+    parts = [t for t in str(text).replace(" ", "").split(",") if t != ""]
+    try:
+        vals = [float(t) for t in parts]
+    except ValueError:
+        raise ValueError(f"--{name} must be {n} comma-separated numbers, got {text!r}") from None
+    if len(vals) != n:
+        raise ValueError(f"--{name} must be {n} comma-separated numbers, got {text!r}")
+    return vals
+
+
+def parse_bandwidth(text: str):
+    """'15' -> 15.0, '15,20' -> (15.0, 20.0), 'scott'/'silverman' as is."""
+    t = str(text).strip().lower()
+    if t in ("scott", "silverman"):
+        return t
+    if "," in t:
+        return tuple(_floats(t, 2, "bandwidth"))
+    try:
+        return float(t)
+    except ValueError:
+        raise ValueError(f"--bandwidth must be a number, sx,sy, 'scott' or 'silverman', got {text!r}") from None
+
+
 def run(args: argparse.Namespace) -> int:
-    raise ValueError("'heatcore kde' is not built yet")
+    import warnings
+
+    from .. import render
+    from .._checks import as_shape
+    from ..io.points import read_points
+    from ..kde import kde
+
+    t0 = time.perf_counter()
+    bg = render.read_image(args.background) if args.background is not None else None
+    if args.shape is not None:
+        shape = as_shape(args.shape, "--shape")
+    elif bg is not None:
+        shape = bg.shape[:2]
+    else:
+        raise ValueError("give --shape HxW (e.g. 1080x1920) or a --background image to size the grid")
+    extent = _floats(args.extent, 4, "extent") if args.extent else None
+    bandwidth = parse_bandwidth(args.bandwidth)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ps = read_points(args.points, x_col=args.x_col, y_col=args.y_col, weight_col=args.weight_col,
+                         skip_bad=args.skip_bad_rows)
+        grid = kde(ps.points, shape, bandwidth, weights=ps.weights, extent=extent, normalize=args.normalize,
+                   method=args.method, threads=args.threads)
+    if not args.quiet:
+        for w in caught:
+            print(f"heatcore kde: warning: {w.message}")
+    if args.npy is not None:
+        args.npy.parent.mkdir(parents=True, exist_ok=True)
+        np.save(args.npy, grid)
+    if args.colorbar or args.title:
+        render.save_figure(args.output, grid, background=bg, cmap=args.cmap, alpha=args.alpha, vmin=args.vmin,
+                           vmax=args.vmax, scale=args.scale, threshold=args.threshold, title=args.title,
+                           colorbar=args.colorbar, label=f"{args.normalize}")
+    else:
+        img = render.overlay(grid, bg, args.cmap, alpha=args.alpha, vmin=args.vmin, vmax=args.vmax,
+                             scale=args.scale, threshold=args.threshold)
+        render.save_image(args.output, img)
+    if not args.quiet:
+        print(f"{len(ps.points)} points -> {shape[0]}x{shape[1]} heatmap in {time.perf_counter() - t0:.2f} s: {args.output}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# demo
+# ---------------------------------------------------------------------------------------------
+
+def synthetic_floor_plan(width: int = 960, height: int = 540) -> np.ndarray:
+    """An RGB floor plan drawn with OpenCV: outer walls, rooms with doors, desks, a corridor."""
+    import cv2
+
+    img = np.full((height, width, 3), 245, np.uint8)
+    dark, wall = (60, 60, 60), 6
+    cv2.rectangle(img, (20, 20), (width - 20, height - 20), dark, wall)
+    # corridor walls with door gaps
+    cy0, cy1 = int(height * 0.45), int(height * 0.58)
+    for y in (cy0, cy1):
+        x = 20
+        for door in range(4):
+            x_door = 60 + door * (width - 120) // 4 + 90
+            cv2.line(img, (x, y), (x_door, y), dark, wall)
+            x = x_door + 50
+        cv2.line(img, (x, y), (width - 20, y), dark, wall)
+    # room dividers
+    for k in range(1, 4):
+        x = 20 + k * (width - 40) // 4
+        cv2.line(img, (x, 20), (x, cy0), dark, wall)
+        cv2.line(img, (x, cy1), (x, height - 20), dark, wall)
+    # desks
+    rng = np.random.default_rng(3)
+    for k in range(4):
+        x0 = 20 + k * (width - 40) // 4
+        for (ya, yb) in ((40, cy0 - 20), (cy1 + 20, height - 40)):
+            for j in range(2):
+                dx = x0 + 30 + j * 95
+                dy = ya + 30 + int(rng.integers(0, 40))
+                cv2.rectangle(img, (dx, dy), (dx + 70, dy + 40), (170, 140, 100), -1)
+                cv2.rectangle(img, (dx, dy), (dx + 70, dy + 40), (110, 90, 60), 2)
+    cv2.putText(img, "synthetic office", (30, height - 30), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (80, 80, 80), 1, cv2.LINE_AA)
+    return img
+
+
+def synthetic_people(width: int = 960, height: int = 540, n: int = 20000, seed: int = 0) -> np.ndarray:
+    """People positions (pixels) on :func:`synthetic_floor_plan`: a busy corridor, desks, a door."""
+    rng = np.random.default_rng(seed)
+    cy = height * 0.515
+    parts = [
+        np.column_stack([rng.uniform(40, width - 40, n // 2), rng.normal(cy, 12, n // 2)]),  # corridor
+        rng.normal([width * 0.2, height * 0.25], [40, 25], (n // 6, 2)),  # meeting in room 1
+        rng.normal([width * 0.62, height * 0.78], [30, 30], (n // 6, 2)),  # desks room 7
+        rng.multivariate_normal([width * 0.85, height * 0.3], [[900, 500], [500, 700]], n // 6),  # correlated
+    ]
+    return np.vstack(parts)
+
+
+def synthetic_gaze(width: int = 1280, height: int = 720, n: int = 3000, seed: int = 1):
+    """Gaze fixations (pixels) and durations (ms) on a synthetic web page, plus the page image."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    page = np.full((height, width, 3), 255, np.uint8)
+    cv2.rectangle(page, (0, 0), (width, 70), (40, 70, 140), -1)
+    cv2.putText(page, "Heatcore News", (30, 48), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (255, 255, 255), 2, cv2.LINE_AA)
+    cv2.rectangle(page, (60, 110), (760, 420), (200, 200, 200), -1)  # hero picture
+    cv2.putText(page, "picture", (330, 275), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (120, 120, 120), 2, cv2.LINE_AA)
+    for k in range(8):  # text lines
+        cv2.line(page, (60, 460 + 28 * k), (740 - 40 * (k % 3), 460 + 28 * k), (90, 90, 90), 6)
+    cv2.rectangle(page, (880, 120), (1200, 180), (60, 160, 60), -1)  # button
+    cv2.putText(page, "Subscribe", (960, 160), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2, cv2.LINE_AA)
+    # F-pattern reading: headline, first text lines left-heavy, the button
+    pts = [
+        rng.normal([250, 40], [120, 12], (n // 6, 2)),
+        rng.normal([400, 260], [150, 70], (n // 4, 2)),
+        np.column_stack([60 + rng.exponential(180, n // 3), 460 + 28 * rng.integers(0, 8, n // 3) + rng.normal(0, 5, n // 3)]),
+        rng.normal([1040, 150], [50, 18], (n // 6, 2)),
+    ]
+    p = np.vstack(pts)
+    dur = rng.gamma(2.0, 110.0, len(p))
+    return p, dur, page
 
 
 def demo(outdir: Path, quiet: bool = True) -> list[Path]:
-    """Write this capability's example outputs under outdir; return the files written."""
-    return []
+    """People on a synthetic floor plan and gaze points on a synthetic page -> KDE pictures."""
+    from .. import render
+    from ..kde import kde
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    plan = synthetic_floor_plan()
+    h, w = plan.shape[:2]
+    people = synthetic_people(w, h)
+    csv_path = outdir / "people.csv"
+    np.savetxt(csv_path, people, delimiter=",", header="x_coords,y_coords", comments="", fmt="%.2f")
+    files.append(csv_path)
+    files.append(render.save_image(outdir / "floor_plan.png", plan))
+    heat = kde(people, (h, w), bandwidth=12.0, normalize="count")
+    files.append(render.save_image(outdir / "people_kde_overlay.png",
+                                   render.overlay(heat, plan, "inferno", alpha=0.65, threshold=0.02 * heat.max())))
+    heat_s = kde(people, (h, w), bandwidth="scott")
+    files.append(render.save_figure(outdir / "people_kde_scott_figure.png", heat_s, background=plan, cmap="turbo",
+                                    alpha=0.6, threshold=0.02 * heat_s.max(), title="People density (scott bandwidth)",
+                                    label="density (1/px^2)"))
+    gaze, dur, page = synthetic_gaze()
+    gh, gw = page.shape[:2]
+    g = kde(gaze, (gh, gw), bandwidth=30.0, weights=dur, normalize="count")
+    files.append(render.save_image(outdir / "gaze_page.png", page))
+    files.append(render.save_image(outdir / "gaze_kde_overlay.png",
+                                   render.overlay(g, page, "jet", alpha=0.55, threshold=0.03 * g.max())))
+    files.append(render.save_figure(outdir / "gaze_kde_figure.png", g, background=page, cmap="jet", alpha=0.55,
+                                    threshold=0.03 * g.max(), title="Gaze attention (duration-weighted)",
+                                    label="ms-weighted kernels"))
+    return files
