@@ -136,8 +136,17 @@ def test_kde_heatmap_mass_and_peak(tmp_path):
     assert g.shape == (40, 80)
     iy, ix = np.unravel_index(np.argmax(g), g.shape)
     assert abs(ix - 30) <= 2 and abs(iy - 20) <= 2
-    assert g.sum() == pytest.approx(200, rel=0.05)  # NaN and outside points add nothing
+    # normalize="count": each point adds a Gaussian of peak 1 (mass 2 pi sigma^2); NaN and outside
+    # points add nothing
+    assert g.sum() == pytest.approx(200 * 2 * np.pi * 9, rel=0.02)
     assert cv2.imread(str(tmp_path / "k.png")) is not None
+    # PlanPoints: each observation weighs seconds_per_obs; suppressed ones add nothing
+    pts = PlanPoints(frame=np.arange(3), time_s=np.arange(3) * 0.5, track=np.zeros(3, np.int64),
+                     x=np.array([10.5, 10.5, 60.5]), y=np.array([10.5, 10.5, 30.5]), score=np.ones(3),
+                     active=np.array([True, True, False]), seconds_per_obs=0.5)
+    g = floorplan_heatmap(pts, plan_size=(80, 40), bandwidth=2.0)
+    assert g[10, 10] == pytest.approx(1.0, abs=1e-6)  # two observations of 0.5 s at one spot
+    assert g[30, 60] == pytest.approx(0.0, abs=1e-9)
 
 
 def test_synthetic_scene_pipeline_recovers_plan_positions():

@@ -312,9 +312,9 @@ def floorplan_heatmap(points: PlanPoints | Any, plan: np.ndarray | None = None, 
     points: :class:`PlanPoints` or (N, 2) plan coordinates (plan-image pixels). plan: (H, W, 3)
     uint8 RGB plan image, or ``plan_size = (width, height)`` pixels for none.
     mode:
-      * ``"kde"`` — ``heatcore.kde`` with Gaussian sigma ``bandwidth`` plan pixels, (H, W) grid; each
-        active observation weighs ``seconds_per_obs`` seconds (so the heat integrates to
-        person-seconds).
+      * ``"kde"`` — ``heatcore.kde(normalize="count")`` with Gaussian sigma ``bandwidth`` plan
+        pixels, (H, W) grid; each active observation adds a Gaussian whose peak is
+        ``seconds_per_obs`` seconds (so a person standing still for 10 s peaks at ~10).
       * ``"dwell"`` — seconds spent per ``cell`` x ``cell``-pixel cell (float64 grid).
       * ``"visitors"`` — distinct track ids per cell (int64 grid).
     Points behind the horizon (NaN), outside the plan or suppressed as stationary add nothing.
@@ -355,7 +355,7 @@ def floorplan_heatmap(points: PlanPoints | Any, plan: np.ndarray | None = None, 
     if not cell > 0:
         raise ValueError(f"cell must be > 0 plan pixels, got {cell!r}")
     ok = np.isfinite(x) & np.isfinite(y) & act
-    label = {"kde": "person-seconds per px²" if dt != 1.0 else "density", "dwell": "seconds",
+    label = {"kde": "seconds (one stop's peak)" if dt != 1.0 else "detections (one point's peak)", "dwell": "seconds",
              "visitors": "unique visitors"}[mode]
     if mode == "kde":
         from .kde import kde as _kde
