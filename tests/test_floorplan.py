@@ -36,6 +36,8 @@ def test_detections_to_plan_bottom_centre_through_homography():
                                rtol=1e-9, atol=1e-9)
     assert pts.frame.tolist() == [0, 0, 5] and pts.track.tolist() == [0, 1, 0]
     np.testing.assert_allclose(pts.time_s, [0, 0, 0.2])
+    untracked = [(f, t, Detections(d.xyxy, d.scores, d.class_ids, np.full(len(d), -1))) for f, t, d in _frames()]
+    assert detections_to_plan(untracked, h, tracker=Tracker()).track.tolist() == [0, 1, 0]
     centre = detections_to_plan(_frames(), None, anchor="center")
     np.testing.assert_allclose(centre.xy[0], [20, 40])
     assert centre.track.tolist() == [-1, -1, -1]

@@ -223,13 +223,13 @@ def detections_to_plan(frames: Iterable[tuple[int, float, Detections]], homograp
                        stationary: tuple[float, float] | None = None, tracker: Tracker | None = None) -> PlanPoints:
     """Map ``(frame, time_s, Detections)`` to plan points: anchor point of each box (see
     :func:`heatcore.detect.box_anchors`) → ``homography`` (None = anchors are already plan
-    coordinates). ``tracker`` assigns track ids to frames that have none. ``stationary = (min_motion
+    coordinates). ``tracker`` assigns track ids to frames that have none (or only -1). ``stationary = (min_motion
     pixels, seconds)``: detections of tracks that moved less than that in image pixels over that
     many seconds get ``active = False`` (they add no heat)."""
     filt = None if stationary is None else StationaryFilter(*stationary)
     cols: dict[str, list] = {k: [] for k in ("frame", "time", "track", "u", "v", "score", "active")}
     for f, t, det in frames:
-        if det.track_ids is None and tracker is not None:
+        if tracker is not None and (det.track_ids is None or (len(det) and np.all(det.track_ids < 0))):
             det.track_ids = tracker.update(det.xyxy)
         tr = det.track_ids if det.track_ids is not None else np.full(len(det), -1, np.int64)
         uv = box_anchors(det.xyxy, anchor)
