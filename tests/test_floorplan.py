@@ -240,3 +240,31 @@ def test_time_step_guess_ignores_gaps():
 
     assert _guess_dt(None, np.array([0, 0, 0.2, 0.6, 0.8, 1.6])) == pytest.approx(0.2)
     assert _guess_dt(None, np.array([3.0])) == 1.0
+
+
+def test_detect_resume_after_interrupt_matches_full_run(tmp_path, campus_video, monkeypatch):
+    import heatcore.detect as hd
+
+    common = ["--stride", "80", "--track", "--checkpoint-every", "3", "--quiet", "--hog-width", "600"]
+    full = tmp_path / "full"
+    assert main(["detect", str(campus_video), "-o", str(full / "d.csv"), "--aitrios-csv", str(full / "a.csv")]
+                + common) == 0
+    part = tmp_path / "part"
+    args = ["detect", str(campus_video), "-o", str(part / "d.csv"), "--aitrios-csv", str(part / "a.csv")] + common
+    real = hd.detect_video
+
+    def interrupted(*a, **k):
+        for n, item in enumerate(real(*a, **k)):
+            if n == 7:  # after frames 0..6: resume point at 6 processed frames, one frame beyond it lost
+                raise KeyboardInterrupt
+            yield item
+
+    monkeypatch.setattr(hd, "detect_video", interrupted)
+    assert main(args) == 130
+    monkeypatch.setattr(hd, "detect_video", real)
+    assert main(args + ["--resume"]) == 0
+    assert (part / "d.csv").read_bytes() == (full / "d.csv").read_bytes()
+    assert (part / "a.csv").read_bytes() == (full / "a.csv").read_bytes()
+    assert main(args + ["--resume"]) == 0  # complete: nothing to do
+    other = ["detect", str(campus_video), "-o", str(part / "d.csv"), "--stride", "40", "--resume", "--quiet"]
+    assert main(other) == 2  # the resume point belongs to another run

@@ -131,12 +131,19 @@ def _read_table(p: Path, header: list[str]) -> list[list[float]]:
 class DetectionCSVWriter:
     """Write image-space detections ``frame,time_s,track,left,top,right,bottom,score,class_id``."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, append: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "w", newline="")
+        self._fh = open(self.path, "a" if append else "w", newline="")
         self._w = csv.writer(self._fh)
-        self._w.writerow(DETECTIONS_HEADER)
+        if not append:
+            self._w.writerow(DETECTIONS_HEADER)
+
+    def flush(self) -> int:
+        """Flush to disk; returns the file size in bytes (a resume point)."""
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        return self._fh.tell()
 
     def write(self, frame: int, time_s: float, det: Detections) -> None:
         tr = det.track_ids if det.track_ids is not None else np.full(len(det), -1)
@@ -159,13 +166,21 @@ class AitriosCSVWriter:
     "bounding_box": {"left", "top", "right", "bottom"} (integer pixels), "score"}]}}``, CRLF line
     ends. ``heatcore grid`` (and :class:`heatcore.io.detections.AitriosCSV`) read it back."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, append_rows: int | None = None) -> None:
+        """``append_rows``: append to an existing file that already holds that many data rows."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "w", newline="")
+        self._fh = open(self.path, "w" if append_rows is None else "a", newline="")
         self._w = csv.writer(self._fh, lineterminator="\r\n")
-        self._w.writerow([str(i) for i in range(10)])
-        self.rows = 0
+        if append_rows is None:
+            self._w.writerow([str(i) for i in range(10)])
+        self.rows = 0 if append_rows is None else int(append_rows)
+
+    def flush(self) -> int:
+        """Flush to disk; returns the file size in bytes (a resume point)."""
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        return self._fh.tell()
 
     def write(self, det: Detections) -> None:
         objs = [{"class_id": int(c),

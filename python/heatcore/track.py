@@ -61,6 +61,17 @@ class Tracker:
         self.boxes: dict[int, np.ndarray] = {}
         self.missed: dict[int, int] = {}
 
+    def state(self) -> dict:
+        """JSON-able state (live tracks, next id) for checkpoints."""
+        return {"next_id": self.next_id, "boxes": {str(k): v.tolist() for k, v in self.boxes.items()},
+                "missed": {str(k): v for k, v in self.missed.items()}}
+
+    def load_state(self, state: dict) -> None:
+        """Restore :meth:`state` (the settings stay those of this tracker)."""
+        self.next_id = int(state["next_id"])
+        self.boxes = {int(k): np.asarray(v, np.float64) for k, v in state["boxes"].items()}
+        self.missed = {int(k): int(v) for k, v in state["missed"].items()}
+
     @property
     def active(self) -> list[int]:
         """Ids of the tracks alive now."""

@@ -36,11 +36,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--track", action="store_true", help="assign track ids (IoU tracker)")
     p.add_argument("--max-disappeared", type=int, default=5, help="tracker: processed frames a track may miss (default 5)")
     p.add_argument("--aitrios-csv", type=Path, help="also write the AITRIOS CSV format here")
+    p.add_argument("--checkpoint-every", type=int, default=100,
+                   help="save a resume point (<out>.progress.json) every N processed frames (default 100)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run from its last resume point (same video and options)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import json
+    import os
+
     from .._checks import parse_size
     from ..detect import detect_video, make_detector
     from ..floorplan import AitriosCSVWriter, DetectionCSVWriter
@@ -49,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.stride < 1:
         raise ValueError(f"--stride must be >= 1, got {args.stride}")
+    if args.checkpoint_every < 1:
+        raise ValueError(f"--checkpoint-every must be >= 1, got {args.checkpoint_every}")
     if not args.video.exists():
         raise FileNotFoundError(f"no such video: {args.video}")
     if args.detector.lower() == "hog":
@@ -65,21 +74,54 @@ def run(args: argparse.Namespace) -> int:
         det = make_detector(args.detector, **kw)
     fps = video_info(args.video).fps or 30.0
     tracker = Tracker(max_disappeared=args.max_disappeared) if args.track else None
+    ckpt = args.out.with_name(args.out.name + ".progress.json")
+    key = {"video": str(args.video.resolve()), "stride": args.stride, "detector": args.detector,
+           "track": bool(args.track), "aitrios_csv": str(args.aitrios_csv) if args.aitrios_csv else None}
+    start, rows, resumed = 0, None, False
+    if args.resume and ckpt.exists():
+        st = json.loads(ckpt.read_text())
+        if st.get("key") != key:
+            raise ValueError(f"{ckpt} belongs to another run ({st.get('key')}); remove it or drop --resume")
+        if st.get("done"):
+            print(f"{args.out} is complete already ({ckpt})")
+            return 0
+        os.truncate(args.out, st["out_bytes"])  # drop rows written after the last checkpoint
+        if args.aitrios_csv:
+            os.truncate(args.aitrios_csv, st["aitrios_bytes"])
+            rows = st["aitrios_rows"]
+        if tracker is not None:
+            tracker.load_state(st["tracker"])
+        start, resumed = st["next_frame"], True
     n_frames = n_boxes = 0
-    w2 = AitriosCSVWriter(args.aitrios_csv) if args.aitrios_csv else None
+    w = DetectionCSVWriter(args.out, append=resumed)
+    w2 = AitriosCSVWriter(args.aitrios_csv, append_rows=rows) if args.aitrios_csv else None
+
+    def checkpoint(next_frame: int, done: bool = False) -> None:
+        st = {"key": key, "next_frame": next_frame, "done": done, "out_bytes": w.flush(),
+              "aitrios_bytes": w2.flush() if w2 else None, "aitrios_rows": w2.rows if w2 else None,
+              "tracker": tracker.state() if tracker else None}
+        tmp = ckpt.with_name(ckpt.name + ".tmp")
+        tmp.write_text(json.dumps(st))
+        os.replace(tmp, ckpt)
+
     try:
-        with DetectionCSVWriter(args.out) as w:
-            for idx, d in detect_video(args.video, det, stride=args.stride, classes=args.classes,
-                                       min_score=args.min_score, tracker=tracker, quiet=args.quiet):
-                w.write(idx, idx / fps, d)
-                if w2 is not None:
-                    w2.write(d)
-                n_frames += 1
-                n_boxes += len(d)
+        idx = start - args.stride
+        for idx, d in detect_video(args.video, det, stride=args.stride, start=start, classes=args.classes,
+                                   min_score=args.min_score, tracker=tracker, quiet=args.quiet):
+            w.write(idx, idx / fps, d)
+            if w2 is not None:
+                w2.write(d)
+            n_frames += 1
+            n_boxes += len(d)
+            if n_frames % args.checkpoint_every == 0:
+                checkpoint(idx + args.stride)
+        checkpoint(idx + args.stride, done=True)
     finally:
+        w.close()
         if w2 is not None:
             w2.close()
-    print(f"{n_boxes} detections in {n_frames} frames -> {args.out}" + (f" and {args.aitrios_csv}" if w2 else ""))
+    print(f"{n_boxes} detections in {n_frames} frames{' (resumed at frame %d)' % start if resumed else ''} "
+          f"-> {args.out}" + (f" and {args.aitrios_csv}" if w2 else ""))
     return 0
 
 
