@@ -81,3 +81,15 @@ def test_dwell_and_visitors_by_hand():
         dwell_grid(x, y, (2, 4), (100, 50), seconds_per_obs=0)
     with pytest.raises(ValueError, match="one entry per point"):
         visitor_grid(x, y, tr[:2], (2, 4), (100, 50))
+
+
+def test_tracker_state_round_trip():
+    import json
+
+    a = Tracker(max_disappeared=2)
+    a.update([[0, 0, 10, 10], [50, 50, 60, 60]])
+    a.update([[1, 1, 11, 11]])
+    b = Tracker(max_disappeared=2)
+    b.load_state(json.loads(json.dumps(a.state())))
+    nxt = [[2, 2, 12, 12], [51, 51, 61, 61], [200, 200, 210, 210]]
+    assert a.update(nxt).tolist() == b.update(nxt).tolist() == [0, 1, 2]
