@@ -236,8 +236,12 @@ class HOGDetector:
                              interpolation=cv2.INTER_AREA)
         rects, weights = self.hog.detectMultiScale(img, hitThreshold=self.hit_threshold, winStride=self.win_stride,
                                                    padding=self.padding, scale=self.scale)
-        r = np.asarray(rects, np.float64).reshape(-1, 4) * f
+        r = np.asarray(rects, np.float64).reshape(-1, 4)
         s = np.asarray(weights, np.float64).reshape(-1)
+        # OpenCV's threads return the windows in a varying order; sort them so the same frame
+        # always gives the same detections in the same order (tracks ids depend on it).
+        order = np.lexsort((s, r[:, 3], r[:, 2], r[:, 1], r[:, 0]))
+        r, s = r[order] * f, s[order]
         xyxy = np.concatenate([r[:, :2], r[:, :2] + r[:, 2:]], axis=1)
         det = Detections(xyxy, s, np.zeros(len(s), np.int64))
         return postprocess(det, min_score=self.min_score, nms_threshold=self.nms_threshold)
