@@ -178,3 +178,20 @@ def test_detect_video_with_tracker_and_callable(campus_video):
     assert all(d.track_ids.tolist() == [0] for _, d in out)
     with pytest.raises(FileNotFoundError):
         list(detect_video("/nonexistent/video.mp4", fake))
+
+
+def test_caffe_model_gives_a_clear_error_when_opencv_cannot_read_it(tmp_path):
+    import cv2
+
+    from heatcore import DNNDetector
+
+    proto = tmp_path / "ssd.prototxt"
+    proto.write_text('name: "x"\n')
+    weights = tmp_path / "ssd.caffemodel"
+    weights.write_bytes(b"")
+    # OpenCV 5 has no Caffe importer; OpenCV 4 rejects these empty files. Either way: ValueError
+    # naming the model, never a raw cv2.error.
+    with pytest.raises(ValueError, match="ssd.caffemodel") as exc:
+        DNNDetector(weights, config=proto)
+    if int(cv2.__version__.split(".")[0]) >= 5:
+        assert "ONNX" in str(exc.value)

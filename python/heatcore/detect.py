@@ -11,7 +11,7 @@ Built in:
 * :class:`HOGDetector` — OpenCV's HOG + linear SVM people detector (ships with OpenCV, no
   download). Its scores are SVM margins, not probabilities.
 * :class:`DNNDetector` — any model ``cv2.dnn`` reads: Caffe MobileNet-SSD (prototxt + caffemodel,
-  as in the published floor-plan pipeline), ONNX / TensorFlow models with SSD-style
+  as in the published floor-plan pipeline; OpenCV 4.x only, OpenCV 5 dropped Caffe: convert to ONNX), ONNX / TensorFlow models with SSD-style
   ``[image_id, class_id, score, x1, y1, x2, y2]`` rows or YOLO-style ``[cx, cy, w, h, (obj,)
   class scores...]`` rows, with configurable decoding.
 
@@ -304,7 +304,12 @@ class DNNDetector:
         try:
             self.net = cv2.dnn.readNet(str(self.model), "" if self.config is None else str(self.config))
         except cv2.error as exc:
-            raise ValueError(f"cv2.dnn cannot read model {self.model}: {str(exc).strip().splitlines()[-1]}") from None
+            msg = str(exc).strip().splitlines()[-1]
+            if "Caffe importer has been removed" in msg:
+                raise ValueError(f"cannot read Caffe model {self.model}: OpenCV {cv2.__version__} has no Caffe importer "
+                                 "(removed in OpenCV 5); convert the model to ONNX, or install an OpenCV 4.x "
+                                 "build (opencv-contrib-python-headless<5)") from None
+            raise ValueError(f"cv2.dnn cannot read model {self.model}: {msg}") from None
         self.decode = decode
         self.input_size = (int(input_size[0]), int(input_size[1]))
         self.scale, self.mean, self.swap_rb = float(scale), tuple(float(v) for v in mean), bool(swap_rb)
