@@ -120,6 +120,13 @@ def _check_range(stride: int, start: int, stop: int | None) -> None:
         raise ValueError(f"stop ({stop}) must be >= start ({start})")
 
 
+def _same_size(i: int, img: np.ndarray, shape: tuple | None) -> tuple:
+    """The frame's shape, after checking it matches the earlier frames' (ValueError otherwise)."""
+    if shape is not None and img.shape != shape:
+        raise ValueError(f"frame {i} is {img.shape[1]}x{img.shape[0]}, earlier frames are {shape[1]}x{shape[0]}")
+    return img.shape
+
+
 def iter_frames(source: str | os.PathLike[str] | Sequence, *, stride: int = 1, start: int = 0,
                 stop: int | None = None, gray: bool = False, backend: str = "opencv",
                 start_time: float | None = None, stop_time: float | None = None) -> Iterator[tuple[int, np.ndarray]]:
@@ -197,9 +204,7 @@ def _iter_opencv(source: object, stride: int, start: int, stop: int | None,
             if want:
                 if gray:
                     frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-                if shape is not None and frame.shape != shape:
-                    raise ValueError(f"frame {i} is {frame.shape[1]}x{frame.shape[0]}, earlier frames are {shape[1]}x{shape[0]}")
-                shape = frame.shape
+                shape = _same_size(i, frame, shape)
                 yield i, frame
             i += 1
         _ended_early(source, i, read, start, stop, expected)
@@ -250,9 +255,7 @@ def _iter_pyav(source: str | os.PathLike[str], stride: int, start: int, stop: in
                         img = frame.to_ndarray(format="gray")
                 else:
                     img = frame.to_ndarray(format="bgr24")
-                if shape is not None and img.shape != shape:
-                    raise ValueError(f"frame {i} is {img.shape[1]}x{img.shape[0]}, earlier frames are {shape[1]}x{shape[0]}")
-                shape = img.shape
+                shape = _same_size(i, img, shape)
                 yield i, img
             i += 1
         _ended_early(source, i, read, start, stop, expected)
