@@ -87,7 +87,7 @@ def preprocess_frame(frame: np.ndarray, scale: float = 1.0, gray: bool = False) 
 def load_roi(roi: str | os.PathLike[str] | np.ndarray) -> np.ndarray:
     """A region-of-interest mask as (H, W) bool (non-zero = inside) from an image file or array."""
     if isinstance(roi, (str, os.PathLike)):
-        return render.read_image(roi, gray=True) != 0
+        return render.read_image(roi, gray=True, what="ROI mask image") != 0
     arr = np.asarray(roi)
     if arr.ndim == 3:
         arr = arr.max(axis=2)
@@ -111,7 +111,7 @@ def _parse_reference(reference: Any) -> tuple[str, int, np.ndarray | None]:
             raise ValueError(f"reference {reference!r}: K must be >= 1")
         return "median", k, None
     if isinstance(reference, (str, os.PathLike)):
-        return "image", 0, render.read_image(reference, order="bgr")
+        return "image", 0, render.read_image(reference, order="bgr", what="reference image")
     if isinstance(reference, np.ndarray):
         return "image", 0, _check_frame(reference)
     raise TypeError(f"reference must be 'first', 'median:K', an image path or an array, got {reference!r}")

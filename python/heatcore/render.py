@@ -167,15 +167,17 @@ def overlay(values: np.ndarray, background: np.ndarray | None = None, cmap: str 
     return out.astype(np.uint8)
 
 
-def read_image(path: str | os.PathLike[str], *, order: str = "rgb", gray: bool = False) -> np.ndarray:
-    """Read an image file as uint8 RGB (or BGR, or gray). Raises FileNotFoundError/ValueError."""
+def read_image(path: str | os.PathLike[str], *, order: str = "rgb", gray: bool = False,
+               what: str = "image") -> np.ndarray:
+    """Read an image file as uint8 RGB (or BGR, or gray). Raises FileNotFoundError/ValueError
+    whose message calls the file ``what`` (e.g. "ROI mask image") and names its path."""
     p = Path(path)
     if not p.exists():
-        raise FileNotFoundError(f"no such image: {p}")
+        raise FileNotFoundError(f"no such {what}: {p}")
     data = np.fromfile(str(p), dtype=np.uint8)
     img = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE if gray else cv2.IMREAD_COLOR)
     if img is None:
-        raise ValueError(f"cannot decode image {p} (not an image, or corrupt)")
+        raise ValueError(f"cannot decode {what} {p} (not an image, or corrupt)")
     if not gray and order == "rgb":
         img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
     return img
