@@ -344,7 +344,7 @@ def test_bad_parameters(clip):
 # -- CLI and demo ------------------------------------------------------------------------------
 def test_cli_writes_png_npy_and_video(clip, tmp_path, capsys):
     out, npy, vid = tmp_path / "heat.png", tmp_path / "heat.npy", tmp_path / "o.mp4"
-    rc = main(["motion", str(clip), "-o", str(out), "--npy", str(npy), "--video", str(vid), "--stride", "2",
+    rc = main(["motion", str(clip), "-o", str(out), "--npy", str(npy), "--overlay-video", str(vid), "--stride", "2",
                "--decay-half-life", "0.5", "--colorbar", "--quiet"])
     assert rc == 0 and out.exists() and vid.exists()
     counts = np.load(npy)

@@ -18,6 +18,7 @@ import functools
 import os
 import tempfile
 import threading
+import zipfile
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Sequence, TypeVar
 
@@ -176,9 +177,9 @@ def load_state(path: str | os.PathLike[str]) -> Accumulator:
     if magic != b"PK\x03\x04":
         raise ValueError(f"{path} is not a heatcore checkpoint (not an .npz archive)")
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as data:
             state = {k: data[k] for k in data.files}
-    except (OSError, ValueError, EOFError, KeyError) as exc:
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
         raise ValueError(f"{path} is not a heatcore checkpoint (a damaged .npz archive: {exc})") from None
     if str(state.get("__kind__", "")) not in _REGISTRY:
         raise ValueError(f"{path} is not a heatcore checkpoint (kind {str(state.get('__kind__', ''))!r})")

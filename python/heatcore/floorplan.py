@@ -178,7 +178,7 @@ class FloorplanAccumulator(Accumulator):
         self.anchor = parse_anchor(anchor)
         self.cell = positive_float("cell", cell)
         self.bandwidth = positive_float("bandwidth", bandwidth)
-        self.track = {} if track is True else (dict(track) if track else None)
+        self.track = None if track is False or track is None else ({} if track is True else dict(track))
         self.stationary = None if stationary is None else (float(stationary[0]), float(stationary[1]))
         self._tracker = None if self.track is None else Tracker(**self.track)
         self._filter = None if self.stationary is None else StationaryFilter(*self.stationary)
@@ -190,7 +190,7 @@ class FloorplanAccumulator(Accumulator):
                        "untracked": 0}
 
     def config(self) -> dict[str, Any]:
-        h = None if self.homography is None else np.asarray(self.homography.matrix, np.float64).round(12).tolist()
+        h = None if self.homography is None else np.asarray(self.homography.matrix, np.float64).tolist()
         return {"plan_size": list(self.plan_size), "homography": h, "seconds_per_obs": self.seconds_per_obs,
                 "anchor": list(self.anchor), "cell": self.cell, "bandwidth": self.bandwidth, "track": self.track,
                 "stationary": None if self.stationary is None else list(self.stationary)}
@@ -300,7 +300,7 @@ class FloorplanAccumulator(Accumulator):
         cfg = json.loads(str(state["config"]))
         h = None if cfg["homography"] is None else Homography(np.asarray(cfg["homography"], np.float64))
         obj = cls(tuple(cfg["plan_size"]), h, seconds_per_obs=cfg["seconds_per_obs"], anchor=tuple(cfg["anchor"]),
-                  cell=cfg["cell"], bandwidth=cfg["bandwidth"], track=cfg["track"] if cfg["track"] else False,
+                  cell=cfg["cell"], bandwidth=cfg["bandwidth"], track=False if cfg["track"] is None else cfg["track"],
                   stationary=None if cfg["stationary"] is None else tuple(cfg["stationary"]))
         obj._kde = KDEAccumulator.from_state({k[4:]: v for k, v in state.items() if k.startswith("kde_")})
         obj._dwell = np.asarray(state["dwell"], np.float64).reshape(obj.grid_shape).copy()

@@ -716,7 +716,7 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
                    start_time: float | None = None, stop_time: float | None = None, reference: Any = "first",
                    threshold: int | None = None, blur: int = 11, background: str | None = "first",
                    threads: int | None = None, checkpoint: str | os.PathLike[str] | None = None,
-                   checkpoint_every: int = 500, video: str | os.PathLike[str] | None = None,
+                   checkpoint_every: int = 500, restart: bool = False, video: str | os.PathLike[str] | None = None,
                    window: float | None = None, decay_half_life: float | None = None, cmap: str = "hot",
                    alpha: float = 0.6, decoder: str = "auto", quiet: bool = True, batch: int = 8,
                    on_frame: Callable[[MotionHeatmap, int], None] | None = None,
@@ -732,7 +732,9 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
 
     ``checkpoint``: an .npz path; the state (model included) is saved every ``checkpoint_every``
     processed frames and at the end, and a rerun with the same path resumes after the last saved
-    frame, giving the same result as an uninterrupted run. ``video``: write an overlay MP4 (one
+    frame, giving the same result as an uninterrupted run; a checkpoint of another input or other
+    parameters is refused (``restart=True`` starts over). OpenCV's MOG2 cannot save its model:
+    ``method="mog2"`` refuses a checkpoint. ``video``: write an overlay MP4 (one
     frame per processed frame, at the source's fps / stride) showing the heat so far, over the
     last ``window`` seconds, or decaying with half-life ``decay_half_life`` seconds. Other
     keyword arguments go to :class:`MotionHeatmap` (MOG/MOG2 parameters). ``batch``: MOG frames
@@ -799,7 +801,7 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
     job = Job(source=IterSource(items, fingerprint=fp, total=total, batch=8 if out_video is None else 1,
                                 name="video"),
               accumulators={"motion": make()}, sinks=sinks, checkpoint=checkpoint,
-              checkpoint_every=checkpoint_every, quiet=quiet, desc=f"motion ({method})",
+              checkpoint_every=checkpoint_every, restart=restart, quiet=quiet, desc=f"motion ({method})",
               on_batch=None if on_frame is None else (lambda done: on_frame(job.accumulators["motion"], done)))  # type: ignore[arg-type]
     res = run(job)
     acc = res.accumulators["motion"]  # type: ignore[assignment]

@@ -25,6 +25,7 @@ import json
 import os
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -274,9 +275,9 @@ def read_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[
     """``(meta, {accumulator name: state arrays})`` of a pipeline checkpoint."""
     p = Path(path)
     try:
-        with np.load(p, allow_pickle=False) as data:
+        with open(p, "rb") as fh, np.load(fh, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, KeyError, AttributeError, zipfile.BadZipFile) as exc:
         raise ValueError(f"{p} is not a heatcore checkpoint ({type(exc).__name__}: {exc}); "
                          "remove it or use --restart") from None
     if "__meta__" not in arrays:
