@@ -425,7 +425,7 @@ def test_warnings_print_as_one_plain_line(tmp_path):
                        capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
     out = r.stdout + r.stderr
-    warn = [x for x in out.splitlines() if "warning" in x.lower()]
+    warn = [x for x in out.splitlines() if "warning:" in x.lower()]
     assert len(warn) == 1 and warn[0].startswith("heatcore") and "dropped 1" in warn[0], out
     assert ".py:" not in out and "RuntimeWarning" not in out
 
