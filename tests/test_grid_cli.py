@@ -14,7 +14,7 @@ from heatcore.cli import main
 from heatcore.records import Detections
 from heatcore.reference.aitrios_sample import SampleHeatMap
 
-from test_grid_io import APP, PARAM, _obj, _row, make_sample_tree
+from helpers import APP, PARAM, _obj, _row, make_sample_tree
 
 
 def _first_rows(src, n):

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
                      fps=args.fps, checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
                      restart=args.restart, quiet=args.quiet, detector_spec=args.detector)
     boxes = [0]
-    job.sinks.append(_Counter(boxes))
+    job.sinks.append(_Counter(boxes))  # type: ignore[arg-type]
     res = run_job(job)
     resumed = f" (resumed at record {res.resumed_at})" if res.resumed_at else ""
     print(f"{boxes[0]} detections in {res.records} frames{resumed} -> " + ", ".join(str(p) for p in res.outputs))

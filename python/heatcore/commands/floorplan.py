@@ -173,6 +173,10 @@ def _meta(path: Path) -> dict[str, Any]:
     return read_meta(path)
 
 
+def _renderer(mode: str, title: str, plan: Any) -> Any:
+    return lambda path, accs: accs["plan"].render(path, mode, plan, title=title)
+
+
 def demo(outdir: Path, quiet: bool = True) -> list[Path]:
     """Synthetic camera + plan + walking people: calibration preview, KDE heat, dwell and visitors."""
     import cv2
@@ -203,7 +207,7 @@ def demo(outdir: Path, quiet: bool = True) -> list[Path]:
             "plan_heat.png": ("kde", "time spent (KDE), parked trolley suppressed")}
     sinks: list[Any] = [AitriosCSVSink(outdir / "detections_aitrios.csv", meta={"fps": fps, "stride": 1})]
     for name, (mode, title) in outs.items():
-        sinks.append(FinalSink(outdir / name, lambda p, a, m=mode, t=title: a["plan"].render(p, m, plan, title=t)))
+        sinks.append(FinalSink(outdir / name, _renderer(mode, title, plan)))
     res = run_job(Job(source=RecordsSource(frames, total=len(frames)), accumulators={"plan": acc}, sinks=sinks,
                       quiet=quiet, desc="floorplan"))
     files += res.outputs

@@ -157,7 +157,8 @@ def _run_file(args: argparse.Namespace) -> int:
         image_size = (vinfo.width, vinfo.height)
     counter = GridCounter(image_size=image_size, grid=opt.size_arg(args.grid, "--grid"), spread=args.spread,
                           window=args.window, mode=args.mode, anchor=args.anchor,
-                          classes=opt.classes_arg(args.classes), min_score=args.min_score, geometry=geometry)
+                          classes=opt.classes_arg(args.classes), min_score=args.min_score,
+                          geometry=geometry)  # type: ignore[arg-type]
     fps = args.fps if args.fps is not None else (vinfo.fps if vinfo is not None and vinfo.fps > 0 else None)
     source = DetectionFileSource(path, fmt=fmt, fps=fps, video=args.video,
                                  on_error="skip" if args.skip_bad_rows else "raise",
@@ -191,6 +192,7 @@ def _run_config(args: argparse.Namespace) -> int:
     geometry = args.geometry or "exact"
     cfg = load_app_config(args.config, geometry=geometry)
     params, o = cfg.params, cfg.output
+    assert params is not None and o is not None
     counter = GridCounter(**params.counter_kwargs(geometry))
     source: Any
     skipped: list = []
