@@ -19,7 +19,8 @@ import pytest
 
 import heatcore as hc
 from heatcore import _core
-from heatcore.commands.grid import run_pipeline
+from heatcore.jobs import grid_job
+from heatcore.pipeline import run as _run
 from heatcore.grid_output import frame_json, render_grid_frame
 from heatcore.io.detections import AitriosCSV
 from heatcore.reference import grid as ref
@@ -43,6 +44,11 @@ def packed(frames):
     boxes = np.ascontiguousarray(np.concatenate([f.boxes for f in frames]))
     off = np.concatenate([[0], np.cumsum([len(f) for f in frames])]).astype(np.int64)
     return boxes, off
+
+
+def run_pipeline(records, counter, out, **kw):
+    """CSV/records → grid outputs through the pipeline (heatcore.jobs.grid_job)."""
+    return _run(grid_job(records, counter, out, **kw))
 
 
 def test_count_cpp_one_thread(benchmark, packed):

@@ -221,9 +221,9 @@ def test_console_mode_with_a_fake_loader(tmp_path, monkeypatch):
 
 
 def test_demo(tmp_path):
-    from heatcore.commands.grid import demo
+    from heatcore.demo import grid_demo
 
-    files = demo(tmp_path / "grid", quiet=True)
+    files = grid_demo(tmp_path / "grid", quiet=True)
     png = [f for f in files if f.suffix == ".png"][0]
     img = cv2.imread(str(png))
     assert img is not None and float(img.std()) > 5

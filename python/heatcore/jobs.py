@@ -19,7 +19,9 @@ from .pipeline import Job, Source, Stage
 from .records import Detections, as_detections
 from .sources import RecordsSource
 
-__all__ = ["grid_job", "detect_job", "DetectStage", "TrackStage", "as_source"]
+__all__ = ["grid_job", "detect_job", "floorplan_input", "DetectStage", "TrackStage", "as_source", "is_video"]
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", ".ts")
 
 
 def as_source(records: Source | Iterable[Any], *, fingerprint: dict[str, Any] | None = None,
@@ -166,3 +168,41 @@ def detect_job(video: str | os.PathLike[str], detector: Any = None, *, stride: i
     return Job(source=src, accumulators=dict(accumulators or {}), stages=stages, sinks=out_sinks,
                checkpoint=checkpoint, checkpoint_every=checkpoint_every, restart=restart, quiet=quiet,
                desc="detect")
+
+
+def is_video(path: str | os.PathLike[str]) -> bool:
+    """True for a video file (by extension) or a folder of images."""
+    p = Path(path)
+    return p.is_dir() or p.suffix.lower() in VIDEO_SUFFIXES
+
+
+def floorplan_input(path: str | os.PathLike[str], *, fps: float | None = None, stride: int | None = None,
+                    seconds_per_obs: float | None = None, detector: Any = None,
+                    classes: Iterable[int] | None = None, detector_spec: Any = None
+                    ) -> tuple[Source, list[Stage], float]:
+    """The source (and detect stage) for a floor plan from a video or a detections file, and the
+    seconds each observation stands for: ``seconds_per_obs``, else stride / fps from the video,
+    the file's ``.meta.json`` or ``fps``/``stride`` (video default stride 5). Raises ValueError
+    when the frame rate is unknown (nothing is guessed)."""
+    from .io.detections import read_meta
+    from .sources import DetectionFileSource, VideoSource, video_time_base
+
+    stages: list[Stage] = []
+    source: Source
+    if is_video(path):
+        step = stride or 5
+        tb = video_time_base(path, fps=fps)
+        source = VideoSource(path, stride=step, time_base=tb, batch=4)
+        stages.append(DetectStage(detector, classes=classes, spec=detector_spec))
+        rate = tb.fps
+    else:
+        src = DetectionFileSource(path, fps=fps)
+        meta = src.reader.meta if src.reader is not None else read_meta(path)
+        source, rate = src, src.time_base.fps
+        step = int(meta.get("stride") or stride or 1)
+    if seconds_per_obs is None:
+        if not rate:
+            raise ValueError(f"the frame rate of {path} is unknown, so dwell seconds cannot be known: give --fps N "
+                             "(and --stride N if rows are every N-th frame) or --seconds-per-obs S")
+        seconds_per_obs = step / rate
+    return source, stages, float(seconds_per_obs)

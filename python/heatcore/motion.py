@@ -858,3 +858,34 @@ def write_synthetic_video(path: str | os.PathLike[str], width: int = 320, height
         for f in synthetic_frames(width, height, frames, seed=seed, **kw):
             w.write(f)
     return p
+
+
+def save_picture(acc: MotionHeatmap, path: str | os.PathLike[str], *, background: Any = "first",
+                 cmap: str = "hot", alpha: float = 0.6, vmin: float = 0.0, vmax: float | None = None,
+                 log: bool = False, colorbar: bool = False, counts: bool = False, title: str | None = None) -> Path:
+    """Write the heatmap over the scene as an image (PNG/JPEG), at full frame size.
+
+    ``background``: ``"first"`` / ``"median"`` (frames kept by the accumulator), a BGR image, or
+    None (heat alone). ``counts``: colour raw counts instead of the fraction of frames in motion.
+    ``colorbar``: a figure with a labelled colour bar and ``title``."""
+    assert acc.full_size is not None, "no frames were processed"
+    values = acc.result(normalize=not counts).astype(np.float32)
+    bg = background if isinstance(background, np.ndarray) else acc.background_image(background)
+    rgb_bg = None
+    if bg is not None:
+        rgb_bg = cv2.cvtColor(bg, cv2.COLOR_BGR2RGB if bg.ndim == 3 else cv2.COLOR_GRAY2RGB)
+        if rgb_bg.shape[:2] != (acc.full_size[1], acc.full_size[0]):
+            rgb_bg = cv2.resize(rgb_bg, acc.full_size, interpolation=cv2.INTER_AREA)
+    scale: Any = "log" if log else "linear"
+    label = "frames in motion" if counts else "fraction of frames in motion"
+    if acc.method == "diff" and acc.threshold is None:
+        label = "summed |difference| (gray levels)" if counts else "mean |difference| (gray levels)"
+    if colorbar:
+        full = render.resize(values, acc.full_size)
+        return render.save_figure(path, full, background=rgb_bg, cmap=cmap, alpha=alpha, vmin=vmin, vmax=vmax,
+                                  scale=scale, threshold=vmin, label=label, colorbar=True, title=title)
+    img = render.overlay(values, rgb_bg, cmap, alpha=alpha, vmin=vmin, vmax=vmax, scale=scale,
+                         threshold=vmin if rgb_bg is not None else None)
+    if rgb_bg is None:
+        img = render.resize(img, acc.full_size)
+    return render.save_image(path, img)

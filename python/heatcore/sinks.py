@@ -23,7 +23,7 @@ import numpy as np
 from .pipeline import Sink
 from .records import Detections
 
-__all__ = ["PartialFile", "GridJsonSink", "GridCompactSink", "GridVideoSink", "DetectionsCSVSink",
+__all__ = ["CountSink", "PartialFile", "GridJsonSink", "GridCompactSink", "GridVideoSink", "DetectionsCSVSink",
            "AitriosCSVSink", "FinalSink", "partial_path"]
 
 
@@ -462,3 +462,23 @@ class FinalSink(Sink):
             if tmp.exists():
                 tmp.unlink()
         return [self.path]
+
+
+class CountSink(Sink):
+    """Counts records and boxes (for summaries); writes nothing, resumes exactly."""
+
+    name = "counter"
+
+    def __init__(self) -> None:
+        self.records = 0
+        self.boxes = 0
+
+    def open(self, position: Any | None) -> None:
+        self.records, self.boxes = (0, 0) if position is None else (int(position[0]), int(position[1]))
+
+    def write(self, batch: Sequence[Any], results: dict[str, Any]) -> None:
+        self.records += len(batch)
+        self.boxes += sum(len(d) for d in batch)
+
+    def position(self) -> Any:
+        return [self.records, self.boxes]

@@ -230,37 +230,3 @@ def _run_config(args: argparse.Namespace) -> int:
     skipped = getattr(source, "skipped", [])
     _report(res, res.outputs, skipped, args.quiet)
     return 0
-
-
-def demo(outdir: Path, quiet: bool = True) -> list[Path]:
-    """Synthetic people walking: per-frame JSON, grids.jsonl, a short overlay video and a PNG of
-    the final grid."""
-    import cv2
-
-    from .. import render
-    from .._synthetic import demo_background, synthetic_people
-    from ..grid import GridCounter
-    from ..grid_output import render_grid_frame
-    from ..jobs import grid_job
-    from ..pipeline import run as run_job
-
-    outdir = Path(outdir)
-    size = (1920, 1080)
-    frames = synthetic_people(90, size)
-    bg = demo_background(size)
-    for f in frames:  # draw the people so the overlay has something under it
-        img = bg.copy()
-        for l, t, r, b in f.xyxy.astype(int):
-            cv2.rectangle(img, (l, t), (r, b), (40, 40, 200), -1)
-        f.image = cv2.resize(img, (960, 540), interpolation=cv2.INTER_AREA)
-    counter = GridCounter(image_size=size, grid=(60, 36), spread=1, window=60, mode="point")
-    video = dict(name="demo", fps=15.0, size=(960, 540), cmap="inferno", vmin=0.0, vmax=20.0, window=60,
-                 alpha=0.6, overlay=True, colorbar=True, clear_below=0)
-    res = run_job(grid_job(frames, counter, outdir, video=video, quiet=quiet))
-    final = res["grid"].result()
-    png = outdir / "final_grid.png"
-    pic = render_grid_frame(final, size=(960, 540), image=frames[-1].image, cmap="inferno", vmin=0, vmax=20,
-                            alpha=0.6, number_of_detects=len(frames[-1]), colorbar=True, clear_below=0)
-    render.save_image(png, pic, order="bgr")
-    files = sorted((outdir / "detect").glob("*.json"))
-    return [png, outdir / "video" / "demo_heatmap.mp4", outdir / "grids.jsonl", files[0], files[-1]]
