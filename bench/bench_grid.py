@@ -41,7 +41,7 @@ def frames():
 
 @pytest.fixture(scope="module")
 def packed(frames):
-    boxes = np.ascontiguousarray(np.concatenate([f.boxes for f in frames]))
+    boxes = np.ascontiguousarray(np.concatenate([f.xyxy for f in frames]))
     off = np.concatenate([[0], np.cumsum([len(f) for f in frames])]).astype(np.int64)
     return boxes, off
 
@@ -78,7 +78,7 @@ def test_count_numpy_twin(benchmark, packed):
 
 
 def test_count_pure_python_sample_loop(benchmark, frames):
-    boxes = [[tuple(int(v) for v in b) for b in f.boxes[::-1]] for f in frames]
+    boxes = [[tuple(int(v) for v in b) for b in f.xyxy[::-1]] for f in frames]
 
     def run():
         s = SampleHeatMap(1, 600, 1920, 1080, 60, 36, True)
@@ -97,7 +97,7 @@ def test_parse_csv(benchmark):
 def test_frame_json(benchmark, frames):
     g = hc.grid_counts(frames, **SETTINGS)[-1]
     f = frames[-1]
-    benchmark(frame_json, g, f.boxes, mode="point", points=f.boxes[:, 2:])
+    benchmark(frame_json, g, f.xyxy, mode="point", points=f.xyxy[:, 2:])
 
 
 def test_csv_to_json_end_to_end(benchmark):

@@ -74,7 +74,7 @@ def sample_grids(frames) -> np.ndarray:
     s = SampleHeatMap(1, 600, 1920, 1080, 60, 36, True)
     out = []
     for f in frames:
-        d = s([tuple(int(v) for v in b) for b in f.boxes[::-1]])
+        d = s([tuple(int(v) for v in b) for b in f.xyxy[::-1]])
         out.append(np.array(d["griddata"], np.int32))
     return np.stack(out)
 
@@ -93,7 +93,7 @@ def fmt_rate(x: float) -> str:
 
 
 def bench_counting(frames, repeat: int) -> list[dict]:
-    boxes = np.ascontiguousarray(np.concatenate([f.boxes for f in frames]))
+    boxes = np.ascontiguousarray(np.concatenate([f.xyxy for f in frames]))
     off = np.concatenate([[0], np.cumsum([len(f) for f in frames])]).astype(np.int64)
     t_frames = len(frames)
     truth = sample_grids(frames)

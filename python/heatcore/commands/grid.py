@@ -183,50 +183,16 @@ def _run_file(args: argparse.Namespace) -> int:
 
 
 def _run_config(args: argparse.Namespace) -> int:
-    from ..grid import GridCounter
-    from ..io.aitrios_config import load_app_config
-    from ..jobs import grid_job
+    from ..jobs import aitrios_config_job
     from ..pipeline import run as run_job
-    from ..sources import DetectionFileSource, RecordsSource
 
-    geometry = args.geometry or "exact"
-    cfg = load_app_config(args.config, geometry=geometry)
-    params, o = cfg.params, cfg.output
-    assert params is not None and o is not None
-    counter = GridCounter(**params.counter_kwargs(geometry))
-    source: Any
-    skipped: list = []
-    if cfg.mode == "local":
-        source = DetectionFileSource(cfg.local["meta_file"], fmt="aitrios", fps=args.fps or o.fps,
-                                     video=cfg.local["video_file"] or None,
-                                     on_error="skip" if args.skip_bad_rows else "raise", frame_numbers="rows")
-        image_name = source.reader.image_name if source.reader is not None else None
-        reverse = geometry == "aitrios"
-    else:
-        from ..io.aitrios_config import resolve_path
-        from ..io.console import load_console_frames
-
-        settings = dict(cfg.console)
-        sp = settings.get("setting_path")
-        if isinstance(sp, str) and sp:
-            # the sample's rule (current directory), then the config's folder and its parent
-            settings["setting_path"] = str(resolve_path(sp, cfg.base_dir).resolve())
-        frames, image_name = load_console_frames(settings, base_dir=cfg.base_dir)
-        source = RecordsSource(frames, fingerprint={"console": str(args.config)}, batch=8)
-        reverse = False
-    out = args.out or Path(o.output_dir)
-    video = None
-    if not args.no_video:
-        video = dict(name=image_name, fps=args.fps or o.fps, size=(o.width, o.height),
-                     cmap=args.cmap or o.cmap, vmin=o.vmin if args.vmin is None else args.vmin,
-                     vmax=o.vmax if args.vmax is None else args.vmax, window=params.last_valid_frame,
-                     alpha=o.transparency if args.alpha is None else args.alpha, overlay=o.overlay,
-                     colorbar=o.cbar or args.colorbar, sticky_opaque=geometry == "aitrios",
-                     text_color=(0, 225, 0) if geometry == "aitrios" else (0, 255, 0))
-    job = grid_job(source, counter, Path(out), per_frame_json=not args.no_json, compact=args.compact,
-                   video=video, reverse=reverse, checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
-                   restart=args.restart, quiet=args.quiet)
+    overrides = {"fps": args.fps, "cmap": args.cmap, "vmin": args.vmin, "vmax": args.vmax, "alpha": args.alpha,
+                 "colorbar": args.colorbar or None}
+    job, source = aitrios_config_job(args.config, geometry=args.geometry or "exact", out=args.out,
+                                     skip_bad_rows=args.skip_bad_rows, per_frame_json=not args.no_json,
+                                     compact=args.compact, video=not args.no_video, overrides=overrides,
+                                     checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
+                                     restart=args.restart, quiet=args.quiet)
     res = run_job(job)
-    skipped = getattr(source, "skipped", [])
-    _report(res, res.outputs, skipped, args.quiet)
+    _report(res, res.outputs, getattr(source, "skipped", []), args.quiet)
     return 0
