@@ -1,5 +1,6 @@
 // pybind11 glue for the kde kernels (cpp/src/kde.cpp): conversion and size checks only.
 #include <cmath>
+#include <cstdio>
 #include <complex>
 #include <pybind11/complex.h>
 #include <array>
@@ -34,12 +35,19 @@ Pts check_points(const carray<double>& pts, const std::optional<carray<double>>&
     return r;
 }
 
+std::string fmt(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    return buf;
+}
+
 heatcore::KdeCov check_cov(double sxx, double sxy, double syy) {
-    const double det = sxx * syy - sxy * sxy;
+    // positive definite <=> sxx > 0 and the conditional variance sxx - sxy^2 / syy > 0, computed
+    // without forming sxx * syy (which overflows for huge but valid covariances)
     if (!std::isfinite(sxx) || !std::isfinite(sxy) || !std::isfinite(syy) || !(sxx > 0) ||
-        !(syy > 0) || !(det > 0))
-        throw py::value_error("covariance (" + std::to_string(sxx) + ", " + std::to_string(sxy) +
-                              ", " + std::to_string(syy) + ") is not positive definite");
+        !(syy > 0) || !(sxx - sxy * (sxy / syy) > 0))
+        throw py::value_error("covariance (" + fmt(sxx) + ", " + fmt(sxy) + ", " + fmt(syy) +
+                              ") is not positive definite");
     return {sxx, sxy, syy};
 }
 
