@@ -18,21 +18,26 @@ import numpy.typing as npt
 
 def kde_exact(points: npt.NDArray[np.float64], weights: npt.NDArray[np.float64] | None, height: int, width: int,
               sxx: float, sxy: float, syy: float, tol: float = 1e-7, threads: int = 0,
-              affine: tuple[float, float, float, float] = (1.0, 0.0, 1.0, 0.0)) -> npt.NDArray[np.float64]:
-    """Exact truncated splatting onto a new (height, width) grid (any positive-definite covariance).
-    Points are mapped to grid units by affine = (ax, bx, ay, by): u = ax x + bx, v = ay y + by."""
+              affine: tuple[float, float, float, float] = (1.0, 0.0, 1.0, 0.0), scale: float = 1.0,
+              dtype: Any = "float64") -> npt.NDArray[Any]:
+    """Exact truncated splatting onto a new (height, width) grid (any positive-definite covariance),
+    every kernel times ``scale``. Points are mapped to grid units by affine = (ax, bx, ay, by):
+    u = ax x + bx, v = ay y + by. dtype float64 or float32 (summed in float64, rounded once).
+    ValueError if the result is not finite."""
 
 def kde_bin(points: npt.NDArray[np.float64], weights: npt.NDArray[np.float64] | None, grid: npt.NDArray[np.float64],
             mx: int, my: int, threads: int = 0) -> None:
     """Linear binning added in place into a C-contiguous float64 padded grid; grid pixel (0, 0) is at (my, mx)."""
 
 def kde_blur(grid: npt.NDArray[np.float64], mx: int, my: int, height: int, width: int, sxx: float, sxy: float,
-             syy: float, threads: int = 0) -> npt.NDArray[np.float64]:
-    """Recursive Gaussian blur of a binned padded grid (binning variance 1/6 subtracted), cropped at (my, mx)."""
+             syy: float, threads: int = 0, scale: float = 1.0, dtype: Any = "float64") -> npt.NDArray[Any]:
+    """Recursive Gaussian blur of a binned padded grid (binning variance 1/6 subtracted), cropped at (my, mx),
+    times ``scale``. ValueError for a pass sigma > 1e9 pixels or a result that is not finite."""
 
 def kde_binned(points: npt.NDArray[np.float64], weights: npt.NDArray[np.float64] | None, height: int, width: int,
                mx: int, my: int, sxx: float, sxy: float, syy: float, threads: int = 0,
-               affine: tuple[float, float, float, float] = (1.0, 0.0, 1.0, 0.0)) -> npt.NDArray[np.float64]:
+               affine: tuple[float, float, float, float] = (1.0, 0.0, 1.0, 0.0), scale: float = 1.0,
+               dtype: Any = "float64") -> npt.NDArray[Any]:
     """Binning into a float32 scratch grid (margins mx, my) + recursive blur, in one call (heatcore.kde's fast path)."""
 
 def kde_blur_plan(sxx: float, sxy: float, syy: float) -> dict[str, Any] | None:
