@@ -285,4 +285,22 @@ void register_motion(py::module_& m) {
         py::arg("threshold") = -1, py::arg("threads") = 0, py::arg("return_blurred") = false,
         "acc (uint32 or uint16 partial sums, H x W, in place) += |gray_blur(frame) - reference| (or 1 where it "
         "exceeds threshold >= 0) inside roi; returns the total added (and the blurred frame with return_blurred=True).");
+
+    // MOG SIMD path (run-time dispatch; every path gives bit-identical results)
+    m.def(
+        "mog_simd", [](std::optional<std::string> path) -> std::string {
+            if (path) return heatcore::mog_simd_name(heatcore::mog_set_simd(*path));
+            return heatcore::mog_simd_name(heatcore::mog_simd_path());
+        },
+        py::arg("path") = py::none(),
+        "The instruction set the MOG kernel uses ('scalar', 'sse41' or 'avx2'). With path: force it "
+        "('auto' = the HEATCORE_SIMD environment variable, else the best this CPU supports) and return the "
+        "path now in use; ValueError for an unknown name or a path this CPU lacks. Process-wide.");
+    m.def(
+        "mog_simd_paths", [] {
+            std::vector<std::string> out;
+            for (auto p : heatcore::mog_simd_available()) out.emplace_back(heatcore::mog_simd_name(p));
+            return out;
+        },
+        "The MOG SIMD paths this CPU can run, e.g. ['scalar', 'sse41', 'avx2'].");
 }

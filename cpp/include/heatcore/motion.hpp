@@ -10,9 +10,23 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace heatcore {
+
+// Instruction set of the MOG kernel (chosen at run time; all give bit-identical results).
+enum class MogSimd : int { scalar = 0, sse41 = 1, avx2 = 2 };
+// The path in use. Chosen on first use: the environment variable HEATCORE_SIMD
+// (scalar | sse41 | avx2 | auto; unset = auto = the best this CPU supports; a path the CPU lacks
+// falls back to the best it has; anything else throws std::invalid_argument).
+MogSimd mog_simd_path();
+// Force a path ("scalar", "sse41", "avx2") or go back to the automatic choice ("auto"); throws
+// std::invalid_argument for an unknown name or a path this CPU does not support. Process-wide.
+MogSimd mog_set_simd(const std::string& name);
+// The paths this CPU can run (scalar always).
+std::vector<MogSimd> mog_simd_available();
+const char* mog_simd_name(MogSimd path);
 
 struct MogParams {
     int history = 200;              // <= 0 means 200
@@ -85,8 +99,14 @@ private:
 std::uint64_t accumulate_mask(const std::uint8_t* mask, std::size_t n, std::uint32_t* counts,
                               const std::uint8_t* roi, int min_value, int threads);
 
+// Largest box-blur size accepted by gray_blur / diff_accumulate (besides: at most the frame's
+// longer side). Keeps the horizontal window sums (255 * ksize) inside int32.
+constexpr int kMaxBlur = (1 << 22) - 1;
+
 // Gray (OpenCV's BGR->gray fixed-point weights when channels == 3) followed by a normalised
 // ksize x ksize box blur (reflect-101 border, rounded to uint8), as cv2.cvtColor + cv2.blur.
+// ksize: odd, 1 <= ksize <= min(max(width, height), kMaxBlur), else std::invalid_argument.
+// Work and memory are linear in the frame size (no term in ksize^2).
 // out: width*height bytes.
 void gray_blur(const std::uint8_t* frame, int width, int height, int channels,
                std::ptrdiff_t frame_stride, int ksize, std::uint8_t* out, int threads);
