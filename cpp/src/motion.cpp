@@ -307,22 +307,57 @@ MogModel::MogModel(int width, int height, int channels, const MogParams& params)
         throw std::invalid_argument("MOG accepts 1- or 3-channel frames, got " + std::to_string(channels));
     K_ = params_.nmixtures;
     npix_ = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
-    sortkey_.assign(K_ * npix_, 0.f);
-    weight_.assign(K_ * npix_, 0.f);
-    mean_.assign(K_ * channels_ * npix_, 0.f);
-    var_.assign(K_ * channels_ * npix_, 0.f);
+    // One buffer of K * (2 + 2C) planes. The plane stride is padded so that it is not a multiple
+    // of 4 KiB (1280x720 would be): the same pixel in successive planes then falls in different
+    // L1 sets (no conflict misses across the up to 64 planes one vector of pixels touches) and
+    // loads do not falsely alias the previous plane's stores.
+    stride_ = (npix_ + 1023) / 1024 * 1024 + 272;  // 272 floats = 17 cache lines
+    const std::size_t kc = static_cast<std::size_t>(K_) * static_cast<std::size_t>(channels_);
+    state_.assign((2 * static_cast<std::size_t>(K_) + 2 * kc) * stride_, 0.f);
+    wt_ = state_.data();
+    sk_ = wt_ + K_ * stride_;
+    mu_ = sk_ + K_ * stride_;
+    vr_ = mu_ + kc * stride_;
     nused_.assign(npix_, 0);
 }
 
+void MogModel::get_state(float* sort_key, float* weight, float* mean, float* var) const {
+    const std::size_t N = npix_, kc = static_cast<std::size_t>(K_) * static_cast<std::size_t>(channels_);
+    for (int k = 0; k < K_; ++k) {
+        std::memcpy(sort_key + k * N, sk_ + k * stride_, N * sizeof(float));
+        std::memcpy(weight + k * N, wt_ + k * stride_, N * sizeof(float));
+    }
+    for (std::size_t i = 0; i < kc; ++i) {
+        std::memcpy(mean + i * N, mu_ + i * stride_, N * sizeof(float));
+        std::memcpy(var + i * N, vr_ + i * stride_, N * sizeof(float));
+    }
+}
+
+void MogModel::set_state(long long nframes, const float* sort_key, const float* weight, const float* mean,
+                         const float* var) {
+    if (nframes < 0) throw std::invalid_argument("nframes must be >= 0, got " + std::to_string(nframes));
+    const std::size_t N = npix_, kc = static_cast<std::size_t>(K_) * static_cast<std::size_t>(channels_);
+    for (int k = 0; k < K_; ++k) {
+        std::memcpy(sk_ + k * stride_, sort_key + k * N, N * sizeof(float));
+        std::memcpy(wt_ + k * stride_, weight + k * N, N * sizeof(float));
+    }
+    for (std::size_t i = 0; i < kc; ++i) {
+        std::memcpy(mu_ + i * stride_, mean + i * N, N * sizeof(float));
+        std::memcpy(vr_ + i * stride_, var + i * N, N * sizeof(float));
+    }
+    nframes_ = nframes;
+    state_changed();
+}
+
 void MogModel::state_changed() {
-    const std::size_t N = npix_;
+    const std::size_t N = npix_, S = stride_;
     const int C = channels_;
     for (std::size_t p = 0; p < N; ++p) {
         int n = 0;
         for (int k = K_ - 1; k >= 0 && n == 0; --k) {
-            bool nz = weight_[k * N + p] != 0.f || sortkey_[k * N + p] != 0.f;
+            bool nz = wt_[k * S + p] != 0.f || sk_[k * S + p] != 0.f;
             for (int c = 0; c < C && !nz; ++c)
-                nz = mean_[(k * C + c) * N + p] != 0.f || var_[(k * C + c) * N + p] != 0.f;
+                nz = mu_[(k * C + c) * S + p] != 0.f || vr_[(k * C + c) * S + p] != 0.f;
             if (nz) n = k + 1;
         }
         nused_[p] = static_cast<std::uint8_t>(n);
@@ -330,10 +365,7 @@ void MogModel::state_changed() {
 }
 
 void MogModel::reset() {
-    std::fill(sortkey_.begin(), sortkey_.end(), 0.f);
-    std::fill(weight_.begin(), weight_.end(), 0.f);
-    std::fill(mean_.begin(), mean_.end(), 0.f);
-    std::fill(var_.begin(), var_.end(), 0.f);
+    std::fill(state_.begin(), state_.end(), 0.f);
     std::fill(nused_.begin(), nused_.end(), std::uint8_t{0});
     nframes_ = 0;
 }
@@ -392,7 +424,7 @@ void MogModel::process_rows(int y0, int y1, const std::uint8_t* const* frames, i
     c.K = K_;
     c.C = channels_;
     c.W = width_;
-    c.N = npix_;
+    c.N = stride_;
     c.vT = kVarThreshold;
     c.minVar = static_cast<float>(params_.noise_sigma * params_.noise_sigma);
     c.w0 = kInitialWeight;
@@ -400,10 +432,10 @@ void MogModel::process_rows(int y0, int y1, const std::uint8_t* const* frames, i
     c.sk0 = channels_ == 1 ? static_cast<float>(kInitialWeight / (kDefaultNoiseSigma * 2))
                            : static_cast<float>(kInitialWeight / (kDefaultNoiseSigma * 2 * std::sqrt(3.)));
     c.T = static_cast<float>(params_.background_ratio);
-    c.SK = sortkey_.data();
-    c.WT = weight_.data();
-    c.MU = mean_.data();
-    c.VR = var_.data();
+    c.SK = sk_;
+    c.WT = wt_;
+    c.MU = mu_;
+    c.VR = vr_;
     c.NU = nused_.data();
     std::vector<float> pixbuf(3 * (static_cast<std::size_t>(width_) + 8));
     switch (mog_simd_path()) {
@@ -427,13 +459,13 @@ void MogModel::frozen_rows(int y0, int y1, const std::uint8_t* frame, std::ptrdi
                            std::uint8_t* mask, std::ptrdiff_t mask_stride, std::uint32_t* counts,
                            const std::uint8_t* roi, std::uint64_t* fg_count) {
     const int K = K_, C = channels_, W = width_;
-    const std::size_t N = npix_;
+    const std::size_t N = stride_;  // plane stride
     const float vT = kVarThreshold;
     const float T = static_cast<float>(params_.background_ratio);
-    const float* SK = sortkey_.data();
-    const float* WT = weight_.data();
-    const float* MU = mean_.data();
-    const float* VR = var_.data();
+    const float* SK = sk_;
+    const float* WT = wt_;
+    const float* MU = mu_;
+    const float* VR = vr_;
     (void)SK;
     std::uint64_t fg_total = 0;
     for (int y = y0; y < y1; ++y) {

@@ -3,8 +3,8 @@
 // * MogModel: the KaewTraKulPong-Bowden Gaussian-mixture background model exactly as OpenCV's
 //   bgsegm MOG computes it (see shared/specs/mog_background_model.md), fused with the
 //   foreground-count accumulation. The state is kept as structure-of-arrays planes
-//   (plane[k][pixel]) so the per-row normalisation / foreground test / accumulation pass is a
-//   straight loop over pixels the compiler vectorizes.
+//   (plane[k][pixel]); the kernel works on 1, 4 or 8 pixels at once (scalar / SSE4.1 / AVX2,
+//   chosen at run time, all bit-identical).
 // * accumulate_mask: counts[i] += (mask[i] >= min_value) inside an optional ROI.
 // * diff_accumulate: gray conversion + box blur + |frame - reference| + float accumulation.
 #pragma once
@@ -66,14 +66,14 @@ public:
                               std::uint8_t* const* masks, std::ptrdiff_t mask_stride, std::uint32_t* counts,
                               const std::uint8_t* roi, double learning_rate, int threads);
 
-    // State access (planes of size K * width * height, mean/var K * channels * width * height).
-    std::vector<float>& sort_key() { return sortkey_; }
-    std::vector<float>& weight() { return weight_; }
-    std::vector<float>& mean() { return mean_; }
-    std::vector<float>& var() { return var_; }
+    // State: dense planes sort_key/weight (K * width * height floats), mean/var
+    // (K * channels * width * height), plane k (channel c) at offset k * npix ((k * C + c) * npix).
+    void get_state(float* sort_key, float* weight, float* mean, float* var) const;
+    // Replaces the state (and the frame counter, >= 0); the arrays as get_state writes them.
+    void set_state(long long nframes, const float* sort_key, const float* weight, const float* mean,
+                   const float* var);
+    std::size_t state_size() const { return static_cast<std::size_t>(K_) * npix_; }  // sort_key/weight floats
     void set_nframes(long long n) { nframes_ = n; }
-    // Call after writing the state planes directly (recomputes derived bookkeeping).
-    void state_changed();
     void reset();
 
 private:
@@ -88,7 +88,11 @@ private:
     MogParams params_;
     long long nframes_ = 0;
     std::size_t npix_;
-    std::vector<float> sortkey_, weight_, mean_, var_;
+    // All planes in one buffer, `stride_` floats apart (>= npix_, padded, see the constructor).
+    std::vector<float> state_;
+    std::size_t stride_ = 0;
+    float *wt_ = nullptr, *sk_ = nullptr, *mu_ = nullptr, *vr_ = nullptr;
+    void state_changed();
     // Derived (not part of OpenCV's state): per pixel, components k >= nused_ are all zero, so the
     // normalisation pass can stop there (multiplying zeros changes nothing).
     std::vector<std::uint8_t> nused_;
