@@ -33,6 +33,8 @@ namespace heatcore {
 // MOG kernel, one instantiation per instruction set (cpp/src/mog_kernel.inc), chosen at run time.
 namespace {
 
+constexpr int kMaxK = 8;  // most mixture components (OpenCV's cap)
+
 struct MogRowCtx {
     int K, C, W;
     std::size_t N;
@@ -118,6 +120,7 @@ struct VW {
     static HEATCORE_MOG_INLINE M mor(M a, M b) { return _mm_or_ps(a, b); }
     static HEATCORE_MOG_INLINE M mandnot(M a, M b) { return _mm_andnot_ps(a, b); }
     static HEATCORE_MOG_INLINE bool any(M m) { return _mm_movemask_ps(m) != 0; }
+    static HEATCORE_MOG_INLINE bool all(M m) { return _mm_movemask_ps(m) == 0xF; }
     static HEATCORE_MOG_INLINE M ones() { return _mm_castsi128_ps(_mm_set1_epi32(-1)); }
     static HEATCORE_MOG_INLINE unsigned bits(M m) { return static_cast<unsigned>(_mm_movemask_ps(m)); }
     static HEATCORE_MOG_INLINE F sel(M m, F a, F b) { return _mm_blendv_ps(b, a, m); }
@@ -180,6 +183,7 @@ struct VW {
     static HEATCORE_MOG_INLINE M mor(M a, M b) { return _mm256_or_ps(a, b); }
     static HEATCORE_MOG_INLINE M mandnot(M a, M b) { return _mm256_andnot_ps(a, b); }
     static HEATCORE_MOG_INLINE bool any(M m) { return _mm256_movemask_ps(m) != 0; }
+    static HEATCORE_MOG_INLINE bool all(M m) { return _mm256_movemask_ps(m) == 0xFF; }
     static HEATCORE_MOG_INLINE M ones() { return _mm256_castsi256_ps(_mm256_set1_epi32(-1)); }
     static HEATCORE_MOG_INLINE unsigned bits(M m) { return static_cast<unsigned>(_mm256_movemask_ps(m)); }
     static HEATCORE_MOG_INLINE F sel(M m, F a, F b) { return _mm256_blendv_ps(b, a, m); }
@@ -438,20 +442,21 @@ void MogModel::process_rows(int y0, int y1, const std::uint8_t* const* frames, i
     c.VR = vr_;
     c.NU = nused_.data();
     std::vector<float> pixbuf(3 * (static_cast<std::size_t>(width_) + 8));
+    std::vector<int> listbuf((kMaxK + 1) * (static_cast<std::size_t>(width_) + 1));
     switch (mog_simd_path()) {
 #if HEATCORE_MOG_X86
         case MogSimd::avx2:
             mog_avx2::mog_rows(c, y0, y1, frames, nb, frame_stride, masks, mask_stride, counts, roi, alphas,
-                               pixbuf.data(), fg_count);
+                               pixbuf.data(), listbuf.data(), fg_count);
             return;
         case MogSimd::sse41:
             mog_sse41::mog_rows(c, y0, y1, frames, nb, frame_stride, masks, mask_stride, counts, roi, alphas,
-                                pixbuf.data(), fg_count);
+                                pixbuf.data(), listbuf.data(), fg_count);
             return;
 #endif
         default:
             mog_scalar::mog_rows(c, y0, y1, frames, nb, frame_stride, masks, mask_stride, counts, roi, alphas,
-                                 pixbuf.data(), fg_count);
+                                 pixbuf.data(), listbuf.data(), fg_count);
     }
 }
 
