@@ -104,13 +104,22 @@ def accumulate_mask(mask: npt.NDArray[np.uint8], counts: npt.NDArray[np.uint32],
     """counts += (mask >= min_value) & (roi != 0), in place; returns the number of pixels added."""
 
 def gray_blur(frame: npt.NDArray[np.uint8], ksize: int = 11, threads: int = 0) -> npt.NDArray[np.uint8]:
-    """cv2.cvtColor(BGR2GRAY) + cv2.blur((ksize, ksize)) (reflect-101 border), bit-exact."""
+    """cv2.cvtColor(BGR2GRAY) + cv2.blur((ksize, ksize)) (reflect-101 border), bit-exact. ksize: odd,
+    at most the frame's longer side (pixels) and 4194303, else ValueError."""
 
 def diff_accumulate(frame: npt.NDArray[np.uint8], reference: npt.NDArray[np.uint8], acc: npt.NDArray[np.uint32],
                     ksize: int = 11, roi: npt.NDArray[np.uint8] | None = None, threshold: int = -1,
                     threads: int = 0, return_blurred: bool = False) -> Any:
     """acc (uint32) += |gray_blur(frame) - reference| (or 1 where it exceeds threshold >= 0) inside
     roi, in place (fold into a wider sum at least every 16843009 frames); returns the total added (and the blurred frame with return_blurred=True)."""
+
+def mog_simd(path: str | None = None) -> str:
+    """The MOG kernel's instruction set ('scalar', 'sse41', 'avx2'); with ``path``, force it ('auto':
+    the HEATCORE_SIMD environment variable, else the best this CPU supports). All paths give
+    bit-identical masks and state. ValueError for an unknown or unsupported path. Process-wide."""
+
+def mog_simd_paths() -> list[str]:
+    """The MOG SIMD paths this CPU supports, e.g. ['scalar', 'sse41', 'avx2']."""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -42,6 +42,8 @@ from .progress import progress
 __all__ = ["MotionHeatmap", "motion_heatmap", "METHODS", "preprocess_frame", "load_roi", "synthetic_frames",
            "write_synthetic_video"]
 
+MAX_BLUR = 65535  # largest diff box-blur size (pixels); the frame's longer side bounds it too
+
 METHODS = ("mog", "mog2", "diff")
 _BG_SAMPLES = 15
 # uint16 partial sums of at most 255 per frame cannot overflow before this many frames
@@ -136,7 +138,8 @@ class MotionHeatmap(Accumulator):
         reference: diff only — "first", "median:K" or an image (path/array, full frame size).
         threshold: diff only — count frames where the blurred difference exceeds this (0..254)
             instead of summing the differences.
-        blur: diff only — odd box-blur size (1 = none).
+        blur: diff only — odd box-blur size in pixels (1 = none), at most the processed frame's
+            longer side and at most ``MAX_BLUR`` (65535); larger sizes raise ValueError.
         history, nmixtures, background_ratio, noise_sigma: MOG parameters with OpenCV's defaults
             (history defaults to 200 for MOG and 500 for MOG2).
         var_threshold, detect_shadows, count_shadows: MOG2 parameters.
@@ -170,6 +173,9 @@ class MotionHeatmap(Accumulator):
         self.blur = positive_int("blur", blur)
         if self.blur % 2 == 0:
             raise ValueError(f"blur must be odd, got {blur}")
+        if self.blur > MAX_BLUR:  # also at most the processed frame's longer side (checked per frame)
+            raise ValueError(f"blur must be at most {MAX_BLUR} pixels (and at most the frame's longer side), "
+                             f"got {blur}")
         if threshold is not None:
             if isinstance(threshold, bool) or not isinstance(threshold, (int, np.integer)):
                 raise TypeError(f"threshold must be an integer gray level, got {threshold!r}")
