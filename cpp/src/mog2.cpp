@@ -39,15 +39,15 @@ struct Consts {
     bool shadows;
     std::uint8_t shadow_value;
     int K;
+    std::ptrdiff_t ms;  // floats between the planes of consecutive components
 };
 
 // Shadow test of one pixel (lane pointer p, stride L between fields), after the update.
 template <int C>
 inline bool shadow_pixel(const float* x, const float* p, int nmodes, const Consts& k) {
-    constexpr int S = 2 + C;
     float tw = 0.f;
     for (int m = 0; m < nmodes; ++m) {
-        const float* q = p + m * S * L;
+        const float* q = p + m * k.ms;
         float num = 0.f, den = 0.f;
         for (int c = 0; c < C; ++c) {
             const float mu = q[(2 + c) * L];
@@ -71,21 +71,20 @@ inline bool shadow_pixel(const float* x, const float* p, int nmodes, const Const
 }
 
 template <int C>
-inline void swap_modes(float* p, int i, int j) {
+inline void swap_modes(float* p, int i, int j, std::ptrdiff_t ms) {
     constexpr int S = 2 + C;
-    for (int f = 0; f < S; ++f) std::swap(p[(i * S + f) * L], p[(j * S + f) * L]);
+    for (int f = 0; f < S; ++f) std::swap(p[i * ms + f * L], p[j * ms + f * L]);
 }
 
 // One pixel: x = the sample (C floats), p = its lane in the block, used = its modes count.
 // Returns the mask value.
 template <int C>
 inline std::uint8_t update_pixel(const float* x, float* p, std::uint8_t& used, const Consts& k) {
-    constexpr int S = 2 + C;
     bool background = false, fits = false;
     int n = used;
     float total = 0.f;
     for (int m = 0; m < n; ++m) {
-        float* q = p + m * S * L;
+        float* q = p + m * k.ms;
         float w = k.alpha1 * q[0] + k.prune;
         int moved = 0;
         if (!fits) {
@@ -112,9 +111,9 @@ inline std::uint8_t update_pixel(const float* x, float* p, std::uint8_t& used, c
                 vn = vn > k.varMax ? k.varMax : vn;
                 q[L] = vn;
                 for (int i = m; i > 0; --i) {
-                    if (w < p[(i - 1) * S * L]) break;
+                    if (w < p[(i - 1) * k.ms]) break;
                     ++moved;
-                    swap_modes<C>(p, i, i - 1);
+                    swap_modes<C>(p, i, i - 1, k.ms);
                 }
             }
         }
@@ -122,25 +121,25 @@ inline std::uint8_t update_pixel(const float* x, float* p, std::uint8_t& used, c
             w = 0.f;
             --n;
         }
-        p[(m - moved) * S * L] = w;
+        p[(m - moved) * k.ms] = w;
         total += w;
     }
     const float inv = std::abs(total) > FLT_EPSILON ? 1.f / total : 0.f;
-    for (int m = 0; m < n; ++m) p[m * S * L] *= inv;
+    for (int m = 0; m < n; ++m) p[m * k.ms] *= inv;
     if (!fits && k.alphaT > 0.f) {
         const int m = n == k.K ? k.K - 1 : n++;
-        float* q = p + m * S * L;
+        float* q = p + m * k.ms;
         if (n == 1) {
             q[0] = 1.f;
         } else {
             q[0] = k.alphaT;
-            for (int i = 0; i < n - 1; ++i) p[i * S * L] *= k.alpha1;
+            for (int i = 0; i < n - 1; ++i) p[i * k.ms] *= k.alpha1;
         }
         for (int c = 0; c < C; ++c) q[(2 + c) * L] = x[c];
         q[L] = k.varInit;
         for (int i = n - 1; i > 0; --i) {
-            if (k.alphaT < p[(i - 1) * S * L]) break;
-            swap_modes<C>(p, i, i - 1);
+            if (k.alphaT < p[(i - 1) * k.ms]) break;
+            swap_modes<C>(p, i, i - 1, k.ms);
         }
     }
     used = static_cast<std::uint8_t>(n);
@@ -168,7 +167,7 @@ Mog2Model::Mog2Model(int width, int height, int channels, const Mog2Params& para
         throw std::invalid_argument("MOG2 accepts 1- or 3-channel frames, got " + std::to_string(channels));
     K_ = params_.nmixtures;
     nblk_ = (width + L - 1) / L;
-    state_.assign(static_cast<std::size_t>(height) * nblk_ * block_floats(), 0.f);
+    state_.assign(static_cast<std::size_t>(K_) * height * nblk_ * block_floats(), 0.f);
     used_.assign(static_cast<std::size_t>(height) * nblk_ * L, 0);
 }
 
@@ -199,6 +198,7 @@ void Mog2Model::rows_scalar(int y0, int y1, const std::uint8_t* frame, std::ptrd
     k.shadows = params_.detect_shadows;
     k.shadow_value = params_.shadow_value;
     k.K = K_;
+    k.ms = mode_stride();
     const int W = width_;
     std::uint64_t n_fg = 0;
     for (int y = y0; y < y1; ++y) {
@@ -251,7 +251,8 @@ std::uint64_t Mog2Model::apply(const std::uint8_t* frame, std::ptrdiff_t frame_s
 }
 
 void Mog2Model::get_state(float* weight, float* var, float* mean, std::uint8_t* modes_used) const {
-    const int K = K_, C = channels_, S = 2 + C;
+    const int K = K_, C = channels_;
+    const std::ptrdiff_t ms = mode_stride();
     for (int y = 0; y < height_; ++y) {
         for (int x = 0; x < width_; ++x) {
             const std::size_t pix = static_cast<std::size_t>(y) * width_ + x;
@@ -260,10 +261,10 @@ void Mog2Model::get_state(float* weight, float* var, float* mean, std::uint8_t* 
             modes_used[pix] = static_cast<std::uint8_t>(n);
             for (int m = 0; m < K; ++m) {
                 const bool live = m < n;
-                weight[pix * K + m] = live ? p[(m * S) * L] : 0.f;
-                var[pix * K + m] = live ? p[(m * S + 1) * L] : 0.f;
+                weight[pix * K + m] = live ? p[m * ms] : 0.f;
+                var[pix * K + m] = live ? p[m * ms + L] : 0.f;
                 for (int c = 0; c < C; ++c)
-                    mean[(pix * K + m) * C + c] = live ? p[(m * S + 2 + c) * L] : 0.f;
+                    mean[(pix * K + m) * C + c] = live ? p[m * ms + (2 + c) * L] : 0.f;
             }
         }
     }
@@ -271,7 +272,8 @@ void Mog2Model::get_state(float* weight, float* var, float* mean, std::uint8_t* 
 
 void Mog2Model::set_state(long long nframes, const float* weight, const float* var, const float* mean,
                           const std::uint8_t* modes_used) {
-    const int K = K_, C = channels_, S = 2 + C;
+    const int K = K_, C = channels_;
+    const std::ptrdiff_t ms = mode_stride();
     const std::size_t npix = static_cast<std::size_t>(width_) * height_;
     for (std::size_t i = 0; i < npix; ++i)
         if (modes_used[i] > K)
@@ -285,9 +287,9 @@ void Mog2Model::set_state(long long nframes, const float* weight, const float* v
             float* p = block(y, x / L) + (x % L);
             used_[static_cast<std::size_t>(y) * nblk_ * L + x] = modes_used[pix];
             for (int m = 0; m < K; ++m) {
-                p[(m * S) * L] = weight[pix * K + m];
-                p[(m * S + 1) * L] = var[pix * K + m];
-                for (int c = 0; c < C; ++c) p[(m * S + 2 + c) * L] = mean[(pix * K + m) * C + c];
+                p[m * ms] = weight[pix * K + m];
+                p[m * ms + L] = var[pix * K + m];
+                for (int c = 0; c < C; ++c) p[m * ms + (2 + c) * L] = mean[(pix * K + m) * C + c];
             }
         }
     }

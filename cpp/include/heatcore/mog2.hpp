@@ -6,9 +6,9 @@
 // operations in the same order, so the masks and the model are OpenCV's bit for bit. Fused with
 // the count of foreground frames per pixel.
 //
-// The state is stored in blocks of 8 horizontally adjacent pixels ("lanes"): per block, per
-// mixture component k, the fields weight, variance, mean[0..C) each as 8 consecutive floats. A
-// pixel's components are in order of decreasing weight; only the first modes_used(pixel) of them
+// The state is stored per mixture component k (a plane each), in blocks of 8 horizontally adjacent
+// pixels ("lanes"): per block the fields weight, variance, mean[0..C) each as 8 consecutive
+// floats. A pixel's components are in order of decreasing weight; only the first modes_used(pixel) of them
 // are meaningful. The same layout serves the scalar and the SIMD (AVX2) paths; get_state() and
 // set_state() convert from / to plain (H, W, K[, C]) arrays.
 #pragma once
@@ -79,7 +79,13 @@ private:
                      std::ptrdiff_t mask_stride, std::uint32_t* counts, const std::uint8_t* roi, int count_min,
                      float alphaT, float prune, std::uint64_t* fg) ;
 
-    std::size_t block_floats() const { return static_cast<std::size_t>(K_) * (2 + channels_) * kLanes; }
+    // Layout: one plane per component k (mode_stride() floats apart); in a plane, per row, blocks
+    // of 8 pixels holding the fields weight, variance, mean[0..C) as 8 consecutive floats each.
+    // Pixels use only their first components, so the planes of weak components are rarely touched.
+    std::size_t block_floats() const { return static_cast<std::size_t>(2 + channels_) * kLanes; }
+    std::ptrdiff_t mode_stride() const {
+        return static_cast<std::ptrdiff_t>(height_) * nblk_ * static_cast<std::ptrdiff_t>(block_floats());
+    }
     float* block(int y, int bx) { return state_.data() + (static_cast<std::size_t>(y) * nblk_ + bx) * block_floats(); }
     const float* block(int y, int bx) const {
         return state_.data() + (static_cast<std::size_t>(y) * nblk_ + bx) * block_floats();
