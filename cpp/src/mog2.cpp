@@ -26,6 +26,13 @@
 
 #include "heatcore/parallel.hpp"
 
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HEATCORE_MOG2_AVX2 1
+#else
+#define HEATCORE_MOG2_AVX2 0
+#endif
+
 namespace heatcore {
 
 namespace {
@@ -147,6 +154,216 @@ inline std::uint8_t update_pixel(const float* x, float* p, std::uint8_t& used, c
     return (k.shadows && shadow_pixel<C>(x, p, n, k)) ? k.shadow_value : 255;
 }
 
+
+#if HEATCORE_MOG2_AVX2
+// ---------------------------------------------------------------------------------------------
+// AVX2: the same procedure for the 8 pixels of a block at once. Every lane performs exactly the
+// scalar operations (IEEE single precision, no FMA); control flow becomes lane masks. A lane's
+// walk over its components ends at its own count (which pruning can shorten), a matched
+// component bubbles up right after its update (only components before it are involved, all
+// final by then), and a new component is written and sunk to its place per lane. Planes of
+// components no lane of the block uses are not touched.
+// ---------------------------------------------------------------------------------------------
+#define HC_AVX2 __attribute__((target("avx2")))
+
+HC_AVX2 inline bool any(__m256 m) { return _mm256_movemask_ps(m) != 0; }
+HC_AVX2 inline __m256 lt(__m256 a, __m256 b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+HC_AVX2 inline __m256 gt(__m256 a, __m256 b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
+HC_AVX2 inline __m256 sel(__m256 a, __m256 b, __m256 m) { return _mm256_blendv_ps(a, b, m); }  // m ? b : a
+HC_AVX2 inline __m256 imask(__m256i m) { return _mm256_castsi256_ps(m); }
+
+// Swap components i and j (all fields) in the lanes of `m`.
+template <int C>
+HC_AVX2 inline void swap_lanes(float* p, std::ptrdiff_t ms, int i, int j, __m256 m) {
+    for (int f = 0; f < 2 + C; ++f) {
+        float* a = p + i * ms + f * L;
+        float* b = p + j * ms + f * L;
+        const __m256 va = _mm256_loadu_ps(a), vb = _mm256_loadu_ps(b);
+        _mm256_storeu_ps(a, sel(va, vb, m));
+        _mm256_storeu_ps(b, sel(vb, va, m));
+    }
+}
+
+// One block of 8 pixels: xs[c] = the 8 samples of channel c; p = the block in plane 0;
+// used = the 8 counts (updated); out = the 8 mask values.
+template <int C>
+HC_AVX2 void block_avx2(const float* const* xs, float* p, std::uint8_t* used, std::uint8_t* out, const Consts& k) {
+    const std::ptrdiff_t ms = k.ms;
+    const __m256 aT = _mm256_set1_ps(k.alphaT), a1 = _mm256_set1_ps(k.alpha1), prune = _mm256_set1_ps(k.prune);
+    const __m256 negprune = _mm256_set1_ps(-k.prune), Tb = _mm256_set1_ps(k.Tb), TB = _mm256_set1_ps(k.TB);
+    const __m256 Tg = _mm256_set1_ps(k.Tg), vmin = _mm256_set1_ps(k.varMin), vmax = _mm256_set1_ps(k.varMax);
+    const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.f);
+    const __m256 ones = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+    __m256 x[C];
+    for (int c = 0; c < C; ++c) x[c] = _mm256_loadu_ps(xs[c]);
+    __m256i n = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(used)));
+    __m256 bg = zero, fits = zero, total = zero;
+
+    // 1. walk the components
+    for (int m = 0; m < k.K; ++m) {
+        const __m256 act = imask(_mm256_cmpgt_epi32(n, _mm256_set1_epi32(m)));
+        if (!any(act)) break;
+        float* q = p + m * ms;
+        const __m256 wold = _mm256_loadu_ps(q);
+        __m256 wm = _mm256_add_ps(_mm256_mul_ps(a1, wold), prune);
+        const __m256 chk = _mm256_andnot_ps(fits, act);
+        __m256 hit = zero;
+        if (any(chk)) {
+            const __m256 var = _mm256_loadu_ps(q + L);
+            __m256 mu[C], d[C];
+            for (int c = 0; c < C; ++c) {
+                mu[c] = _mm256_loadu_ps(q + (2 + c) * L);
+                d[c] = _mm256_sub_ps(mu[c], x[c]);
+            }
+            __m256 dist2 = _mm256_mul_ps(d[0], d[0]);
+            for (int c = 1; c < C; ++c) dist2 = _mm256_add_ps(dist2, _mm256_mul_ps(d[c], d[c]));
+            bg = _mm256_or_ps(bg, _mm256_and_ps(chk, _mm256_and_ps(lt(total, TB), lt(dist2, _mm256_mul_ps(Tb, var)))));
+            hit = _mm256_and_ps(chk, lt(dist2, _mm256_mul_ps(Tg, var)));
+            if (any(hit)) {
+                const __m256 w2 = _mm256_add_ps(wm, aT);
+                const __m256 r = _mm256_div_ps(aT, w2);
+                for (int c = 0; c < C; ++c)
+                    _mm256_storeu_ps(q + (2 + c) * L, sel(mu[c], _mm256_sub_ps(mu[c], _mm256_mul_ps(r, d[c])), hit));
+                __m256 vn = _mm256_add_ps(var, _mm256_mul_ps(r, _mm256_sub_ps(dist2, var)));
+                vn = sel(vn, vmin, lt(vn, vmin));
+                vn = sel(vn, vmax, gt(vn, vmax));
+                _mm256_storeu_ps(q + L, sel(var, vn, hit));
+                wm = sel(wm, w2, hit);
+                fits = _mm256_or_ps(fits, hit);
+            }
+        }
+        const __m256 wcmp = wm;  // the bubble compares the weight before pruning
+        const __m256 pr = _mm256_and_ps(act, lt(wm, negprune));
+        wm = _mm256_andnot_ps(pr, wm);
+        n = _mm256_add_epi32(n, _mm256_castps_si256(pr));  // -1 where pruned
+        _mm256_storeu_ps(q, sel(wold, wm, act));
+        total = sel(total, _mm256_add_ps(total, wm), act);
+        if (m > 0 && any(hit)) {
+            __m256 bub = hit;
+            for (int i = m; i > 0; --i) {
+                bub = _mm256_andnot_ps(lt(wcmp, _mm256_loadu_ps(p + (i - 1) * ms)), bub);
+                if (!any(bub)) break;
+                swap_lanes<C>(p, ms, i, i - 1, bub);
+            }
+        }
+    }
+
+    // 2. renormalise
+    {
+        const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+        const __m256 big = gt(_mm256_and_ps(total, absmask), _mm256_set1_ps(FLT_EPSILON));
+        const __m256 inv = _mm256_and_ps(big, _mm256_div_ps(one, total));
+        for (int m = 0; m < k.K; ++m) {
+            const __m256 s = imask(_mm256_cmpgt_epi32(n, _mm256_set1_epi32(m)));
+            if (!any(s)) break;
+            float* q = p + m * ms;
+            const __m256 w = _mm256_loadu_ps(q);
+            _mm256_storeu_ps(q, sel(w, _mm256_mul_ps(w, inv), s));
+        }
+    }
+
+    // 3. a new component where nothing matched
+    const __m256 fresh = _mm256_xor_ps(fits, ones);
+    if (k.alphaT > 0.f && any(fresh)) {
+        const __m256i Kv = _mm256_set1_epi32(k.K);
+        const __m256i full = _mm256_cmpeq_epi32(n, Kv);
+        const __m256i slot = _mm256_blendv_epi8(n, _mm256_set1_epi32(k.K - 1), full);
+        const __m256i grown = _mm256_sub_epi32(n, _mm256_cmpgt_epi32(Kv, n));  // n + 1 below K
+        const __m256i freshi = _mm256_castps_si256(fresh);
+        const __m256i nn = _mm256_blendv_epi8(n, grown, freshi);
+        const __m256 wslot = sel(aT, one, imask(_mm256_cmpeq_epi32(nn, _mm256_set1_epi32(1))));
+        const __m256i last = _mm256_sub_epi32(nn, _mm256_set1_epi32(1));
+        alignas(32) std::int32_t sl[8];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(sl), _mm256_and_si256(slot, freshi));
+        int top = 0;
+        for (int j = 0; j < 8; ++j) top = std::max(top, sl[j]);
+        for (int m = 0; m <= top; ++m) {
+            const __m256i mv = _mm256_set1_epi32(m);
+            const __m256 scale = _mm256_and_ps(fresh, imask(_mm256_cmpgt_epi32(last, mv)));
+            const __m256 here = _mm256_and_ps(fresh, imask(_mm256_cmpeq_epi32(slot, mv)));
+            float* q = p + m * ms;
+            if (any(scale) || any(here)) {
+                __m256 w = _mm256_loadu_ps(q);
+                w = sel(w, _mm256_mul_ps(w, a1), scale);
+                _mm256_storeu_ps(q, sel(w, wslot, here));
+            }
+            if (any(here)) {
+                _mm256_storeu_ps(q + L, sel(_mm256_loadu_ps(q + L), _mm256_set1_ps(k.varInit), here));
+                for (int c = 0; c < C; ++c)
+                    _mm256_storeu_ps(q + (2 + c) * L, sel(_mm256_loadu_ps(q + (2 + c) * L), x[c], here));
+            }
+        }
+        __m256 still = fresh;
+        for (int i = top; i > 0; --i) {
+            const __m256 part = _mm256_and_ps(still, imask(_mm256_cmpgt_epi32(slot, _mm256_set1_epi32(i - 1))));
+            if (!any(part)) continue;
+            const __m256 go = _mm256_andnot_ps(lt(aT, _mm256_loadu_ps(p + (i - 1) * ms)), part);
+            if (any(go)) swap_lanes<C>(p, ms, i, i - 1, go);
+            still = _mm256_andnot_ps(_mm256_andnot_ps(go, part), still);
+        }
+        n = nn;
+    }
+
+    // 4. mask and shadows
+    __m256 shadow = zero;
+    __m256 undecided = _mm256_xor_ps(bg, ones);
+    if (k.shadows && any(undecided)) {
+        const __m256 tau = _mm256_set1_ps(k.tau);
+        __m256 tw = zero;
+        for (int m = 0; m < k.K; ++m) {
+            __m256 part = _mm256_and_ps(undecided, imask(_mm256_cmpgt_epi32(n, _mm256_set1_epi32(m))));
+            if (!any(part)) break;
+            const float* q = p + m * ms;
+            __m256 mu[C];
+            for (int c = 0; c < C; ++c) mu[c] = _mm256_loadu_ps(q + (2 + c) * L);
+            __m256 num = _mm256_mul_ps(x[0], mu[0]), den = _mm256_mul_ps(mu[0], mu[0]);
+            for (int c = 1; c < C; ++c) {
+                num = _mm256_add_ps(num, _mm256_mul_ps(x[c], mu[c]));
+                den = _mm256_add_ps(den, _mm256_mul_ps(mu[c], mu[c]));
+            }
+            const __m256 dz = _mm256_and_ps(part, _mm256_cmp_ps(den, zero, _CMP_EQ_OQ));
+            undecided = _mm256_andnot_ps(dz, undecided);
+            part = _mm256_andnot_ps(dz, part);
+            const __m256 cand = _mm256_and_ps(part, _mm256_and_ps(_mm256_cmp_ps(num, den, _CMP_LE_OQ),
+                                                                  _mm256_cmp_ps(num, _mm256_mul_ps(tau, den), _CMP_GE_OQ)));
+            if (any(cand)) {
+                const __m256 a = _mm256_div_ps(num, den);
+                __m256 dd = _mm256_sub_ps(_mm256_mul_ps(a, mu[0]), x[0]);
+                __m256 d2 = _mm256_mul_ps(dd, dd);
+                for (int c = 1; c < C; ++c) {
+                    dd = _mm256_sub_ps(_mm256_mul_ps(a, mu[c]), x[c]);
+                    d2 = _mm256_add_ps(d2, _mm256_mul_ps(dd, dd));
+                }
+                const __m256 lim = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(Tb, _mm256_loadu_ps(q + L)), a), a);
+                const __m256 yes = _mm256_and_ps(cand, lt(d2, lim));
+                shadow = _mm256_or_ps(shadow, yes);
+                undecided = _mm256_andnot_ps(yes, undecided);
+                part = _mm256_andnot_ps(yes, part);
+            }
+            tw = sel(tw, _mm256_add_ps(tw, _mm256_loadu_ps(q)), part);
+            undecided = _mm256_andnot_ps(_mm256_and_ps(part, gt(tw, TB)), undecided);
+        }
+    }
+    const int bgbits = _mm256_movemask_ps(bg), shbits = _mm256_movemask_ps(shadow);
+    alignas(32) std::int32_t nv[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(nv), n);
+    for (int j = 0; j < 8; ++j) {
+        used[j] = static_cast<std::uint8_t>(nv[j]);
+        out[j] = (bgbits >> j) & 1 ? 0 : ((shbits >> j) & 1 ? k.shadow_value : 255);
+    }
+}
+#undef HC_AVX2
+#endif  // HEATCORE_MOG2_AVX2
+
+bool use_avx2() {
+#if HEATCORE_MOG2_AVX2
+    static const bool ok = __builtin_cpu_supports("avx2");
+    return ok && g_simd_enabled.load(std::memory_order_relaxed);
+#else
+    return false;
+#endif
+}
+
 }  // namespace
 
 Mog2Params mog2_resolve_params(const Mog2Params& p) {
@@ -177,7 +394,7 @@ void Mog2Model::reset() {
     nframes_ = 0;
 }
 
-const char* Mog2Model::simd_path() { return "scalar"; }
+const char* Mog2Model::simd_path() { return use_avx2() ? "avx2" : "scalar"; }
 void Mog2Model::set_simd_enabled(bool enabled) { g_simd_enabled = enabled; }
 
 template <int C>
@@ -200,22 +417,39 @@ void Mog2Model::rows_scalar(int y0, int y1, const std::uint8_t* frame, std::ptrd
     k.K = K_;
     k.ms = mode_stride();
     const int W = width_;
+    const bool simd = use_avx2();
+    const int Wv = simd ? (W / L) * L : 0;  // pixels [0, Wv) go through the SIMD path
+    std::vector<float> planar(static_cast<std::size_t>(C) * W);
+    std::vector<std::uint8_t> mbuf(static_cast<std::size_t>(W));
     std::uint64_t n_fg = 0;
     for (int y = y0; y < y1; ++y) {
         const std::uint8_t* src = frame + static_cast<std::ptrdiff_t>(y) * frame_stride;
         std::uint8_t* used = used_.data() + static_cast<std::size_t>(y) * nblk_ * L;
-        std::uint8_t* mrow = mask ? mask + static_cast<std::ptrdiff_t>(y) * mask_stride : nullptr;
+        std::uint8_t* mrow = mask ? mask + static_cast<std::ptrdiff_t>(y) * mask_stride : mbuf.data();
         std::uint32_t* crow = counts ? counts + static_cast<std::size_t>(y) * W : nullptr;
         const std::uint8_t* rrow = roi ? roi + static_cast<std::size_t>(y) * W : nullptr;
-        for (int x = 0; x < W; ++x) {
+#if HEATCORE_MOG2_AVX2
+        if (Wv > 0) {
+            float* pl = planar.data();
+            for (int x = 0; x < Wv; ++x)
+                for (int c = 0; c < C; ++c) pl[c * W + x] = static_cast<float>(src[x * C + c]);
+            const float* xs[C];
+            for (int bx = 0; bx < Wv / L; ++bx) {
+                for (int c = 0; c < C; ++c) xs[c] = pl + c * W + bx * L;
+                block_avx2<C>(xs, block(y, bx), used + bx * L, mrow + bx * L, k);
+            }
+        }
+#endif
+        for (int x = Wv; x < W; ++x) {
             float s[C];
             for (int c = 0; c < C; ++c) s[c] = static_cast<float>(src[x * C + c]);
-            float* p = block(y, x / L) + (x % L);
-            const std::uint8_t v = update_pixel<C>(s, p, used[x], k);
-            if (mrow) mrow[x] = v;
-            if (crow && v >= count_min && (!rrow || rrow[x])) {
-                ++crow[x];
-                ++n_fg;
+            mrow[x] = update_pixel<C>(s, block(y, x / L) + (x % L), used[x], k);
+        }
+        if (crow) {
+            for (int x = 0; x < W; ++x) {
+                const std::uint32_t hit = (mrow[x] >= count_min) & (!rrow || rrow[x] != 0);
+                crow[x] += hit;
+                n_fg += hit;
             }
         }
     }
