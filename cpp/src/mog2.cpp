@@ -186,8 +186,31 @@ HC_AVX2 inline void swap_lanes(float* p, std::ptrdiff_t ms, int i, int j, __m256
 
 // One block of 8 pixels: xs[c] = the 8 samples of channel c; p = the block in plane 0;
 // used = the 8 counts (updated); out = the 8 mask values.
+// The 8 samples of channel c of 8 interleaved pixels at src (reads exactly 8 * C bytes).
 template <int C>
-HC_AVX2 void block_avx2(const float* const* xs, float* p, std::uint8_t* used, std::uint8_t* out, const Consts& k) {
+HC_AVX2 inline void load_samples(const std::uint8_t* src, __m256* x) {
+    if (C == 1) {
+        x[0] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src))));
+        return;
+    }
+    const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));       // bytes 0..15
+    const __m128i hi = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + 16));  // bytes 16..23
+    for (int c = 0; c < C; ++c) {
+        alignas(16) std::int8_t il[16], ih[16];
+        for (int j = 0; j < 16; ++j) il[j] = ih[j] = -1;
+        for (int j = 0; j < 8; ++j) {
+            const int b = j * 3 + c;
+            if (b < 16) il[j] = static_cast<std::int8_t>(b);
+            else ih[j] = static_cast<std::int8_t>(b - 16);
+        }
+        const __m128i v = _mm_or_si128(_mm_shuffle_epi8(lo, _mm_load_si128(reinterpret_cast<const __m128i*>(il))),
+                                       _mm_shuffle_epi8(hi, _mm_load_si128(reinterpret_cast<const __m128i*>(ih))));
+        x[c] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v));
+    }
+}
+
+template <int C>
+HC_AVX2 void block_avx2(const std::uint8_t* src, float* p, std::uint8_t* used, std::uint8_t* out, const Consts& k) {
     const std::ptrdiff_t ms = k.ms;
     const __m256 aT = _mm256_set1_ps(k.alphaT), a1 = _mm256_set1_ps(k.alpha1), prune = _mm256_set1_ps(k.prune);
     const __m256 negprune = _mm256_set1_ps(-k.prune), Tb = _mm256_set1_ps(k.Tb), TB = _mm256_set1_ps(k.TB);
@@ -195,7 +218,7 @@ HC_AVX2 void block_avx2(const float* const* xs, float* p, std::uint8_t* used, st
     const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.f);
     const __m256 ones = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
     __m256 x[C];
-    for (int c = 0; c < C; ++c) x[c] = _mm256_loadu_ps(xs[c]);
+    load_samples<C>(src, x);
     __m256i n = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(used)));
     __m256 bg = zero, fits = zero, total = zero;
 
@@ -419,7 +442,6 @@ void Mog2Model::rows_scalar(int y0, int y1, const std::uint8_t* frame, std::ptrd
     const int W = width_;
     const bool simd = use_avx2();
     const int Wv = simd ? (W / L) * L : 0;  // pixels [0, Wv) go through the SIMD path
-    std::vector<float> planar(static_cast<std::size_t>(C) * W);
     std::vector<std::uint8_t> mbuf(static_cast<std::size_t>(W));
     std::uint64_t n_fg = 0;
     for (int y = y0; y < y1; ++y) {
@@ -429,16 +451,8 @@ void Mog2Model::rows_scalar(int y0, int y1, const std::uint8_t* frame, std::ptrd
         std::uint32_t* crow = counts ? counts + static_cast<std::size_t>(y) * W : nullptr;
         const std::uint8_t* rrow = roi ? roi + static_cast<std::size_t>(y) * W : nullptr;
 #if HEATCORE_MOG2_AVX2
-        if (Wv > 0) {
-            float* pl = planar.data();
-            for (int x = 0; x < Wv; ++x)
-                for (int c = 0; c < C; ++c) pl[c * W + x] = static_cast<float>(src[x * C + c]);
-            const float* xs[C];
-            for (int bx = 0; bx < Wv / L; ++bx) {
-                for (int c = 0; c < C; ++c) xs[c] = pl + c * W + bx * L;
-                block_avx2<C>(xs, block(y, bx), used + bx * L, mrow + bx * L, k);
-            }
-        }
+        for (int bx = 0; bx < Wv / L; ++bx)
+            block_avx2<C>(src + bx * L * C, block(y, bx), used + bx * L, mrow + bx * L, k);
 #endif
         for (int x = Wv; x < W; ++x) {
             float s[C];
