@@ -39,6 +39,7 @@ namespace {
 
 constexpr std::size_t kMinRowsPerTask = 8;
 constexpr int L = Mog2Model::kLanes;
+constexpr int kPrefetch = 4;  // blocks
 std::atomic<bool> g_simd_enabled{true};
 
 struct Consts {
@@ -227,6 +228,10 @@ HC_AVX2 void block_avx2(const std::uint8_t* src, float* p, std::uint8_t* used, s
         const __m256 act = imask(_mm256_cmpgt_epi32(n, _mm256_set1_epi32(m)));
         if (!any(act)) break;
         float* q = p + m * ms;
+        // the same component of the block kPrefetch blocks ahead: planes of weak components are
+        // not streamed in order, so the hardware prefetcher misses them
+        for (int b = 0; b < (2 + C) * L * 4; b += 64)
+            _mm_prefetch(reinterpret_cast<const char*>(q + kPrefetch * (2 + C) * L) + b, _MM_HINT_T0);
         const __m256 wold = _mm256_loadu_ps(q);
         __m256 wm = _mm256_add_ps(_mm256_mul_ps(a1, wold), prune);
         const __m256 chk = _mm256_andnot_ps(fits, act);
