@@ -201,6 +201,45 @@ def test_simd_path_equals_scalar_path(channels):
     assert _core.Mog2Model.simd_path in ("avx2", "scalar")
 
 
+@pytest.mark.parametrize("channels", [1, 3])
+def test_batches_identical(clip_frames, channels):
+    frames = clip_frames if channels == 3 else [cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) for f in clip_frames]
+    roi = np.ones((H, W), np.uint8)
+    roi[:, : W // 3] = 0
+    one, many = _core.Mog2Model(W, H, channels), _core.Mog2Model(W, H, channels)
+    c1, c2 = np.zeros((H, W), np.uint32), np.zeros((H, W), np.uint32)
+    masks = [one.apply(f, counts=c1, roi=roi, count_shadows=True) for f in frames]
+    got = [many.apply_frames(frames[:7], counts=c2, roi=roi, return_mask=True, count_shadows=True)]
+    got.append(many.apply_frames(np.stack(frames[7:20]), counts=c2, roi=roi, return_mask=True, count_shadows=True,
+                                 threads=2))
+    assert many.apply_frames(frames[20:], counts=c2, roi=roi, count_shadows=True) is None
+    assert np.array_equal(np.concatenate(got), np.stack(masks[:20]))
+    assert np.array_equal(c1, c2) and c1.max() > 0
+    assert _same_state(one.get_state(), many.get_state())
+    # learning rates apply to every frame of the batch; >= 1 restarts at each frame (as one by one)
+    for lr in (0.02, 1.0):
+        a, b = _core.Mog2Model(W, H, channels), _core.Mog2Model(W, H, channels)
+        ma = [a.apply(f, learning_rate=lr) for f in frames[:6]]
+        mb = b.apply_frames(frames[:6], learning_rate=lr, return_mask=True)
+        assert np.array_equal(np.stack(ma), mb) and _same_state(a.get_state(), b.get_state())
+    with pytest.raises(ValueError, match="frame has shape"):
+        many.apply_frames([frames[0], frames[0][:5]])
+
+
+def test_motion_heatmap_mog2_batch_identical(clip_frames, tmp_path):
+    one = MotionHeatmap("mog2", count_shadows=True)
+    for f in clip_frames:
+        one.update(f)
+    batched = MotionHeatmap("mog2", count_shadows=True, batch=6)
+    for f in clip_frames[:21]:  # 3 frames still queued
+        batched.update(f)
+    resumed = MotionHeatmap.load(batched.save(tmp_path / "b.npz"))  # save flushes the queue
+    for f in clip_frames[21:]:
+        resumed.update(f)
+    assert resumed.batch == 6 and np.array_equal(resumed.result(), one.result())
+    assert _same_state(resumed._model.get_state(), one._model.get_state())
+
+
 def test_counts_and_roi():
     frames = list(_frames(30, 40, 30, 3, seed=2))
     roi = np.zeros((30, 40), np.uint8)

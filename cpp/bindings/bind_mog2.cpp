@@ -144,6 +144,53 @@ void register_mog2(py::module_& m) {
             "shadow_value for shadows) or None with return_mask=False. counts (uint32, H x W) += 1 where "
             "foreground (shadows too with count_shadows) inside roi.")
         .def(
+            "apply_frames",
+            [](Mog2Model& s, const py::sequence& frames, std::optional<py::array> counts,
+               std::optional<carray<std::uint8_t>> roi, double learning_rate, int threads, bool return_mask,
+               bool count_shadows) -> py::object {
+                const int h = s.height(), w = s.width();
+                std::vector<carray<std::uint8_t>> keep;
+                std::vector<const std::uint8_t*> fptrs;
+                const py::ssize_t count = static_cast<py::ssize_t>(py::len(frames));
+                keep.reserve(static_cast<std::size_t>(count));
+                for (py::ssize_t i = 0; i < count; ++i) {
+                    // own the item: for an array, frames[i] is a new view nothing else holds
+                    py::object item = frames[i];
+                    keep.push_back(py::cast<carray<std::uint8_t>>(item));
+                    fptrs.push_back(check_frame(s, keep.back()));
+                }
+                std::uint32_t* cptr = counts ? out_plane<std::uint32_t>(*counts, "counts", h, w) : nullptr;
+                const std::uint8_t* rptr = nullptr;
+                if (roi) {
+                    if (roi->ndim() != 2 || roi->shape(0) != h || roi->shape(1) != w)
+                        throw py::value_error("roi must be a uint8 mask of shape " + dims(h, w, 1));
+                    rptr = roi->data();
+                }
+                const py::ssize_t nb = static_cast<py::ssize_t>(fptrs.size());
+                py::array_t<std::uint8_t> masks;
+                std::vector<std::uint8_t*> mptrs;
+                if (return_mask) {
+                    masks = py::array_t<std::uint8_t>({nb, static_cast<py::ssize_t>(h), static_cast<py::ssize_t>(w)});
+                    for (py::ssize_t b = 0; b < nb; ++b) mptrs.push_back(masks.mutable_data() + b * h * w);
+                }
+                int count_min = 255;
+                if (count_shadows && s.params().detect_shadows) count_min = std::max(1, int(s.params().shadow_value));
+                {
+                    py::gil_scoped_release nogil;
+                    s.apply_batch(fptrs.data(), static_cast<int>(nb), static_cast<std::ptrdiff_t>(w) * s.channels(),
+                                  return_mask ? mptrs.data() : nullptr, w, cptr, rptr, count_min, learning_rate,
+                                  threads);
+                }
+                if (return_mask) return std::move(masks);
+                return py::none();
+            },
+            py::arg("frames"), py::arg("counts") = py::none(), py::arg("roi") = py::none(),
+            py::arg("learning_rate") = -1.0, py::arg("threads") = 0, py::arg("return_mask") = false,
+            py::arg("count_shadows") = false,
+            "apply() for a sequence of frames (or a (B, H, W[, 3]) stack) in one pass over the model: each "
+            "row of the state is updated by every frame while it is in cache (identical results, the state "
+            "crosses the memory bus once per batch). Returns the (B, H, W) masks with return_mask=True.")
+        .def(
             "get_state",
             [](const Mog2Model& s) {
                 const py::ssize_t K = s.nmixtures(), H = s.height(), W = s.width(), C = s.channels();

@@ -426,49 +426,57 @@ const char* Mog2Model::simd_path() { return use_avx2() ? "avx2" : "scalar"; }
 void Mog2Model::set_simd_enabled(bool enabled) { g_simd_enabled = enabled; }
 
 template <int C>
-void Mog2Model::rows_scalar(int y0, int y1, const std::uint8_t* frame, std::ptrdiff_t frame_stride,
-                            std::uint8_t* mask, std::ptrdiff_t mask_stride, std::uint32_t* counts,
-                            const std::uint8_t* roi, int count_min, float alphaT, float prune, std::uint64_t* fg) {
-    Consts k;
-    k.alphaT = alphaT;
-    k.alpha1 = 1.f - alphaT;
-    k.prune = prune;
-    k.Tb = static_cast<float>(params_.var_threshold);
-    k.TB = params_.background_ratio;
-    k.Tg = params_.var_threshold_gen;
-    k.varInit = params_.var_init;
-    k.varMin = std::min(params_.var_min, params_.var_max);
-    k.varMax = std::max(params_.var_min, params_.var_max);
-    k.tau = params_.shadow_threshold;
-    k.shadows = params_.detect_shadows;
-    k.shadow_value = params_.shadow_value;
-    k.K = K_;
-    k.ms = mode_stride();
+void Mog2Model::rows(int y0, int y1, const std::uint8_t* const* frames, int nb, std::ptrdiff_t frame_stride,
+                     std::uint8_t* const* masks, std::ptrdiff_t mask_stride, std::uint32_t* counts,
+                     const std::uint8_t* roi, int count_min, const float* alphas, const float* prunes,
+                     std::uint64_t* fg) {
+    std::vector<Consts> ks(static_cast<std::size_t>(nb));
+    for (int b = 0; b < nb; ++b) {
+        Consts& k = ks[b];
+        k.alphaT = alphas[b];
+        k.alpha1 = 1.f - alphas[b];
+        k.prune = prunes[b];
+        k.Tb = static_cast<float>(params_.var_threshold);
+        k.TB = params_.background_ratio;
+        k.Tg = params_.var_threshold_gen;
+        k.varInit = params_.var_init;
+        k.varMin = std::min(params_.var_min, params_.var_max);
+        k.varMax = std::max(params_.var_min, params_.var_max);
+        k.tau = params_.shadow_threshold;
+        k.shadows = params_.detect_shadows;
+        k.shadow_value = params_.shadow_value;
+        k.K = K_;
+        k.ms = mode_stride();
+    }
     const int W = width_;
     const bool simd = use_avx2();
     const int Wv = simd ? (W / L) * L : 0;  // pixels [0, Wv) go through the SIMD path
     std::vector<std::uint8_t> mbuf(static_cast<std::size_t>(W));
     std::uint64_t n_fg = 0;
+    // Row by row; within a row every frame of the batch in turn, while the row's state is in cache.
     for (int y = y0; y < y1; ++y) {
-        const std::uint8_t* src = frame + static_cast<std::ptrdiff_t>(y) * frame_stride;
         std::uint8_t* used = used_.data() + static_cast<std::size_t>(y) * nblk_ * L;
-        std::uint8_t* mrow = mask ? mask + static_cast<std::ptrdiff_t>(y) * mask_stride : mbuf.data();
         std::uint32_t* crow = counts ? counts + static_cast<std::size_t>(y) * W : nullptr;
         const std::uint8_t* rrow = roi ? roi + static_cast<std::size_t>(y) * W : nullptr;
+        for (int b = 0; b < nb; ++b) {
+            const Consts& k = ks[b];
+            const std::uint8_t* src = frames[b] + static_cast<std::ptrdiff_t>(y) * frame_stride;
+            std::uint8_t* mrow = masks ? masks[b] + static_cast<std::ptrdiff_t>(y) * mask_stride : mbuf.data();
 #if HEATCORE_MOG2_AVX2
-        for (int bx = 0; bx < Wv / L; ++bx)
-            block_avx2<C>(src + bx * L * C, block(y, bx), used + bx * L, mrow + bx * L, k);
+            for (int bx = 0; bx < Wv / L; ++bx)
+                block_avx2<C>(src + bx * L * C, block(y, bx), used + bx * L, mrow + bx * L, k);
 #endif
-        for (int x = Wv; x < W; ++x) {
-            float s[C];
-            for (int c = 0; c < C; ++c) s[c] = static_cast<float>(src[x * C + c]);
-            mrow[x] = update_pixel<C>(s, block(y, x / L) + (x % L), used[x], k);
-        }
-        if (crow) {
-            for (int x = 0; x < W; ++x) {
-                const std::uint32_t hit = (mrow[x] >= count_min) & (!rrow || rrow[x] != 0);
-                crow[x] += hit;
-                n_fg += hit;
+            for (int x = Wv; x < W; ++x) {
+                float s[C];
+                for (int c = 0; c < C; ++c) s[c] = static_cast<float>(src[x * C + c]);
+                mrow[x] = update_pixel<C>(s, block(y, x / L) + (x % L), used[x], k);
+            }
+            if (crow) {
+                for (int x = 0; x < W; ++x) {
+                    const std::uint32_t hit = (mrow[x] >= count_min) & (!rrow || rrow[x] != 0);
+                    crow[x] += hit;
+                    n_fg += hit;
+                }
             }
         }
     }
@@ -478,24 +486,42 @@ void Mog2Model::rows_scalar(int y0, int y1, const std::uint8_t* frame, std::ptrd
 std::uint64_t Mog2Model::apply(const std::uint8_t* frame, std::ptrdiff_t frame_stride, std::uint8_t* mask,
                                std::ptrdiff_t mask_stride, std::uint32_t* counts, const std::uint8_t* roi,
                                int count_min, double learning_rate, int threads) {
+    return apply_batch(&frame, 1, frame_stride, mask ? &mask : nullptr, mask_stride, counts, roi, count_min,
+                       learning_rate, threads);
+}
+
+std::uint64_t Mog2Model::apply_batch(const std::uint8_t* const* frames, int nb, std::ptrdiff_t frame_stride,
+                                     std::uint8_t* const* masks, std::ptrdiff_t mask_stride, std::uint32_t* counts,
+                                     const std::uint8_t* roi, int count_min, double learning_rate, int threads) {
+    if (nb <= 0) return 0;
+    if (nb > 1 && learning_rate >= 1) {  // each frame restarts the model: one at a time
+        std::uint64_t total = 0;
+        for (int b = 0; b < nb; ++b)
+            total += apply_batch(frames + b, 1, frame_stride, masks ? masks + b : nullptr, mask_stride, counts, roi,
+                                 count_min, learning_rate, threads);
+        return total;
+    }
     if (nframes_ == 0 || learning_rate >= 1) reset();
-    ++nframes_;
-    const double lr = (learning_rate >= 0 && nframes_ > 1)
-                          ? learning_rate
-                          : 1.0 / static_cast<double>(std::min<long long>(2 * nframes_, params_.history));
-    const float alphaT = static_cast<float>(lr);
-    const float prune = static_cast<float>(-lr * static_cast<double>(params_.complexity_reduction));
+    std::vector<float> alphas(static_cast<std::size_t>(nb)), prunes(static_cast<std::size_t>(nb));
+    for (int b = 0; b < nb; ++b) {
+        ++nframes_;
+        const double lr = (learning_rate >= 0 && nframes_ > 1)
+                              ? learning_rate
+                              : 1.0 / static_cast<double>(std::min<long long>(2 * nframes_, params_.history));
+        alphas[b] = static_cast<float>(lr);
+        prunes[b] = static_cast<float>(-lr * static_cast<double>(params_.complexity_reduction));
+    }
     const int nt = resolve_threads(threads);
     std::vector<std::uint64_t> fg(static_cast<std::size_t>(nt) + 1, 0);
     parallel_for(
         static_cast<std::size_t>(height_), nt,
         [&](std::size_t b, std::size_t e, int w) {
             if (channels_ == 3)
-                rows_scalar<3>(static_cast<int>(b), static_cast<int>(e), frame, frame_stride, mask, mask_stride,
-                               counts, roi, count_min, alphaT, prune, &fg[w]);
+                rows<3>(static_cast<int>(b), static_cast<int>(e), frames, nb, frame_stride, masks, mask_stride, counts,
+                        roi, count_min, alphas.data(), prunes.data(), &fg[w]);
             else
-                rows_scalar<1>(static_cast<int>(b), static_cast<int>(e), frame, frame_stride, mask, mask_stride,
-                               counts, roi, count_min, alphaT, prune, &fg[w]);
+                rows<1>(static_cast<int>(b), static_cast<int>(e), frames, nb, frame_stride, masks, mask_stride, counts,
+                        roi, count_min, alphas.data(), prunes.data(), &fg[w]);
         },
         kMinRowsPerTask);
     std::uint64_t total = 0;

@@ -208,6 +208,12 @@ class Mog2Model:
         background, 255 foreground, shadow_value for shadows) unless return_mask=False. counts
         (uint32, H x W, in place) += 1 where foreground (and shadows with count_shadows) inside roi.
         learning_rate < 0: 1 / min(2 * nframes, history); >= 1 restarts the model (as OpenCV)."""
+    def apply_frames(self, frames: Any, counts: npt.NDArray[np.uint32] | None = None,
+                     roi: npt.NDArray[np.uint8] | None = None, learning_rate: float = -1.0, threads: int = 0,
+                     return_mask: bool = False, count_shadows: bool = False) -> npt.NDArray[np.uint8] | None:
+        """apply() for a sequence of frames (or a (B, H, W[, 3]) stack) in one pass over the model
+        state (identical results; the state crosses the memory bus once per batch). Returns the
+        (B, H, W) masks with return_mask=True."""
     def get_state(self) -> dict[str, Any]:
         """{'nframes': int, 'weight', 'var': float32 (H, W, K), 'mean': float32 (H, W, K, C),
         'modes_used': uint8 (H, W)}; components k >= modes_used are zero."""

@@ -146,7 +146,7 @@ class MotionHeatmap(Accumulator):
             spread full-size frames for a median background, None keeps none.
         threads: worker threads of the C++ kernels (None/0 = all cores).
         backend: "cpp" (default) or "numpy" (the slow reference twins).
-        batch: MOG (C++) only — apply the model to this many frames per pass over its state (the
+        batch: MOG/MOG2 (C++) only — apply the model to this many frames per pass over its state (the
             state then crosses the memory bus once per batch; results are identical). Frames given
             to ``update`` are kept until the batch is full, so with batch > 1 they must not be
             modified afterwards (``motion_heatmap`` passes fresh frames).
@@ -316,6 +316,12 @@ class MotionHeatmap(Accumulator):
                 mask = self._model.apply(proc, counts=self._grid, roi=self._roi, return_mask=return_mask)
             return mask
         if self.method == "mog2":
+            if self.backend == "cpp" and self.batch > 1 and not return_mask:
+                self._queued.append(proc)
+                if len(self._queued) >= self.batch:
+                    self._run_queued()
+                return None
+            self._run_queued()
             return self._model.apply(proc, counts=self._grid, roi=self._roi, threads=self.threads,
                                      return_mask=return_mask, count_shadows=self.count_shadows)
         return self._update_diff(proc, return_mask)
@@ -324,7 +330,8 @@ class MotionHeatmap(Accumulator):
         """Apply the MOG model to the queued frames in one pass over its state."""
         if self._queued:
             queued, self._queued = self._queued, []
-            self._model.apply_frames(queued, counts=self._grid, roi=self._roi, threads=self.threads)
+            kw = {"count_shadows": self.count_shadows} if self.method == "mog2" else {}
+            self._model.apply_frames(queued, counts=self._grid, roi=self._roi, threads=self.threads, **kw)
 
     def _update_diff(self, proc: np.ndarray, return_mask: bool) -> np.ndarray | None:
         if self._reference is None:
@@ -692,7 +699,7 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
     frame, giving the same result as an uninterrupted run. ``video``: write an overlay MP4 (one
     frame per processed frame, at the source's fps / stride) showing the heat so far, over the
     last ``window`` seconds, or decaying with half-life ``decay_half_life`` seconds. Other
-    keyword arguments go to :class:`MotionHeatmap` (MOG/MOG2 parameters). ``batch``: MOG frames
+    keyword arguments go to :class:`MotionHeatmap` (MOG/MOG2 parameters). ``batch``: MOG/MOG2 frames
     per pass over the model state (identical results, less memory traffic).
     """
     if method not in METHODS:

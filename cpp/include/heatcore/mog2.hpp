@@ -60,6 +60,14 @@ public:
                         std::ptrdiff_t mask_stride, std::uint32_t* counts, const std::uint8_t* roi, int count_min,
                         double learning_rate, int threads);
 
+    // The same for nb frames of equal size at once (masks optional, one per frame): every row of
+    // the model is updated by each frame in turn while it is in cache, so the model state crosses
+    // the memory bus once per batch instead of once per frame. Results are identical to nb calls
+    // of apply() (a learning_rate >= 1 falls back to those calls).
+    std::uint64_t apply_batch(const std::uint8_t* const* frames, int nb, std::ptrdiff_t frame_stride,
+                              std::uint8_t* const* masks, std::ptrdiff_t mask_stride, std::uint32_t* counts,
+                              const std::uint8_t* roi, int count_min, double learning_rate, int threads);
+
     // Export / import the state as dense arrays: weight and var (H, W, K), mean (H, W, K, C),
     // modes_used (H, W). Components k >= modes_used are exported as zeros.
     void get_state(float* weight, float* var, float* mean, std::uint8_t* modes_used) const;
@@ -75,9 +83,9 @@ public:
 
 private:
     template <int C>
-    void rows_scalar(int y0, int y1, const std::uint8_t* frame, std::ptrdiff_t frame_stride, std::uint8_t* mask,
-                     std::ptrdiff_t mask_stride, std::uint32_t* counts, const std::uint8_t* roi, int count_min,
-                     float alphaT, float prune, std::uint64_t* fg) ;
+    void rows(int y0, int y1, const std::uint8_t* const* frames, int nb, std::ptrdiff_t frame_stride,
+              std::uint8_t* const* masks, std::ptrdiff_t mask_stride, std::uint32_t* counts, const std::uint8_t* roi,
+              int count_min, const float* alphas, const float* prunes, std::uint64_t* fg);
 
     // Layout: one plane per component k (mode_stride() floats apart); in a plane, per row, blocks
     // of 8 pixels holding the fields weight, variance, mean[0..C) as 8 consecutive floats each.
