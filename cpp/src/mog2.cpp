@@ -173,6 +173,12 @@ HC_AVX2 inline __m256 gt(__m256 a, __m256 b) { return _mm256_cmp_ps(a, b, _CMP_G
 HC_AVX2 inline __m256 sel(__m256 a, __m256 b, __m256 m) { return _mm256_blendv_ps(a, b, m); }  // m ? b : a
 HC_AVX2 inline __m256 imask(__m256i m) { return _mm256_castsi256_ps(m); }
 
+// 8 x int32 (values 0..255) -> 8 bytes at dst.
+HC_AVX2 inline void store8(std::uint8_t* dst, __m256i v) {
+    const __m128i w16 = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), _mm_packus_epi16(w16, w16));
+}
+
 // Swap components i and j (all fields) in the lanes of `m`.
 template <int C>
 HC_AVX2 inline void swap_lanes(float* p, std::ptrdiff_t ms, int i, int j, __m256 m) {
@@ -372,13 +378,10 @@ HC_AVX2 void block_avx2(const std::uint8_t* src, float* p, std::uint8_t* used, s
             undecided = _mm256_andnot_ps(_mm256_and_ps(part, gt(tw, TB)), undecided);
         }
     }
-    const int bgbits = _mm256_movemask_ps(bg), shbits = _mm256_movemask_ps(shadow);
-    alignas(32) std::int32_t nv[8];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(nv), n);
-    for (int j = 0; j < 8; ++j) {
-        used[j] = static_cast<std::uint8_t>(nv[j]);
-        out[j] = (bgbits >> j) & 1 ? 0 : ((shbits >> j) & 1 ? k.shadow_value : 255);
-    }
+    store8(used, n);
+    const __m256i fgval = _mm256_castps_si256(sel(_mm256_castsi256_ps(_mm256_set1_epi32(255)),
+                                                  _mm256_castsi256_ps(_mm256_set1_epi32(k.shadow_value)), shadow));
+    store8(out, _mm256_andnot_si256(_mm256_castps_si256(bg), fgval));
 }
 #undef HC_AVX2
 #endif  // HEATCORE_MOG2_AVX2
