@@ -767,11 +767,14 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
             done0 = 0
     acc: MotionHeatmap | None = None
     try:
-        run = run_checkpointed(make, items, step, checkpoint=checkpoint, every=checkpoint_every)
-        for acc, done in progress(run, total=None if total is None else max(0, total - done0),
-                                  desc=f"motion ({method})", unit="frame", quiet=quiet):
-            if on_frame is not None:
-                on_frame(acc, done)
+        with warnings.catch_warnings():
+            if method == "mog2":
+                warnings.filterwarnings("ignore", "OpenCV does not export MOG2", RuntimeWarning)
+            run = run_checkpointed(make, items, step, checkpoint=checkpoint, every=checkpoint_every)
+            for acc, done in progress(run, total=None if total is None else max(0, total - done0),
+                                      desc=f"motion ({method})", unit="frame", quiet=quiet):
+                if on_frame is not None:
+                    on_frame(acc, done)
     finally:
         if out_video is not None:
             out_video.close()
