@@ -490,6 +490,6 @@ def plot_zone_series(rows: list[dict[str, Any]], metric: str = "share", *, title
         if xs:
             step = max(1, len(xs) // 8)
             ax.set_xticks(range(0, len(xs), step), xs[::step], rotation=30, ha="right", fontsize=8)
-    axes[0].set_title(title or f"{METRICS[metric]} per zone")
+    axes[0].set_title(title or f"{METRICS[metric]} per zone", fontsize=9)
     axes[-1].set_xlabel("time slice")
     return fig
