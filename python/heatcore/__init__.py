@@ -24,6 +24,7 @@ from .detect import HOGDetector, DNNDetector, Detections, detect_video
 from .floorplan import FloorplanAccumulator, floorplan_heatmap
 from .records import Frame, TimeBase, as_detections
 from . import jobs, pipeline
+from . import slices, zones  # register the 'sliced' and 'zones' accumulator kinds (load_state)
 
 __version__ = "0.1.0"
 
