@@ -5,12 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-
-def _classes(text: str) -> list[int]:
-    try:
-        return [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--classes must be comma-separated integers, got {text!r}") from None
+from ._detector import add_detector_arguments, detector_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,20 +14,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="detect people in a video and write frame,time_s,track,left,top,right,bottom,score,class_id CSV",
         description="Streams a video (or image folder) through a detector every --stride frames and writes "
         "the boxes (image pixels) as CSV; optionally tracks them (IoU tracker, track ids) and also writes "
-        "the AITRIOS sample CSV format that `heatcore grid` reads. Detector: 'hog' (OpenCV's HOG people "
-        "detector, default, needs no download), model.onnx (SSD- or YOLO-style output), or "
-        "net.prototxt:net.caffemodel (Caffe MobileNet-SSD; persons are class 15).",
+        "the AITRIOS sample CSV format that `heatcore grid` reads. Detector: 'person' (default: an "
+        "SSDLite-MobileNetV2 person detector, downloaded once into the user cache), 'hog' (OpenCV's HOG people "
+        "detector, no download), model.onnx (SSD- or YOLO-style output), or net.prototxt:net.caffemodel "
+        "(Caffe MobileNet-SSD; persons are class 15). Scores are probabilities 0..1.",
     )
     p.add_argument("video", type=Path, help="video file or image folder")
     p.add_argument("-o", "--out", type=Path, required=True, help="output CSV")
-    p.add_argument("--detector", default="hog", help="hog | model.onnx | model.prototxt:model.caffemodel (default hog)")
-    p.add_argument("--decode", choices=["auto", "ssd", "yolo"], default="auto", help="DNN output layout (default auto)")
-    p.add_argument("--input-size", default=None, help="DNN input WxH (default 300x300)")
+    add_detector_arguments(p)
     p.add_argument("--stride", type=int, default=5, help="process every N-th frame (default 5)")
-    p.add_argument("--min-score", type=float, default=None,
-                   help="drop boxes scoring lower (HOG: SVM margin, default 0.3; DNN: probability, default 0.5)")
-    p.add_argument("--classes", type=_classes, default=None, help="keep only these class ids, e.g. 15 or 0,2")
-    p.add_argument("--hog-width", type=int, default=None, help="HOG: run on frames scaled to this width (pixels)")
     p.add_argument("--track", action="store_true", help="assign track ids (IoU tracker)")
     p.add_argument("--max-disappeared", type=int, default=5, help="tracker: processed frames a track may miss (default 5)")
     p.add_argument("--aitrios-csv", type=Path, help="also write the AITRIOS CSV format here")
@@ -48,8 +38,7 @@ def run(args: argparse.Namespace) -> int:
     import json
     import os
 
-    from .._checks import parse_size
-    from ..detect import detect_video, make_detector
+    from ..detect import detect_video
     from ..floorplan import AitriosCSVWriter, DetectionCSVWriter
     from ..io.video import video_info
     from ..track import Tracker
@@ -60,18 +49,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--checkpoint-every must be >= 1, got {args.checkpoint_every}")
     if not args.video.exists():
         raise FileNotFoundError(f"no such video: {args.video}")
-    if args.detector.lower() == "hog":
-        kw = {"resize_width": args.hog_width}
-        if args.min_score is not None:
-            kw["min_score"] = args.min_score  # replaces HOG's default SVM-margin threshold (0.3)
-        det = make_detector("hog", **kw)
-    else:
-        kw = {"decode": args.decode}
-        if args.min_score is not None:
-            kw["min_score"] = args.min_score
-        if args.input_size:
-            kw["input_size"] = parse_size(args.input_size, "--input-size")
-        det = make_detector(args.detector, **kw)
+    det = detector_from_args(args)
     fps = video_info(args.video).fps or 30.0
     tracker = Tracker(max_disappeared=args.max_disappeared) if args.track else None
     ckpt = args.out.with_name(args.out.name + ".progress.json")
@@ -107,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         idx = start - args.stride
         for idx, d in detect_video(args.video, det, stride=args.stride, start=start, classes=args.classes,
-                                   min_score=args.min_score, tracker=tracker, quiet=args.quiet):
+                                   min_score=args.min_score, tracker=tracker, quiet=args.quiet, batch=args.batch):
             w.write(idx, idx / fps, d)
             if w2 is not None:
                 w2.write(d)
