@@ -670,6 +670,10 @@ def _prefetch(it: Iterator[Any], depth: int) -> Iterator[Any]:
             q.put((end, None))
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
             q.put((end, exc))
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()  # release the video file now, from the thread that ran the generator
 
     t = threading.Thread(target=work, name="heatcore-decode", daemon=True)
     t.start()

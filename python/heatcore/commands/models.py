@@ -27,7 +27,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("name", nargs="?", default="person", help="model name (default person)")
     q.add_argument("--dir", type=Path, default=None, help="look in this folder instead of the default")
     q.set_defaults(func=run_path)
-    p.set_defaults(func=run_path, name="person", dir=None)
 
 
 def run_fetch(args: argparse.Namespace) -> int:
