@@ -265,3 +265,12 @@ def test_onnxruntime_engine_decodes_like_opencv(tmp_path):
     junk.write_bytes(b"nope")
     with pytest.raises(ValueError, match="onnxruntime cannot read"):
         DNNDetector(junk, engine="onnxruntime")
+
+
+def test_forward_and_decode_split(tmp_path):
+    rows = np.array([[[[0, 15, 0.9, 0.1, 0.2, 0.3, 0.4]]]])
+    d = DNNDetector(build_onnx(tmp_path / "s.onnx", rows), input_size=(32, 32))
+    raw = d.forward_batch([FRAME])
+    out = d.decode_batch(raw, [(400, 200)])
+    np.testing.assert_allclose(out[0].xyxy, d(FRAME).xyxy)
+    np.testing.assert_allclose(out[0].xyxy, [[40, 40, 120, 80]], atol=1e-3)

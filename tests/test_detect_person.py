@@ -207,3 +207,28 @@ def test_cli_detect_offline_error(campus_video, tmp_path, monkeypatch, capsys):
     assert str(tmp_path / "empty" / "models" / "ssdlite_person" / "frozen_inference_graph.pb") in err
     with pytest.raises(ValueError, match="unknown detector 'yolo'"):
         make_detector("yolo")
+
+
+def test_detector_options_helper(tmp_path, monkeypatch):
+    import argparse
+
+    from heatcore.commands._detector import add_detector_arguments, detector_from_args
+
+    p = argparse.ArgumentParser()
+    add_detector_arguments(p)
+    a = p.parse_args(["--person-height", "30"])
+    d = detector_from_args(a)
+    assert isinstance(d, HOGDetector) and d.person_height == 30 and a.detector == "hog"
+    a = p.parse_args(["--detector", "hog", "--min-score", "0.6"])
+    assert detector_from_args(a).min_score == 0.6
+    with pytest.raises(ValueError, match="--batch"):
+        detector_from_args(p.parse_args(["--batch", "0"]))
+    with pytest.raises(FileNotFoundError, match="nope.onnx"):
+        detector_from_args(p.parse_args(["--detector", str(tmp_path / "nope.onnx")]))
+    monkeypatch.setenv("HEATCORE_OFFLINE", "1")
+    monkeypatch.setenv("HEATCORE_CACHE", str(tmp_path / "c"))
+    with pytest.raises(models.ModelNotFoundError, match=str(tmp_path / "elsewhere")):
+        detector_from_args(p.parse_args(["--model-dir", str(tmp_path / "elsewhere")]))
+    q = argparse.ArgumentParser()
+    add_detector_arguments(q, filters=False)  # commands with their own --min-score / --classes
+    assert not hasattr(q.parse_args([]), "classes")

@@ -494,8 +494,14 @@ class DNNDetector:
             return [self(imgs[0])]
         self.net.setInput(self._blob(imgs))
         out = np.asarray(self.net.forward(), np.float64)
-        return [self._finish(self.decode_output(o, (im.shape[1], im.shape[0])))
-                for o, im in zip(self.split_batch(out, len(imgs)), imgs)]
+        return self.decode_batch(out, [(im.shape[1], im.shape[0]) for im in imgs])
+
+    def decode_batch(self, out: np.ndarray, frame_sizes: Sequence[tuple[int, int]]) -> list[Detections]:
+        """Final detections (decoded, filtered, NMS, class map) from the raw output of
+        :meth:`forward_batch` for frames of ``frame_sizes`` = [(width, height), ...] pixels.
+        Split from the forward pass so a pipeline can run the two on different threads."""
+        return [self._finish(self.decode_output(o, size))
+                for o, size in zip(self.split_batch(np.asarray(out, np.float64), len(frame_sizes)), frame_sizes)]
 
     def split_batch(self, out: np.ndarray, n: int) -> list[np.ndarray]:
         """Split a batched raw output into ``n`` per-image outputs."""
