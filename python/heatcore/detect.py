@@ -380,6 +380,8 @@ class DNNDetector:
     engine: ``"opencv"`` (``cv2.dnn``, default), ``"onnxruntime"`` (ONNX models; needs the
     optional ``onnxruntime`` package, ``pip install heatcore[onnx]``), or ``"auto"``
     (onnxruntime for ``.onnx`` files when it is installed). The decoding is the same for both.
+    ``threads``: onnxruntime's intra-op threads, or ``cv2.setNumThreads`` (process-wide) for
+    OpenCV; None = the library's default.
 
     decode:
       * ``"ssd"``: output rows ``[image_id, class_id, score, x1, y1, x2, y2]`` (any shape whose
