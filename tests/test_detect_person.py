@@ -180,7 +180,7 @@ def test_prefetch_reraises_decoder_errors_and_stops_early():
 def test_cli_detect_defaults_to_the_person_detector(person_model, campus_video, tmp_path, capsys):
     out, ait = tmp_path / "d.csv", tmp_path / "a.csv"
     assert main(["detect", str(campus_video), "-o", str(out), "--aitrios-csv", str(ait), "--stride", "100",
-                 "--quiet", "--batch", "2"]) == 0
+                 "--quiet"]) == 0
     rows = list(AitriosCSV(ait))
     assert len(rows) == 8
     scores = np.concatenate([r.scores for r in rows])
@@ -221,8 +221,6 @@ def test_detector_options_helper(tmp_path, monkeypatch):
     assert isinstance(d, HOGDetector) and d.person_height == 30 and a.detector == "hog"
     a = p.parse_args(["--detector", "hog", "--min-score", "0.6"])
     assert detector_from_args(a).min_score == 0.6
-    with pytest.raises(ValueError, match="--batch"):
-        detector_from_args(p.parse_args(["--batch", "0"]))
     with pytest.raises(FileNotFoundError, match="nope.onnx"):
         detector_from_args(p.parse_args(["--detector", str(tmp_path / "nope.onnx")]))
     monkeypatch.setenv("HEATCORE_OFFLINE", "1")

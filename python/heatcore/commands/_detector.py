@@ -21,7 +21,7 @@ def _classes(text: str) -> list[int]:
 
 
 def add_detector_arguments(parser: argparse.ArgumentParser, *, filters: bool = True) -> None:
-    """Add the detector options: ``--detector --model-dir --decode --input-size --engine --batch
+    """Add the detector options: ``--detector --model-dir --decode --input-size --engine
     --hog-width --person-height`` and, when ``filters``, ``--min-score --classes``."""
     g = parser.add_argument_group("detector")
     g.add_argument("--detector", default=None, help=DETECTOR_HELP)
@@ -33,7 +33,6 @@ def add_detector_arguments(parser: argparse.ArgumentParser, *, filters: bool = T
     g.add_argument("--input-size", default=None, help="DNN input WxH pixels (default 300x300)")
     g.add_argument("--engine", choices=["opencv", "onnxruntime", "auto"], default="opencv",
                    help="model.onnx: run it with cv2.dnn (default) or onnxruntime (pip install 'heatcore[onnx]')")
-    g.add_argument("--batch", type=int, default=1, help="frames per forward pass (default 1)")
     g.add_argument("--hog-width", type=int, default=None,
                    help="HOG: search frames scaled to this width, pixels (implies --detector hog)")
     g.add_argument("--person-height", type=float, default=None,
@@ -53,8 +52,6 @@ def detector_from_args(args: argparse.Namespace) -> Any:
     from .._checks import parse_size
     from ..detect import make_detector
 
-    if getattr(args, "batch", 1) < 1:
-        raise ValueError(f"--batch must be >= 1 frames, got {args.batch}")
     name = args.detector
     hog_opts = args.hog_width is not None or args.person_height is not None
     if name is None:

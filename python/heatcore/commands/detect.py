@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         idx = start - args.stride
         for idx, d in detect_video(args.video, det, stride=args.stride, start=start, classes=args.classes,
-                                   min_score=args.min_score, tracker=tracker, quiet=args.quiet, batch=args.batch):
+                                   min_score=args.min_score, tracker=tracker, quiet=args.quiet):
             w.write(idx, idx / fps, d)
             if w2 is not None:
                 w2.write(d)
