@@ -116,12 +116,12 @@ class Tracker:
                 self.missed[t] += 1
                 if self.missed[t] > self.max_disappeared:
                     del self.boxes[t], self.missed[t]
-        for j in np.flatnonzero(ids < 0):
-            ids[j] = self.next_id
+        for j in np.flatnonzero(ids < 0).tolist():
+            ids[j] = int(self.next_id)
             self.missed[self.next_id] = 0
             self.next_id += 1
-        for j, t in enumerate(ids):
-            self.boxes[int(t)] = b[j].copy()
+        for j, tid in enumerate(ids.tolist()):
+            self.boxes[int(tid)] = b[j].copy()
         return ids
 
 
@@ -143,6 +143,13 @@ class StationaryFilter:
         self.min_motion = float(min_motion)
         self.seconds = float(seconds)
         self.history: dict[int, deque] = {}
+
+    def state(self) -> dict:
+        """JSON-able state (each live track's recent positions) for checkpoints."""
+        return {str(k): [list(x) for x in h] for k, h in self.history.items()}
+
+    def load_state(self, state: dict) -> None:
+        self.history = {int(k): deque(tuple(x) for x in v) for k, v in state.items()}
 
     def update(self, time_s: float, track_ids: Any, points: Any) -> np.ndarray:
         tids = np.asarray(track_ids, np.int64).reshape(-1)
