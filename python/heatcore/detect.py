@@ -59,20 +59,22 @@ def postprocess(det: Detections, *, classes: Iterable[int] | None = None, min_sc
     IoU > ``nms_threshold``; None = no NMS). Boxes with non-finite coordinates are dropped."""
     if nms_threshold is not None and not 0 <= nms_threshold <= 1:
         raise ValueError(f"nms_threshold must be in [0, 1] or None, got {nms_threshold!r}")
-    keep = np.isfinite(det.xyxy).all(axis=1) & np.isfinite(det.scores)
+    scores = np.ones(len(det)) if det.scores is None else np.asarray(det.scores, np.float64)
+    class_ids = np.zeros(len(det), np.int64) if det.class_ids is None else np.asarray(det.class_ids, np.int64)
+    keep = np.isfinite(det.xyxy).all(axis=1) & np.isfinite(scores)
     if classes is not None:
-        keep &= np.isin(det.class_ids, np.asarray(list(classes), np.int64))
+        keep &= np.isin(class_ids, np.asarray(list(classes), np.int64))
     if min_score is not None:
-        keep &= det.scores >= float(min_score)
-    det = det.select(keep)
+        keep &= scores >= float(min_score)
+    det, scores, class_ids = det.select(keep), scores[keep], class_ids[keep]
     if nms_threshold is None or len(det) < 2:
         return det
     out: list[np.ndarray] = []
-    for c in np.unique(det.class_ids):
-        idx = np.flatnonzero(det.class_ids == c)
+    for c in np.unique(class_ids):
+        idx = np.flatnonzero(class_ids == c)
         b = det.xyxy[idx]
         xywh = np.stack([b[:, 0], b[:, 1], b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]], axis=1)
-        sc = det.scores[idx]
+        sc = scores[idx]
         sc = sc - sc.min() + 1.0  # NMSBoxes wants scores > 0; the order is what matters
         k = cv2.dnn.NMSBoxes(xywh.tolist(), sc.tolist(), 0.0, float(nms_threshold))
         out.append(idx[np.asarray(k, np.int64).reshape(-1)])
@@ -140,7 +142,7 @@ class HOGDetector:
         if score not in ("probability", "margin"):
             raise ValueError(f"score must be 'probability' or 'margin', got {score!r}")
         self.hog = cv2.HOGDescriptor()
-        self.hog.setSVMDetector(cv2.HOGDescriptor.getDefaultPeopleDetector())
+        self.hog.setSVMDetector(np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), np.float32))
         self.win_stride = tuple(int(v) for v in win_stride)
         self.padding = tuple(int(v) for v in padding)
         self.scale = float(scale)
@@ -386,7 +388,7 @@ class DNNDetector:
 
     def _finish(self, det: Detections) -> Detections:
         det = postprocess(det, classes=self.classes, min_score=self.min_score, nms_threshold=self.nms_threshold)
-        if self.class_map:
+        if self.class_map and det.class_ids is not None:
             det.class_ids = np.array([self.class_map.get(int(c), int(c)) for c in det.class_ids], np.int64)
         return det
 

@@ -338,7 +338,7 @@ class _Node:
                 node.inputs.append(_unquote(v))
             elif k == "attr":
                 key = next(_unquote(x) for kk, x in v if kk == "key")
-                val = next((x for kk, x in v if kk == "value"), [])
+                val: Msg = next((x for kk, x in v if kk == "value"), [])
                 node.attrs[key] = val
             else:
                 node.rest.append((k, v))
@@ -373,11 +373,11 @@ def _attr(value: object) -> Msg:
         return [("s", _quote(value))]
     vals = list(value)  # type: ignore[call-overload]
     if all(isinstance(v, int) and not isinstance(v, bool) for v in vals):
-        dtype, fieldname, fmt = "DT_INT32", "int_val", str
+        dtype, fieldname, texts = "DT_INT32", "int_val", [str(v) for v in vals]
     else:
-        dtype, fieldname, fmt = "DT_FLOAT", "float_val", lambda v: repr(float(v))
+        dtype, fieldname, texts = "DT_FLOAT", "float_val", [repr(float(v)) for v in vals]
     tensor: Msg = [("dtype", dtype), ("tensor_shape", [("dim", [("size", str(len(vals)))])])]
-    tensor += [(fieldname, fmt(v)) for v in vals]
+    tensor += [(fieldname, t) for t in texts]
     return [("tensor", tensor)]
 
 
