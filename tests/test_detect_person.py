@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+import heatcore
 import heatcore._core  # noqa: F401 - imported here, not first inside a capsys test (editable rebuilds print)
 import heatcore.floorplan  # noqa: F401
 import heatcore.track  # noqa: F401
@@ -230,3 +231,21 @@ def test_detector_options_helper(tmp_path, monkeypatch):
     q = argparse.ArgumentParser()
     add_detector_arguments(q, filters=False)  # commands with their own --min-score / --classes
     assert not hasattr(q.parse_args([]), "classes")
+
+
+@pytest.mark.data
+def test_floorplan_from_video_uses_the_person_detector(person_model, campus_video, tmp_path, capsys):
+    import re
+
+    from heatcore import Homography
+
+    h = Homography.from_points([[0, 360], [480, 360], [400, 100], [80, 100]], [[0, 200], [300, 200], [300, 0], [0, 0]])
+    h.save(tmp_path / "H.json")
+    assert main(["floorplan", str(campus_video), "--homography", str(tmp_path / "H.json"), "--plan-size", "300x200",
+                 "--stride", "200", "-o", str(tmp_path / "v.png"), "--quiet", "--dwell",
+                 "--state", str(tmp_path / "v.npz")]) == 0
+    acc = heatcore.load_state(tmp_path / "v.npz")
+    assert acc.counts["frames"] == 4 and acc.dwell().sum() > 0
+    # frames 0, 200, 400, 600 hold 3 + 7 + 3 + ~6 people (hand counts): most are detected
+    n = int(re.search(r"(\d+) detections in 4 frames", capsys.readouterr().out).group(1))
+    assert 12 <= n <= 24
