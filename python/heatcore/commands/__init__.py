@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import calibrate, demo, detect, floorplan, grid, kde, motion
+from . import calibrate, demo, detect, floorplan, grid, kde, models, motion
 
 # Order shown in ``heatcore --help``.
-COMMANDS = [demo, kde, motion, grid, calibrate, detect, floorplan]
+COMMANDS = [demo, kde, motion, grid, calibrate, detect, floorplan, models]
