@@ -29,10 +29,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_common(args: argparse.Namespace) -> None:
+    """Checks shared by every sub-command's flags (one place): --alpha is an opacity in [0, 1]."""
+    if getattr(args, "alpha", None) is not None:
+        from .render import check_alpha
+
+        check_alpha(args.alpha, "--alpha")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _check_common(args)
         return int(args.func(args) or 0)
     except (ValueError, TypeError, FileNotFoundError, OSError, KeyError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
