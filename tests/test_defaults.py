@@ -228,3 +228,90 @@ def test_namespaces_export_no_imported_modules():
     # the public names are still there
     assert {"kde", "render", "MotionHeatmap", "Homography"} <= set(dir(heatcore))
     assert {"overlay", "save_figure", "VideoWriter"} <= set(dir(heatcore.render))
+
+
+# --------------------------------------------------------------------------- item 1: no ghosts
+def _walker_clip(n=150, w=160, h=120):
+    """A static scene; a slow walker loiters around (30..40, 40) for the first 30 frames, then
+    walks off along a lane at y=90. Returns (frames BGR, empty background)."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    bg = np.empty((h, w, 3), np.uint8)
+    bg[..., 0] = (90 + 30 * np.sin(xx / 13.0)).astype(np.uint8)
+    bg[..., 1] = (120 + 25 * np.cos(yy / 11.0)).astype(np.uint8)
+    bg[..., 2] = 110
+    frames = []
+    for i in range(n):
+        img = bg.copy()
+        if i < 30:
+            cx, cy = 30 + i / 3.0, 40.0
+        else:
+            cx, cy = 40 + (i - 30) * 1.5, 90.0
+        if cx < w + 12:
+            img[(xx - cx) ** 2 + (yy - cy) ** 2 < 100] = (20, 220, 240)
+        frames.append(img)
+    return frames, bg
+
+
+def _write_folder(tmp_path, frames):
+    d = tmp_path / "clip"
+    d.mkdir()
+    for i, f in enumerate(frames):
+        render.save_image(d / f"f{i:04d}.png", f, order="bgr")
+    return d
+
+
+def test_default_diff_reference_has_no_ghost(tmp_path):
+    frames, bg = _walker_clip()
+    clip = _write_folder(tmp_path, frames)
+    truth = hc.motion_heatmap(clip, "diff", reference=bg).result(normalize=True)
+    new = hc.motion_heatmap(clip, "diff")  # default: median of 25 frames spread over the clip
+    assert new.reference_frames is not None and len(new.reference_frames) == 25
+    assert new.reference_frames[0] < 10 and new.reference_frames[-1] > 140
+    old = hc.MotionHeatmap("diff", reference="median:25")  # the first 25 frames
+    for f in frames:
+        old.update(f)
+    start_area = (slice(30, 50), slice(22, 48))
+    ghost_old = old.result(normalize=True)[start_area].mean()
+    ghost_new = new.result(normalize=True)[start_area].mean()
+    ghost_true = truth[start_area].mean()
+    assert ghost_old > 3 * ghost_true  # the loiterer stays in every later difference
+    assert abs(ghost_new - ghost_true) < 0.05 * ghost_true + 0.5
+    np.testing.assert_allclose(new.result(normalize=True), truth, atol=1.5)
+
+
+def test_median_k_samples_the_start_stop_range_and_saves_reference(tmp_path, capsys):
+    frames, bg = _walker_clip()
+    clip = _write_folder(tmp_path, frames)
+    acc = hc.motion_heatmap(clip, "diff", reference="median:5", start=50, stop=150,
+                            save_reference=tmp_path / "ref.png")
+    assert acc.reference_frames == [60, 80, 100, 120, 140]
+    ref = render.read_image(tmp_path / "ref.png", gray=True)
+    assert ref.shape == (120, 160)
+    again = hc.motion_heatmap(clip, "diff", reference=tmp_path / "ref.png", start=50, stop=150)
+    np.testing.assert_array_equal(again.result(), acc.result())  # the saved reference reproduces the run
+    # CLI: says which frames, writes the reference
+    out = tmp_path / "h.png"
+    assert main(["motion", str(clip), "-o", str(out), "--method", "diff", "--reference", "median:4",
+                 "--save-reference", str(tmp_path / "r2.png"), "--quiet"]) == 0
+    assert (tmp_path / "r2.png").exists()
+    assert main(["motion", str(clip), "-o", str(out), "--method", "diff"]) == 0
+    text = capsys.readouterr().out
+    assert "reference: per-pixel median of 25 frames: 3, 9, 15" in text
+    assert main(["motion", str(clip), "-o", str(out), "--save-reference", "x.png"]) == 2  # not diff
+
+
+@pytest.mark.parametrize("decoder", ["opencv", "auto"])
+def test_sample_reference_seeks_to_the_right_frames(tmp_path, decoder):
+    from heatcore.io.video import iter_frames
+    from heatcore.motion import sample_reference
+
+    frames, _ = _walker_clip(n=60)
+    avi = tmp_path / "c.avi"
+    with render.VideoWriter(avi, 25, (160, 120), fourcc="MJPG", order="bgr") as w:
+        for f in frames:
+            w.write(f)
+    img, used = sample_reference(avi, 7, decoder=decoder)
+    assert used == [4, 12, 21, 30, 38, 47, 55]
+    decoded = {i: f for i, f in iter_frames(avi, gray=True, backend=decoder)}
+    expected = np.median(np.stack([decoded[i] for i in used]), axis=0).astype(np.uint8)
+    np.testing.assert_array_equal(img, expected)
