@@ -315,3 +315,56 @@ def test_sample_reference_seeks_to_the_right_frames(tmp_path, decoder):
     decoded = {i: f for i, f in iter_frames(avi, gray=True, backend=decoder)}
     expected = np.median(np.stack([decoded[i] for i in used]), axis=0).astype(np.uint8)
     np.testing.assert_array_equal(img, expected)
+
+
+# --------------------------------------------------------------------------- item 7: grid videos
+def test_grid_colorbar_goes_beside_the_scene_not_over_it():
+    from heatcore.grid_output import colorbar_width, grid_frame_size, render_grid_frame
+
+    g = np.zeros((9, 16), np.int32)
+    g[4, 8] = 5
+    scene = np.random.default_rng(0).integers(0, 255, (360, 640, 3), dtype=np.uint8)
+    plain = render_grid_frame(g, size=(640, 360), image=scene, vmax=10, alpha=0.4, clear_below=0)
+    with_bar = render_grid_frame(g, size=(640, 360), image=scene, vmax=10, alpha=0.4, clear_below=0, colorbar=True)
+    assert with_bar.shape == (360, 640 + colorbar_width((640, 360)), 3)
+    assert grid_frame_size((640, 360), True) == (with_bar.shape[1], 360)
+    np.testing.assert_array_equal(with_bar[:, :640], plain)  # the whole scene is still there
+    np.testing.assert_array_equal(plain[300:, :], scene[300:, :])  # zero cells show the picture as is
+
+
+@pytest.mark.parametrize("scene_value", [0, 255])
+def test_grid_label_is_readable_on_any_background_and_configurable(scene_value):
+    from heatcore.grid_output import render_grid_frame
+
+    g = np.zeros((9, 16), np.int32)
+    scene = np.full((720, 1280, 3), scene_value, np.uint8)
+    scene[..., 1] = 160 if scene_value == 0 else 255  # grass-like green / white
+    f = render_grid_frame(g, size=(1280, 720), image=scene, number_of_detects=7, clear_below=0)
+    top = f[:60, :500].astype(int)
+    # bright green text and a dark outline both present: contrast against any background
+    green = ((top[..., 1] > 200) & (top[..., 0] < 80) & (top[..., 2] < 80)).sum()
+    dark = (top.sum(axis=2) < 60).sum()
+    assert green > 200 and dark > 200
+    # text height ~3 % of the frame or more (the old one was 1 px thin, 0.72 scale)
+    rows = np.flatnonzero((np.abs(f[:80, :500].astype(int) - scene[:80, :500]).sum(axis=2) > 0).any(axis=1))
+    assert rows[-1] - rows[0] >= 20
+    custom = render_grid_frame(g, size=(1280, 720), image=scene, number_of_detects=7, clear_below=0,
+                               label="people: {n}")
+    assert (custom != f).any()
+    none = render_grid_frame(g, size=(1280, 720), image=scene, number_of_detects=7, clear_below=0, label=None)
+    np.testing.assert_array_equal(none, scene)
+    with pytest.raises(ValueError, match="label"):
+        render_grid_frame(g, size=(1280, 720), number_of_detects=7, label="{count}")
+
+
+def test_grid_video_with_colorbar_is_wider(tmp_path):
+    import cv2
+
+    from heatcore.grid_output import GridVideoWriter
+
+    w = GridVideoWriter(tmp_path, name="c", fps=5, size=(320, 180), vmax=5, colorbar=True, label="n={n}")
+    for i in range(3):
+        w.write(np.full((9, 16), i, np.int32), i, np.full((180, 320, 3), 90, np.uint8))
+    cap = cv2.VideoCapture(str(w.close()))
+    ok, f = cap.read()
+    assert ok and f.shape == (180, 320 + 60, 3)

@@ -444,15 +444,20 @@ def colorbar_strip(height: int, cmap: str = "inferno", *, vmin: float = 0.0, vma
     table = lut(cmap, order)[:, :3]
     rows = np.linspace(255, 0, height).round().astype(np.int64)
     strip[:, 2:2 + bar_w] = table[rows][:, None, :]
-    font_scale = max(0.3, min(0.6, height / 1400))
-    for i in range(ticks):
+    texts = [f"{vmin + (i / (ticks - 1) if ticks > 1 else 0.0) * (vmax - vmin):.3g}" for i in range(ticks)]
+    # tick labels as large as the strip allows: the longest fits the space right of the bar, and
+    # the text stays below ~1/25 of the height
+    room = max(1, width - bar_w - 12)
+    widest = max(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, 1.0, 1)[0][0] for t in texts)
+    font_scale = max(0.3, min(1.0, room / max(widest, 1), height / 900))
+    thick = 2 if font_scale >= 0.8 else 1
+    th = cv2.getTextSize("0", cv2.FONT_HERSHEY_SIMPLEX, font_scale, thick)[0][1]
+    for i, text in enumerate(texts):
         frac = i / (ticks - 1) if ticks > 1 else 0.0
         y = int(round((1.0 - frac) * (height - 1)))
-        val = vmin + frac * (vmax - vmin)
-        text = f"{val:.3g}"
         cv2.line(strip, (2 + bar_w, y), (6 + bar_w, y), (0, 0, 0), 1)
-        ty = min(max(y + 4, 10), height - 2)
-        cv2.putText(strip, text, (8 + bar_w, ty), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), 1, cv2.LINE_AA)
+        ty = min(max(y + th // 2, th + 2), height - 2)
+        cv2.putText(strip, text, (8 + bar_w, ty), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), thick, cv2.LINE_AA)
     return strip
 
 
