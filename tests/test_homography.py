@@ -211,7 +211,7 @@ def test_warp_image_preview():
     # The red quadrilateral covers the whole plan rectangle once warped.
     assert (out[50:550, 50:350, 2] > 200).mean() > 0.99
     sbs = h.warp_image(frame, plan_size=(400, 600))
-    assert sbs.shape[0] == 600 and sbs.shape[1] > 400 + 8
+    assert 600 < sbs.shape[0] < 640 and sbs.shape[1] > 400 + 8  # + the legend strip below
     with pytest.raises(ValueError, match="plan_size"):
         h.warp_image(frame)
     with pytest.raises(ValueError, match="alpha"):

@@ -416,7 +416,7 @@ class Homography:
         is put left of the result; calibration points are drawn (circles = measured, crosses =
         where the homography puts them) with each pair's number and reprojection error in plan
         units (green up to ``max_error``, default :meth:`default_max_error`; orange above; red =
-        RANSAC outlier) and the RMS in a corner. Colour order is whatever the inputs use
+        RANSAC outlier), explained in a strip below the picture with the RMS. Colour order is whatever the inputs use
         (the colours named assume BGR).
         """
         img = np.asarray(frame)
@@ -458,6 +458,7 @@ class Homography:
         blend = (base.astype(np.float32) * (1 - alpha) + warped.astype(np.float32) * alpha + 0.5).astype(np.uint8)
         out[inside] = blend[inside]
         cam = img.copy()
+        legend = None
         if draw_points and self.src is not None:
             mapped = self.apply(self.src, threads=1)
             limit = self.default_max_error() if max_error is None else float(max_error)
@@ -472,23 +473,31 @@ class Homography:
                 else:
                     col = (0, 140, 255)
                 cv2.circle(cam, (int(round(s[0])), int(round(s[1]))), r + 2, col, 2, cv2.LINE_AA)
-                _outlined_text(cam, str(i), (int(s[0]) + r + 3, int(s[1]) - r), 0.5, col)
+                _outlined_text(cam, str(i), _label_org(cam, str(i), s, r, 0.5), 0.5, col)
                 cv2.circle(out, (int(round(d[0])), int(round(d[1]))), r + 2, col, 2, cv2.LINE_AA)
                 if np.isfinite(m).all():
                     cv2.drawMarker(out, (int(round(m[0])), int(round(m[1]))), (255, 0, 255),
                                    cv2.MARKER_CROSS, 2 * r + 4, 2)
                 label = f"{i}: {err:.2f}" + ("" if self.inliers is None or self.inliers[i] else " (outlier)")
-                _outlined_text(out, label, (int(d[0]) + r + 3, int(d[1]) - r), fs, col)
+                _outlined_text(out, label, _label_org(out, label, d, r, fs), fs, col)
             rms = self.rms_error
-            legend = ("o measured  + mapped  error per pair (plan units)"
-                      + (f", RMS {rms:.2f}" if rms is not None else ""))
-            _outlined_text(out, legend, (6, ph - 8), fs * 0.85, (40, 40, 40))
-        if not side_by_side:
-            return out
-        scale = ph / cam.shape[0]
-        cam = cv2.resize(cam, (max(1, int(round(cam.shape[1] * scale))), ph), interpolation=cv2.INTER_AREA)
-        gap = np.full((ph, 8, 3), 255, np.uint8)
-        return np.concatenate([cam, gap, out], axis=1)
+            legend = ("circles: measured points, crosses: where the homography maps them, numbers: pair: "
+                      "reprojection error (plan units)" + (f"; RMS {rms:.3g}" if rms is not None else ""))
+        if side_by_side:
+            scale = ph / cam.shape[0]
+            cam = cv2.resize(cam, (max(1, int(round(cam.shape[1] * scale))), ph), interpolation=cv2.INTER_AREA)
+            gap = np.full((ph, 8, 3), 255, np.uint8)
+            out = np.concatenate([cam, gap, out], axis=1)
+        if legend is not None:  # a strip below the picture, so it never hides a point
+            fs = max(0.35, min(0.6, out.shape[1] / 1800))
+            (tw, th), _ = cv2.getTextSize(legend, cv2.FONT_HERSHEY_SIMPLEX, fs, 1)
+            if tw > out.shape[1] - 12:
+                fs *= (out.shape[1] - 12) / tw
+                (tw, th), _ = cv2.getTextSize(legend, cv2.FONT_HERSHEY_SIMPLEX, fs, 1)
+            strip = np.full((th + 14, out.shape[1], 3), 255, np.uint8)
+            cv2.putText(strip, legend, (6, th + 6), cv2.FONT_HERSHEY_SIMPLEX, fs, (40, 40, 40), 1, cv2.LINE_AA)
+            out = np.concatenate([out, strip], axis=0)
+        return out
 
     # ------------------------------------------------------------------ misc
     def __repr__(self) -> str:
@@ -499,6 +508,17 @@ class Homography:
         return isinstance(other, Homography) and np.array_equal(self.matrix, other.matrix)
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _label_org(img: np.ndarray, text: str, pt: np.ndarray, r: int, scale: float) -> tuple[int, int]:
+    """Where to write a point's label: up-right of it, flipped left/down where it would leave the image."""
+    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    x, y = int(round(pt[0])) + r + 3, int(round(pt[1])) - r
+    if x + tw > img.shape[1] - 2:
+        x = int(round(pt[0])) - r - 3 - tw
+    if y - th < 2:
+        y = int(round(pt[1])) + r + th + 3
+    return max(2, x), min(img.shape[0] - 3, y)
 
 
 def _outlined_text(img: np.ndarray, text: str, org: tuple[int, int], scale: float,

@@ -190,8 +190,10 @@ def run(args: argparse.Namespace) -> int:
         np.save(args.npy, grid)
     data_units = extent is not None and bg is None
     origin = args.origin if args.origin != "auto" else ("lower" if data_units else "upper")
-    label = {"density": "density (1 / point unit²)", "count": "sum of kernels (peak = weight)",
-             "none": "kernel sum"}[args.normalize]
+    unit = "data unit" if extent is not None else "pixel"
+    label = {"density": f"probability density (per square {unit})",
+             "count": "points nearby (kernels summed; one point peaks at 1" + (" x its weight)" if ps.weights is not None else ")"),
+             "none": f"kernel sum (per square {unit})"}[args.normalize]
     fade = dict(threshold=args.threshold_abs, relative_threshold=rel, ramp=ramp)
     if args.colorbar or args.title or data_units:
         xlabel = args.x_col or "x"
@@ -310,18 +312,18 @@ def demo(outdir: Path, quiet: bool = True) -> list[Path]:
     files.append(render.save_image(outdir / "floor_plan.png", plan))
     heat = kde(people, (h, w), bandwidth=12.0, normalize="count")
     files.append(render.save_image(outdir / "people_kde_overlay.png",
-                                   render.overlay(heat, plan, "inferno", alpha=0.65, threshold=0.02 * heat.max())))
+                                   render.overlay(heat, plan, "inferno", alpha=0.65, relative_threshold=0.02)))
     heat_s = kde(people, (h, w), bandwidth="scott")
     files.append(render.save_figure(outdir / "people_kde_scott_figure.png", heat_s, background=plan, cmap="turbo",
-                                    alpha=0.6, threshold=0.02 * heat_s.max(), title="People density (scott bandwidth)",
-                                    label="density (1/px^2)"))
+                                    alpha=0.6, relative_threshold=0.02, title="People density (scott bandwidth)",
+                                    label="probability density (per square pixel)"))
     gaze, dur, page = synthetic_gaze()
     gh, gw = page.shape[:2]
     g = kde(gaze, (gh, gw), bandwidth=30.0, weights=dur, normalize="count")
     files.append(render.save_image(outdir / "gaze_page.png", page))
     files.append(render.save_image(outdir / "gaze_kde_overlay.png",
-                                   render.overlay(g, page, "jet", alpha=0.55, threshold=0.03 * g.max())))
+                                   render.overlay(g, page, "jet", alpha=0.55, relative_threshold=0.03)))
     files.append(render.save_figure(outdir / "gaze_kde_figure.png", g, background=page, cmap="jet", alpha=0.55,
-                                    threshold=0.03 * g.max(), title="Gaze attention (duration-weighted)",
-                                    label="ms-weighted kernels"))
+                                    relative_threshold=0.03, title="Gaze attention (duration-weighted)",
+                                    label="gaze time nearby (ms; one fixation peaks at its duration)"))
     return files
