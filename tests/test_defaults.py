@@ -368,3 +368,24 @@ def test_grid_video_with_colorbar_is_wider(tmp_path):
     cap = cv2.VideoCapture(str(w.close()))
     ok, f = cap.read()
     assert ok and f.shape == (180, 320 + 60, 3)
+
+
+def test_readme_development_install_installs_the_build_requirements_first():
+    """`pip install --no-build-isolation -e .` needs the [build-system] requirements already
+    installed: the README must install every one of them before (checked in a fresh venv by hand;
+    this guards the text)."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    requires = tomllib.loads((root / "pyproject.toml").read_text())["build-system"]["requires"]
+    names = [re.split(r"[<>=!~ \[]", r, maxsplit=1)[0].lower() for r in requires]
+    for block in re.findall(r"```bash\n(.*?)```", readme, flags=re.S):
+        lines = block.splitlines()
+        for k, line in enumerate(lines):
+            if "--no-build-isolation" in line:
+                before = " ".join(lines[:k]).lower() + " " + line.split("--no-build-isolation")[0].lower()
+                missing = [n for n in names + ["cmake", "ninja"] if n not in before]
+                assert not missing, f"README installs with --no-build-isolation before installing {missing}"
