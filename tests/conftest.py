@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import heatcore._core  # noqa: F401  (built once up front: an editable build rebuilds on first import)
+
 _ROOT = Path(__file__).resolve().parents[1]
 # The shared data folder sits beside the repository (../shared/data); HEATCORE_DATA overrides.
 DATA_DIR = Path(os.environ.get("HEATCORE_DATA", _ROOT.parent / "shared" / "data"))

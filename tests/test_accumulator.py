@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heatcore.accumulator import Accumulator, load_state, run_checkpointed
+from heatcore.accumulator import Accumulator, load_state
+from heatcore.pipeline import CheckpointMismatch, IterSource, Job, run
 
 
 class _Hist(Accumulator):
@@ -78,20 +79,19 @@ def test_checkpoint_resume_equals_uninterrupted_run(tmp_path):
     data = list(range(100))
     ck = tmp_path / "state.npz"
 
-    def items(start):
-        return iter(data[start:])
+    def job(bins=7, stop_after=None):
+        src = IterSource(lambda start: iter(data[start:]), fingerprint={"data": "0..99"}, total=100, batch=3)
+        return Job(source=src, accumulators={"h": _Hist(bins)}, checkpoint=ck, checkpoint_every=10,
+                   stop_after=stop_after)
 
-    # Interrupted after 57 items (checkpoint every 10 → resumes from 50).
-    run = run_checkpointed(lambda: _Hist(7), items, lambda acc, x: acc.update([x]), checkpoint=ck, every=10)
-    for _, done in run:
-        if done == 57:
-            break
-    resumed = None
-    for acc, done in run_checkpointed(lambda: _Hist(7), items, lambda acc, x: acc.update([x]), checkpoint=ck, every=10):
-        resumed = acc
+    # Interrupted after 57 items (checkpoint every 10 → resumes from the last save, at 54).
+    first = run(job(stop_after=57))
+    assert first.records == 57
+    res = run(job())
+    assert 0 < res.resumed_at <= 57
     whole = _Hist(7)
     whole.update(data)
-    np.testing.assert_array_equal(resumed.result(), whole.result())
-    # A checkpoint made with another configuration is refused, not silently mixed.
-    with pytest.raises(ValueError, match="different configuration"):
-        list(run_checkpointed(lambda: _Hist(3), items, lambda acc, x: acc.update([x]), checkpoint=ck))
+    np.testing.assert_array_equal(res["h"].result(), whole.result())
+    # A checkpoint made with another configuration is refused, not silently mixed, and says what differs.
+    with pytest.raises(CheckpointMismatch, match="bins"):
+        run(job(bins=3))

@@ -25,7 +25,7 @@ from heatcore.io.console import (
     load_console_frames,
     timestamp_filter,
 )
-from heatcore.io.detections import DetectionFrame
+from heatcore.records import Detections
 from heatcore.io.flatbuf import encode_detections
 
 from console_server import CLIENT_ID, CLIENT_SECRET, ConsoleServer, make_jwt
@@ -617,13 +617,13 @@ def test_images_and_metadata_mode(server, client):
                                         "number_of_images": 20}, client=client)
     frames = list(frames)
     assert name == "sub"
-    assert all(isinstance(f, DetectionFrame) for f in frames)
-    assert [f.index for f in frames] == [0, 1, 2]
+    assert all(isinstance(f, Detections) for f in frames)
+    assert [f.frame for f in frames] == [0, 1, 2]
     assert [f.timestamp for f in frames] == t
-    assert frames[0].boxes.tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
+    assert frames[0].xyxy.tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
     assert frames[0].scores.tolist() == [0.5, 0.25] and frames[0].class_ids.tolist() == [0, 1]
-    assert len(frames[1]) == 0 and frames[1].boxes.shape == (0, 4)  # unmatched image → empty frame
-    assert frames[2].boxes.tolist() == [[10, 20, 30, 40]]
+    assert len(frames[1]) == 0 and frames[1].xyxy.shape == (0, 4)  # unmatched image → empty frame
+    assert frames[2].xyxy.tolist() == [[10, 20, 30, 40]]
     for f, c in zip(frames, colours):
         assert f.image.shape == (16, 24, 3) and f.image.dtype == np.uint8
         assert np.abs(f.image.reshape(-1, 3).mean(0) - c).max() < 8  # BGR as stored
@@ -653,7 +653,7 @@ def test_images_mode_pages_beyond_256(server, client, tmp_path, clean_env):
     assert len(frames) == 300 and name == "many"
     for i, f in enumerate(frames):
         assert f.timestamp == t[i]
-        assert f.boxes.tolist() == ([] if i % 7 == 0 else [[i, i, i + 1, i + 1]])
+        assert f.xyxy.tolist() == ([] if i % 7 == 0 else [[i, i, i + 1, i + 1]])
     kinds = ["images" if "/images/" in r.path else "results" for r in server.state.api_requests()]
     assert kinds == ["images", "images", "results", "results"] or kinds == ["images", "results", "images", "results"]
 
@@ -690,8 +690,8 @@ def test_metadata_only_mode(server, client):
     assert name is None
     # the fake answers newest first; the loader keeps the Console's order (no sorting)
     assert [f.timestamp for f in frames] == [t[4], t[3], t[2]]
-    assert [f.boxes.tolist() for f in frames] == [[[4, 0, 5, 1]], [[3, 0, 4, 1]], [[2, 0, 3, 1]]]
-    assert all(f.image is None for f in frames) and [f.index for f in frames] == [0, 1, 2]
+    assert [f.xyxy.tolist() for f in frames] == [[[4, 0, 5, 1]], [[3, 0, 4, 1]], [[2, 0, 3, 1]]]
+    assert all(f.image is None for f in frames) and [f.frame for f in frames] == [0, 1, 2]
     (req,) = st.api_requests()
     assert req.query["filter"] == f'EXISTS(SELECT VALUE i FROM i IN c.Inferences WHERE i.T >= "{t[1]}" AND i.T <= "{t[4]}")'
     assert req.query["NumberOfInferenceresults"] == "3"

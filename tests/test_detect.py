@@ -10,7 +10,7 @@ import pytest
 
 from heatcore import DNNDetector, Detections, HOGDetector, detect_video
 from heatcore.detect import as_detections, box_anchors, make_detector, parse_anchor, postprocess
-from heatcore.io.detections import DetectionFrame
+from heatcore.records import Detections
 
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
@@ -123,8 +123,8 @@ def test_duck_typing_and_callables():
     assert d.xyxy.tolist() == [[5, 5, 9, 9]] and d.scores.tolist() == [0.9] and d.track_ids is None
     assert len(as_detections(None)) == 0
     assert as_detections(np.array([[0, 0, 1, 1, 0.5, 3]])).class_ids.tolist() == [3]
-    assert as_detections(DetectionFrame(0, np.array([[0, 0, 2, 2.0]]), np.array([0.4], np.float32),
-                                        np.array([1]))).class_ids.tolist() == [1]
+    assert as_detections(Detections(np.array([[0, 0, 2, 2.0]]), np.array([0.4], np.float32),
+                                    np.array([1]), frame=3)).class_ids.tolist() == [1]
     f = make_detector(lambda frame: (np.array([[0, 0, frame.shape[1], frame.shape[0]]]), np.array([1.0])))
     assert f(FRAME).xyxy.tolist() == [[0, 0, 400, 200]]
     with pytest.raises(TypeError, match="detector"):

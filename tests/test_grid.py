@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 import heatcore as hc
 from heatcore import _core
-from heatcore.io.detections import AitriosCSV, DetectionFrame
+from heatcore.io.detections import AitriosCSV
+from heatcore.records import Detections
 from heatcore.reference import grid as ref
 from heatcore.reference.aitrios_sample import SampleHeatMap
 
@@ -371,12 +372,12 @@ def test_real_csv_default_param_is_all_zero(real_frames):
 @pytest.mark.data
 def test_real_csv_aitrios_matches_oracle_and_facts(real_frames):
     assert len(real_frames) == 600 and sum(len(f) for f in real_frames) == 5006
-    np.testing.assert_array_equal(real_frames[0].boxes[0], [120, 576, 412, 1048])
+    np.testing.assert_array_equal(real_frames[0].xyxy[0], [120, 576, 412, 1048])
     got = _counts(real_frames, image_size=(1920, 1080), grid=(60, 36), spread=1, window=600, mode="point",
                   geometry="aitrios")
     oracle = SampleHeatMap(1, 600, 1920, 1080, 60, 36, True)
     for t, f in enumerate(real_frames):
-        d = oracle([tuple(int(v) for v in b) for b in f.boxes[::-1]])
+        d = oracle([tuple(int(v) for v in b) for b in f.xyxy[::-1]])
         if t % 50 == 0 or t == 599:
             np.testing.assert_array_equal(got[t], np.array(d["griddata"]))
     # each point adds at most 3 cells (the n=1 "L"), so the total is at most 3 per box
@@ -399,7 +400,7 @@ def _frames(rng, n=30):
         k = int(rng.integers(0, 7))
         b = rng.uniform(0, 1800, (k, 2))
         boxes = np.concatenate([b, b + rng.uniform(10, 300, (k, 2))], axis=1)
-        out.append(DetectionFrame(index=i, boxes=boxes, scores=rng.uniform(0, 1, k).astype(np.float32),
+        out.append(Detections(frame=i, xyxy=boxes, scores=rng.uniform(0, 1, k).astype(np.float32),
                                   class_ids=rng.integers(0, 3, k)))
     return out
 
@@ -459,7 +460,7 @@ def test_merge_windowed_aligns_newest_frames(rng):
     # two cameras watched at once: frame k of the merged stream = f1[k + 3] + f2[k] (aligned at the end)
     both = hc.GridCounter(**kw)
     for k in range(9):
-        parts = [f1[k].boxes] + ([f2[k - 3].boxes] if k >= 3 else [])
+        parts = [f1[k].xyxy] + ([f2[k - 3].xyxy] if k >= 3 else [])
         both.update(np.concatenate(parts))
     np.testing.assert_array_equal(a.result(), both.result())
     nxt = _frames(rng, 6)
@@ -469,7 +470,7 @@ def test_merge_windowed_aligns_newest_frames(rng):
 
 def test_filters_and_inputs(rng):
     boxes = np.array([[100, 100, 200, 300], [500, 500, 600, 700], [900, 100, 1000, 300]], np.float64)
-    f = DetectionFrame(index=0, boxes=boxes, scores=np.array([0.9, 0.3, 0.8], np.float32), class_ids=np.array([0, 0, 2]))
+    f = Detections(frame=0, xyxy=boxes, scores=np.array([0.9, 0.3, 0.8], np.float32), class_ids=np.array([0, 0, 2]))
     kw = dict(image_size=(W, H), grid=(NH, NV), spread=0, window=0, mode="point")
     g = hc.GridCounter(classes=[0], min_score=0.5, **kw).update(f)
     assert cells(g) == {(10, 4)}
@@ -568,7 +569,7 @@ def test_update_packed_matches_update_many_with_filters(rng):
     kw = dict(image_size=(W, H), grid=(NH, NV), spread=1, window=6, mode="point", classes=[0, 2], min_score=0.3)
     a, b = hc.GridCounter(**kw), hc.GridCounter(**kw)
     want = a.update_many(frames[:25])
-    boxes = np.concatenate([f.boxes for f in frames[:25]])
+    boxes = np.concatenate([f.xyxy for f in frames[:25]])
     off = np.concatenate([[0], np.cumsum([len(f) for f in frames[:25]])])
     got, kb, ko = b.update_packed(boxes, off, np.concatenate([f.scores for f in frames[:25]]),
                                   np.concatenate([f.class_ids for f in frames[:25]]))

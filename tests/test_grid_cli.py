@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from heatcore.cli import main
-from heatcore.io.detections import DetectionFrame
+from heatcore.records import Detections
 from heatcore.reference.aitrios_sample import SampleHeatMap
 
 from test_grid_io import APP, PARAM, _obj, _row, make_sample_tree
@@ -36,7 +36,7 @@ def test_config_aitrios_real_csv_matches_the_oracle(aitrios_csv, tmp_path, monke
     lines = (out / "grids.jsonl").read_text().splitlines()
     assert len(lines) == 600
     for i, f in enumerate(AitriosCSV(aitrios_csv)):
-        d = oracle([tuple(int(v) for v in b) for b in f.boxes[::-1]])  # the sample's decoded order
+        d = oracle([tuple(int(v) for v in b) for b in f.xyxy[::-1]])  # the sample's decoded order
         if i % 60 == 0 or i == 599:
             assert files[i].read_text() == json.dumps(d, indent=4), i
             assert json.loads(lines[i])["griddata"] == d["griddata"]
@@ -53,7 +53,8 @@ def test_config_aitrios_n0_stops_at_frame_320(aitrios_csv, tmp_path, monkeypatch
     assert main(["grid", "--config", str(app), "--geometry", "aitrios", "--no-video", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "frame 320, box" in err and "IndexError" in err
-    assert len(list((tmp_path / "output" / "detect").glob("*.json"))) == 320  # like the sample
+    # the sample leaves the 320 files before the crash; a failed heatcore run removes what it started
+    assert not (tmp_path / "output" / "detect").exists() and not list((tmp_path / "output").glob("*.partial*"))
 
 
 @pytest.mark.data
@@ -155,26 +156,42 @@ def test_bad_row_stops_or_is_skipped(tmp_path, capsys):
     assert len(list((tmp_path / "b" / "detect").glob("*.json"))) == 3
 
 
-def test_checkpoint_resume_equals_a_full_run(tmp_path):
+def test_checkpoint_resume_equals_a_full_run(tmp_path, capsys):
+    import heatcore as hc
+    from heatcore.jobs import grid_job
+    from heatcore.pipeline import run
+    from heatcore.sources import DetectionFileSource
+
     rows = ["frame,left,top,right,bottom"] + [f"{i},{(37 * i) % 600},{(53 * i) % 400},{(37 * i) % 600 + 50},"
                                              f"{(53 * i) % 400 + 80}" for i in range(50)]
-    part, full = tmp_path / "part.csv", tmp_path / "full.csv"
-    part.write_text("\n".join(rows[:31]) + "\n")
+    full = tmp_path / "full.csv"
     full.write_text("\n".join(rows) + "\n")
     common = ["--image-size", "640x480", "--grid", "16x12", "--window", "7", "--spread", "1", "--no-video", "--quiet"]
     ck = tmp_path / "ck.npz"
-    assert main(["grid", str(part), *common, "-o", str(tmp_path / "r"), "--checkpoint", str(ck),
-                 "--checkpoint-every", "10"]) == 0
+    # a run killed after 23 frames (checkpoints every 10): partial files and a checkpoint are left
+    counter = hc.GridCounter(image_size=(640, 480), grid=(16, 12), spread=1, window=7)
+    job = grid_job(DetectionFileSource(full), counter, tmp_path / "r", checkpoint=ck, checkpoint_every=10)
+    job.source.batch = 4
+    job.stop_after = 23
+    assert run(job).records >= 23
+    assert not (tmp_path / "r" / "grids.jsonl").exists()  # not under its real name before the end
     assert main(["grid", str(full), *common, "-o", str(tmp_path / "r"), "--checkpoint", str(ck)]) == 0
+    assert "resumed at frame" in capsys.readouterr().out
     assert main(["grid", str(full), *common, "-o", str(tmp_path / "ref")]) == 0
-    a = (tmp_path / "r" / "grids.jsonl").read_text().splitlines()
-    b = (tmp_path / "ref" / "grids.jsonl").read_text().splitlines()
-    assert a == b and len(a) == 50
+    a = (tmp_path / "r" / "grids.jsonl").read_bytes()
+    assert a == (tmp_path / "ref" / "grids.jsonl").read_bytes() and len(a.splitlines()) == 50
     for name in ("00000000.json", "00000049.json"):
         assert (tmp_path / "r" / "detect" / name).read_text() == (tmp_path / "ref" / "detect" / name).read_text()
-    # a checkpoint from another configuration is refused
+    # a checkpoint from another configuration or another input is refused, saying what differs
     assert main(["grid", str(full), *common[:-2], "--spread", "2", "--no-video", "--quiet", "-o", str(tmp_path / "x"),
                  "--checkpoint", str(ck)]) == 2
+    assert "spread" in capsys.readouterr().err
+    other = tmp_path / "other.csv"
+    other.write_text("\n".join(rows[:40]) + "\n")
+    assert main(["grid", str(other), *common, "-o", str(tmp_path / "x"), "--checkpoint", str(ck)]) == 2
+    err = capsys.readouterr().err
+    assert "belongs to another run" in err and "input" in err and "--restart" in err
+    assert main(["grid", str(other), *common, "-o", str(tmp_path / "x"), "--checkpoint", str(ck), "--restart"]) == 0
 
 
 def test_console_mode_with_a_fake_loader(tmp_path, monkeypatch):
@@ -182,7 +199,7 @@ def test_console_mode_with_a_fake_loader(tmp_path, monkeypatch):
 
     def load_console_frames(settings, *, base_dir=None):
         calls["settings"], calls["base_dir"] = settings, base_dir
-        frames = [DetectionFrame(index=i, boxes=np.array([[100.0, 100, 200, 400]]), timestamp=f"2023041214005061{i}",
+        frames = [Detections(frame=i, xyxy=np.array([[100.0, 100, 200, 400]]), timestamp=f"2023041214005061{i}",
                                  image=np.full((54, 96, 3), 90, np.uint8)) for i in range(3)]
         return iter(frames), "subdir"
 
@@ -219,15 +236,19 @@ def test_demo(tmp_path):
                                             ("box", "aitrios")])
 def test_fast_and_general_pipelines_write_the_same_files(aitrios_csv, tmp_path, mode, geometry):
     import heatcore as hc
-    from heatcore.commands.grid import run_pipeline
     from heatcore.io.detections import AitriosCSV
+    from heatcore.jobs import grid_job
+    from heatcore.pipeline import run
+
+    def run_pipeline(records, counter, out, **kw):
+        return run(grid_job(records, counter, out, **kw))
 
     src = tmp_path / "few.csv"
     src.write_text(_first_rows(aitrios_csv, 150), encoding="utf-8")
     kw = dict(image_size=(1920, 1080), grid=(60, 36), spread=1, window=20, mode=mode, geometry=geometry)
     fast = run_pipeline(AitriosCSV(src), hc.GridCounter(**kw), tmp_path / "fast", reverse=True)
     slow = run_pipeline(list(AitriosCSV(src)), hc.GridCounter(**kw), tmp_path / "slow", reverse=True)
-    assert fast["frames"] == slow["frames"] == 150
+    assert fast.records == slow.records == 150
     names = sorted(p.name for p in (tmp_path / "slow" / "detect").iterdir())
     assert names == sorted(p.name for p in (tmp_path / "fast" / "detect").iterdir())
     floats = 0

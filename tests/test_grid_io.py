@@ -46,20 +46,26 @@ def test_csv_json_and_python_literals(tmp_path):
     ])
     r = AitriosCSV(p)
     frames = list(r)
-    assert [f.index for f in frames] == [0, 1, 2]
-    np.testing.assert_array_equal(frames[0].boxes, [[1, 2, 3, 4], [5, 6, 7, 8]])  # file order
+    assert [f.frame for f in frames] == [0, 1, 2]
+    np.testing.assert_array_equal(frames[0].xyxy, [[1, 2, 3, 4], [5, 6, 7, 8]])  # file order
     np.testing.assert_array_equal(frames[0].class_ids, [0, 2])
     np.testing.assert_allclose(frames[0].scores, [0.9, 0.5])
-    np.testing.assert_array_equal(frames[1].boxes, [[9, 8, 20, 30]])
+    np.testing.assert_array_equal(frames[1].xyxy, [[9, 8, 20, 30]])
     assert len(frames[2]) == 0 and frames[2].image is None and frames[2].timestamp is None
     assert r.count_rows() == 3 and r.image_name is None
 
 
-def test_csv_frame_order_is_row_order_and_index_ignored(tmp_path):
+def test_csv_frame_numbers_come_from_the_rows(tmp_path):
     p = tmp_path / "d.csv"
+    p.write_text('h\n0,"' + _row([_obj(1, 1, 2, 2)]).replace('"', '""') + '"\n5,"' +
+                 _row([]).replace('"', '""') + '"\n')
+    assert [(f.frame, len(f)) for f in AitriosCSV(p)] == [(0, 1), (5, 0)]  # detect --stride 5 writes 0, 5, ...
+    assert [f.frame for f in AitriosCSV(p, frame_numbers="rows")] == [0, 1]  # the sample's row order
     p.write_text('h\n7,"' + _row([_obj(1, 1, 2, 2)]).replace('"', '""') + '"\n3,"' +
                  _row([]).replace('"', '""') + '"\n')
-    assert [len(f) for f in AitriosCSV(p)] == [1, 0]
+    with pytest.raises(ValueError, match="frame number 3 does not increase"):
+        list(AitriosCSV(p))
+    assert [(f.frame, len(f)) for f in AitriosCSV(p, frame_numbers="rows")] == [(0, 1), (1, 0)]
 
 
 @pytest.mark.parametrize("cell, match", [
@@ -83,7 +89,7 @@ def test_csv_malformed_rows_name_the_row(tmp_path, cell, match):
         list(AitriosCSV(p))
     r = AitriosCSV(p, on_error="skip")
     frames = list(r)
-    assert len(frames) == 2 and [f.index for f in frames] == [0, 1]
+    assert len(frames) == 2 and [f.frame for f in frames] == [0, 2]  # row 1's frame is missing, not renumbered
     assert len(r.skipped) == 1 and r.skipped[0][:2] == (1, 3) and match.split(",")[0] in r.skipped[0][2]
 
 
@@ -128,11 +134,11 @@ def test_real_csv_loads(aitrios_csv):
     r = AitriosCSV(aitrios_csv)
     frames = list(r)
     assert len(frames) == 600 == r.count_rows()
-    allb = np.concatenate([f.boxes for f in frames])
+    allb = np.concatenate([f.xyxy for f in frames])
     assert len(allb) == 5006
     assert allb[:, 0].min() == 120 and allb[:, 2].max() == 1920 and allb[:, 3].max() == 1080
     assert int((allb[:, 2] == 1920).sum()) == 150 and int((allb[:, 3] == 1080).sum()) == 6
-    assert int(np.flatnonzero([(f.boxes[:, 3] == 1080).any() for f in frames])[0]) == 320
+    assert int(np.flatnonzero([(f.xyxy[:, 3] == 1080).any() for f in frames])[0]) == 320
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,7 +149,7 @@ def test_long_csv(tmp_path):
     p = tmp_path / "l.csv"
     p.write_text("frame,left,top,right,bottom,score,class_id\n0,1,2,3,4,0.9,1\n0,5,6,7,8,0.8,0\n3,1,1,2,2,0.5,2\n")
     frames = list(read_long_csv(p))
-    assert [f.index for f in frames] == [0, 1, 2, 3]
+    assert [f.frame for f in frames] == [0, 1, 2, 3]
     assert [len(f) for f in frames] == [2, 0, 0, 1]
     np.testing.assert_array_equal(frames[3].class_ids, [2])
     q = tmp_path / "m.csv"
@@ -421,8 +427,8 @@ def test_fast_csv_path_equals_general_parser(aitrios_csv):
     frames = list(AitriosCSV(aitrios_csv))
     for f, cell in zip(frames, cells):
         b, s, c = _general(cell)
-        np.testing.assert_array_equal(f.boxes, b)
-        assert f.scores.dtype == np.float32 and f.scores.tobytes() == s.tobytes()
+        np.testing.assert_array_equal(f.xyxy, b)
+        assert f.scores.dtype == np.float64 and f.scores.astype(np.float32).tobytes() == s.tobytes()
         np.testing.assert_array_equal(f.class_ids, c)
 
 
@@ -448,10 +454,10 @@ def test_mixed_layouts_blank_lines_and_chunks(tmp_path):
         got = [f for ch in r.iter_chunks(rows=rows, block=97) for f in ch.frames()]
         assert len(got) == 40
         for f, (b, s, c) in zip(got, want):
-            np.testing.assert_array_equal(f.boxes, b)
+            np.testing.assert_array_equal(f.xyxy, b)
             np.testing.assert_array_equal(f.scores, s)
             np.testing.assert_array_equal(f.class_ids, c)
-    assert [f.index for f in AitriosCSV(p)] == list(range(40))
+    assert [f.frame for f in AitriosCSV(p)] == list(range(40))
 
 
 def test_huge_python_literal_row(tmp_path):
@@ -459,7 +465,7 @@ def test_huge_python_literal_row(tmp_path):
                      % (i, i + 5) for i in range(3000))
     p = _csv(tmp_path / "big.csv", ["{'perception': {'object_detection_list': [" + objs + "]}}"])
     (f,) = list(AitriosCSV(p))
-    assert len(f) == 3000 and f.boxes[-1, 2] == 3004
+    assert len(f) == 3000 and f.xyxy[-1, 2] == 3004
 
 
 def test_video_unbounded_window_scales_to_each_frame(tmp_path):
@@ -514,7 +520,7 @@ def test_fast_parser_never_disagrees_with_the_general_one(tmp_path_factory, edit
         want = _reference_frames(p)
     except Exception:  # the csv module itself refuses the text: nothing to compare
         return
-    r = AitriosCSV(p, on_error="skip")
+    r = AitriosCSV(p, on_error="skip", frame_numbers="rows")
     try:
         got = list(r)
     except Exception as exc:  # pragma: no cover - shown on failure
@@ -522,6 +528,6 @@ def test_fast_parser_never_disagrees_with_the_general_one(tmp_path_factory, edit
     kept = [w for w in want if w is not None]
     assert len(got) == len(kept), row
     for f, (b, s, c) in zip(got, kept):
-        np.testing.assert_array_equal(f.boxes, b)
-        assert f.scores.tobytes() == np.asarray(s, np.float32).tobytes()
+        np.testing.assert_array_equal(f.xyxy, b)
+        assert f.scores.astype(np.float32).tobytes() == np.asarray(s, np.float32).tobytes()
         np.testing.assert_array_equal(f.class_ids, c)

@@ -7,7 +7,8 @@ Main entry points
 - :func:`kde` — Gaussian kernel density of 2-D points on a pixel grid.
 - :class:`MotionHeatmap`, :func:`motion_heatmap` — motion heatmaps from video (MOG, MOG2, diff).
 - :class:`GridCounter`, :func:`grid_counts` — AITRIOS-compatible detection grid counts.
-- :class:`Homography`, :func:`detect_video`, :func:`floorplan_heatmap` — floor-plan mapping.
+- :class:`Homography`, :class:`FloorplanAccumulator`, :func:`floorplan_heatmap` — floor-plan mapping.
+- :mod:`heatcore.pipeline`, :mod:`heatcore.jobs` — the one pipeline driver and ready-made jobs.
 - :mod:`heatcore.render` — colormaps, overlays, figures, videos.
 """
 
@@ -18,7 +19,9 @@ from .motion import MotionHeatmap, motion_heatmap
 from .grid import GridCounter, grid_counts
 from .homography import Homography
 from .detect import HOGDetector, DNNDetector, Detections, detect_video
-from .floorplan import floorplan_heatmap
+from .floorplan import FloorplanAccumulator, floorplan_heatmap
+from .records import Frame, TimeBase, as_detections
+from . import jobs, pipeline
 
 __version__ = "0.1.0"
 
@@ -34,6 +37,12 @@ __all__ = [
     "detect_video",
     "distributed",
     "floorplan_heatmap",
+    "FloorplanAccumulator",
+    "Frame",
+    "TimeBase",
+    "as_detections",
+    "jobs",
+    "pipeline",
     "grid_counts",
     "kde",
     "load_state",

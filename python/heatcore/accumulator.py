@@ -1,26 +1,60 @@
 """The accumulator protocol shared by every heatmap kind (see DESIGN.md).
 
-``update(batch)`` consumes one frame / batch, ``result()`` returns the current grid (a NumPy
-array the caller owns), ``merge(other)`` adds another accumulator of the same configuration
-(heatmaps over disjoint frames are sums), and ``state()`` / ``from_state()`` round-trip the whole
-state through plain arrays so ``save()`` / ``load()`` can checkpoint a long job to ``.npz``.
+``update(record)`` counts one record (a frame, a frame's detections, a batch of points) and
+returns one small record of what it counted (sinks use it and never re-derive it);
+``update_batch(records)`` does the same for a list; ``result()`` returns the current grid (a NumPy
+array the caller owns); ``merge(other)`` adds another accumulator of the same configuration
+(heatmaps over disjoint frames are sums); ``state()`` / ``from_state()`` round-trip the whole
+state through plain arrays (the configuration stored once, inside the state) so ``save()`` /
+``load()`` and the pipeline's checkpoints continue exactly.
+
+Accumulators are not thread-safe: updating one from two threads at once raises RuntimeError
+(give each thread its own accumulator and ``merge`` them).
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import os
 import tempfile
+import threading
+import zipfile
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterable, Iterator, TypeVar
+from typing import Any, Callable, ClassVar, Sequence, TypeVar
 
 import numpy as np
 
-__all__ = ["Accumulator", "load_state", "run_checkpointed"]
+__all__ = ["Accumulator", "load_state", "accumulator_from_state"]
 
 A = TypeVar("A", bound="Accumulator")
 
 _REGISTRY: dict[str, type["Accumulator"]] = {}
+_GUARDED = ("update", "update_batch", "merge", "state")
+
+
+def _exclusive(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Raise RuntimeError when a second thread enters while another is inside (the GIL makes
+    ``dict.setdefault`` atomic, so this costs a few attribute operations per call)."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        me = threading.get_ident()
+        d = self.__dict__
+        owner = d.setdefault("_hc_owner", me)
+        if owner != me:
+            raise RuntimeError(f"{type(self).__name__}.{fn.__name__} called from a second thread while another "
+                               "thread is using it: accumulators are not thread-safe; give each thread its own "
+                               "and merge() them")
+        d["_hc_depth"] = d.get("_hc_depth", 0) + 1
+        try:
+            return fn(self, *args, **kwargs)
+        finally:
+            d["_hc_depth"] -= 1
+            if d["_hc_depth"] == 0:
+                d.pop("_hc_owner", None)
+
+    wrapper.__hc_guarded__ = True  # type: ignore[attr-defined]
+    return wrapper
 
 
 class Accumulator:
@@ -32,6 +66,16 @@ class Accumulator:
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
         _REGISTRY[cls.kind] = cls
+        for name in _GUARDED:
+            fn = cls.__dict__.get(name)
+            if fn is not None and callable(fn) and not getattr(fn, "__hc_guarded__", False):
+                setattr(cls, name, _exclusive(fn))
+
+    def __getstate__(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d.pop("_hc_owner", None)
+        d.pop("_hc_depth", None)
+        return d
 
     # -- to implement -------------------------------------------------------------------------
     def update(self, batch: Any) -> Any:  # pragma: no cover - abstract
@@ -56,6 +100,17 @@ class Accumulator:
         raise NotImplementedError
 
     # -- provided -----------------------------------------------------------------------------
+    @_exclusive
+    def update_batch(self, records: Sequence[Any], *, detail: bool = False) -> list[Any]:
+        """``update`` each record; returns the list of what each returned. ``detail``: sinks want
+        per-record detail (e.g. motion masks); accumulators that can skip it when False do."""
+        return [self.update(r) for r in records]
+
+    def checkpoint_refusal(self) -> str | None:
+        """Why this accumulator's state cannot be saved exactly (None = it can)."""
+        return None
+
+    @_exclusive
     def merge(self: A, other: A) -> A:
         """Add ``other`` (same class and configuration, disjoint frames) into ``self``."""
         if type(other) is not type(self):
@@ -83,14 +138,11 @@ class Accumulator:
         return obj
 
 
-def _write_state(path: Path, acc: Accumulator, done: int | None = None) -> Path:
-    """Write an accumulator's state, kind and configuration (plus the count of items done, for
-    checkpoints) to ``path`` atomically: a crash mid-write never leaves a broken checkpoint."""
+def _write_state(path: Path, acc: Accumulator) -> Path:
+    """Write an accumulator's state and kind to ``path`` atomically: a crash mid-write never
+    leaves a broken file."""
     payload = dict(acc.state())
     payload["__kind__"] = np.array(acc.kind)
-    payload["__config__"] = np.array(json.dumps(acc.config()))
-    if done is not None:
-        payload["__done__"] = np.array(done)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp.npz", dir=path.parent)
     os.close(fd)
@@ -103,66 +155,32 @@ def _write_state(path: Path, acc: Accumulator, done: int | None = None) -> Path:
     return path
 
 
+def accumulator_from_state(state: dict[str, np.ndarray]) -> Accumulator:
+    """Rebuild any accumulator from ``state()`` arrays plus ``__kind__``."""
+    state = dict(state)
+    kind = str(state.pop("__kind__", ""))
+    if kind not in _REGISTRY:
+        raise ValueError(f"not a heatcore accumulator state (kind {kind!r})")
+    try:
+        return _REGISTRY[kind].from_state(state)
+    except KeyError as exc:
+        raise ValueError(f"incomplete {kind} state: no {exc.args[0]!r}") from None
+
+
 def load_state(path: str | os.PathLike[str]) -> Accumulator:
     """Load any accumulator saved with ``Accumulator.save``."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such checkpoint: {path}")
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic != b"PK\x03\x04":
+        raise ValueError(f"{path} is not a heatcore checkpoint (not an .npz archive)")
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as data:
             state = {k: data[k] for k in data.files}
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path} is not a heatcore checkpoint: {exc}") from None
-    kind = str(state.pop("__kind__", ""))
-    state.pop("__config__", None)
-    state.pop("__done__", None)
-    if kind not in _REGISTRY:
-        raise ValueError(f"{path} is not a heatcore checkpoint (kind {kind!r})")
-    return _REGISTRY[kind].from_state(state)
-
-
-T = TypeVar("T")
-
-
-def run_checkpointed(
-    make: Callable[[], A],
-    items: Callable[[int], Iterable[T]],
-    step: Callable[[A, T], None],
-    *,
-    checkpoint: str | os.PathLike[str] | None = None,
-    every: int = 500,
-) -> Iterator[tuple[A, int]]:
-    """Drive an accumulator over ``items(start)`` with optional checkpoint/resume.
-
-    ``make()`` builds a fresh accumulator; ``items(start)`` yields the items from index ``start``
-    on (a video source skips ``start`` frames); ``step(acc, item)`` consumes one. With
-    ``checkpoint``, the accumulator plus the count of items done is saved every ``every`` items
-    and at the end; a rerun with the same path resumes after the last saved item, so the final
-    result equals an uninterrupted run. Yields ``(acc, done)`` after each item so callers can
-    render progress.
-    """
-    acc: A | None = None
-    done = 0
-    ck = Path(checkpoint) if checkpoint is not None else None
-    if ck is not None and ck.exists():
-        loaded = load_state(ck)
-        fresh = make()
-        if type(loaded) is not type(fresh) or loaded.config() != fresh.config():
-            raise ValueError(f"checkpoint {ck} was written with a different configuration; delete it or pick another path")
-        with np.load(ck, allow_pickle=False) as data:
-            done = int(data["__done__"]) if "__done__" in data.files else 0
-        acc = loaded
-    if acc is None:
-        acc = make()
-
-    def save() -> None:
-        if ck is not None:
-            _write_state(ck, acc, done=done)
-
-    for item in items(done):
-        step(acc, item)
-        done += 1
-        if ck is not None and done % every == 0:
-            save()
-        yield acc, done
-    save()
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path} is not a heatcore checkpoint (a damaged .npz archive: {exc})") from None
+    if str(state.get("__kind__", "")) not in _REGISTRY:
+        raise ValueError(f"{path} is not a heatcore checkpoint (kind {str(state.get('__kind__', ''))!r})")
+    return accumulator_from_state(state)

@@ -1,15 +1,20 @@
 """The ``heatcore`` command: one sub-command per capability, plus ``demo``.
 
 Each sub-command lives in ``heatcore/commands/<name>.py`` and exposes ``register(subparsers)``,
-which adds its parser and sets ``func`` to a ``run(args) -> int`` callable. Errors the user can
-fix (bad values, missing files) print one line and exit with status 2.
+which adds its parser and sets ``func`` to a ``run(args) -> int`` callable that builds a job and
+calls the library. Errors the user can fix (bad values, missing or corrupt files, not enough
+memory) print one line and exit with status 2; warnings print as one line
+``heatcore: warning: ...``. ``HEATCORE_DEBUG=1`` shows the traceback instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from typing import Sequence
+import warnings
+import zipfile
+from typing import Any, Sequence
 
 from .commands import COMMANDS
 
@@ -37,19 +42,50 @@ def _check_common(args: argparse.Namespace) -> None:
         check_alpha(args.alpha, "--alpha")
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    text = str(message).strip().replace("\n", " ")
+    print(f"heatcore: warning: {text}", file=sys.stderr)
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    errs: list[type[BaseException]] = [ValueError, TypeError, FileNotFoundError, OSError, KeyError, MemoryError,
+                                       zipfile.BadZipFile, EOFError, RecursionError, OverflowError, RuntimeError]
+    try:
+        import cv2
+
+        errs.append(cv2.error)
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(errs)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    old = warnings.showwarning
+    warnings.showwarning = _show_warning  # type: ignore[assignment]
     try:
         _check_common(args)
         return int(args.func(args) or 0)
-    except (ValueError, TypeError, FileNotFoundError, OSError, KeyError) as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    except _expected_errors() as exc:
+        if os.environ.get("HEATCORE_DEBUG"):
+            raise
+        if isinstance(exc, KeyError) and exc.args:
+            msg: Any = exc.args[0]
+        elif isinstance(exc, MemoryError):
+            msg = f"not enough memory{': ' + str(exc) if str(exc) else ''} (try a smaller size, --scale or --stride)"
+        else:
+            msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            if type(exc).__module__ == "cv2" or type(exc).__name__ == "error":
+                msg = f"OpenCV: {msg}"
         print(f"heatcore {args.command}: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("heatcore: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = old
 
 
 if __name__ == "__main__":  # pragma: no cover

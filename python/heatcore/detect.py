@@ -1,7 +1,7 @@
 """Person / object detectors for raw video: a tiny interface and two built-in detectors.
 
 A *detector* is any callable ``frame (H, W, 3) BGR uint8 -> detections``. Its result may be a
-:class:`Detections`, a :class:`~heatcore.io.detections.DetectionFrame`, an (N, 4..6) array
+:class:`~heatcore.records.Detections`, an (N, 4..6) array
 (``left, top, right, bottom[, score, class_id]`` in pixels), a ``(boxes, scores, class_ids)``
 tuple, or any object with an ``xyxy`` attribute (supervision ``Detections``) or a ``boxes.xyxy``
 attribute (ultralytics ``Results``) — read by duck typing, with no dependency on those packages.
@@ -22,14 +22,13 @@ Built in:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import cv2
 import numpy as np
 
-from .io.detections import DetectionFrame
+from .records import Detections, as_detections, box_anchors, parse_anchor
 
 __all__ = [
     "Detections",
@@ -40,137 +39,6 @@ __all__ = [
     "make_detector",
     "detect_video",
 ]
-
-
-def _to_numpy(x: Any) -> np.ndarray:
-    """Array from a NumPy array, list or a torch-like tensor (``.cpu().numpy()``), no import."""
-    if hasattr(x, "detach"):
-        x = x.detach()
-    if hasattr(x, "cpu") and not isinstance(x, np.ndarray):
-        x = x.cpu()
-    if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
-        x = x.numpy()
-    return np.asarray(x)
-
-
-@dataclass
-class Detections:
-    """One frame's detections.
-
-    xyxy: (N, 4) float64 ``left, top, right, bottom`` in image pixels; scores: (N,) float64;
-    class_ids: (N,) int64; track_ids: (N,) int64 or None (set by a tracker, -1 = no track).
-    """
-
-    xyxy: np.ndarray
-    scores: np.ndarray
-    class_ids: np.ndarray
-    track_ids: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        b = _to_numpy(self.xyxy).astype(np.float64, copy=False)
-        if b.size == 0:
-            b = b.reshape(0, 4)
-        if b.ndim != 2 or b.shape[1] != 4:
-            raise ValueError(f"xyxy must have shape (N, 4), got {b.shape}")
-        n = b.shape[0]
-        s = np.ones(n) if self.scores is None else _to_numpy(self.scores).astype(np.float64).reshape(-1)
-        c = np.zeros(n, np.int64) if self.class_ids is None else _to_numpy(self.class_ids).astype(np.int64).reshape(-1)
-        if s.shape[0] != n or c.shape[0] != n:
-            raise ValueError(f"scores ({s.shape[0]}) and class_ids ({c.shape[0]}) need one entry per box ({n})")
-        t = None
-        if self.track_ids is not None:
-            t = _to_numpy(self.track_ids).astype(np.int64).reshape(-1)
-            if t.shape[0] != n:
-                raise ValueError(f"track_ids ({t.shape[0]}) need one entry per box ({n})")
-        self.xyxy = np.ascontiguousarray(b)
-        self.scores, self.class_ids, self.track_ids = s, c, t
-
-    def __len__(self) -> int:
-        return int(self.xyxy.shape[0])
-
-    @classmethod
-    def empty(cls) -> "Detections":
-        return cls(np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64))
-
-    def select(self, keep: Any) -> "Detections":
-        """The subset picked by a boolean mask or an index array."""
-        k = np.asarray(keep)
-        return Detections(self.xyxy[k], self.scores[k], self.class_ids[k],
-                          None if self.track_ids is None else self.track_ids[k])
-
-    def anchors(self, anchor: str | tuple[float, float] = "bottom") -> np.ndarray:
-        """(N, 2) anchor points in pixels: ``"bottom"`` (bottom centre: the feet, default),
-        ``"center"``, ``"top"``, or ``(fx, fy)`` fractions of the box (0, 0 = top-left)."""
-        return box_anchors(self.xyxy, anchor)
-
-    def to_frame(self, index: int, image: np.ndarray | None = None) -> DetectionFrame:
-        """As a :class:`~heatcore.io.detections.DetectionFrame` (for the grid accumulators)."""
-        return DetectionFrame(index=int(index), boxes=self.xyxy.copy(), scores=self.scores.astype(np.float32),
-                              class_ids=self.class_ids.copy(), image=image)
-
-
-_ANCHORS = {"bottom": (0.5, 1.0), "center": (0.5, 0.5), "centre": (0.5, 0.5), "top": (0.5, 0.0)}
-
-
-def parse_anchor(anchor: str | Sequence[float]) -> tuple[float, float]:
-    """``"bottom"`` / ``"center"`` / ``"top"`` / ``"fx,fy"`` / ``(fx, fy)`` → box fractions."""
-    if isinstance(anchor, str):
-        if anchor.lower() in _ANCHORS:
-            return _ANCHORS[anchor.lower()]
-        parts = anchor.split(",")
-        try:
-            fx, fy = (float(p) for p in parts)
-        except ValueError:
-            raise ValueError(f"anchor must be bottom, center, top or 'fx,fy' fractions, got {anchor!r}") from None
-    else:
-        try:
-            fx, fy = (float(v) for v in anchor)
-        except (TypeError, ValueError):
-            raise ValueError(f"anchor must be a name or two fractions, got {anchor!r}") from None
-    if not (0 <= fx <= 1 and 0 <= fy <= 1):
-        raise ValueError(f"anchor fractions must lie in [0, 1], got {(fx, fy)}")
-    return fx, fy
-
-
-def box_anchors(xyxy: np.ndarray, anchor: str | Sequence[float] = "bottom") -> np.ndarray:
-    """(N, 2) points at fractions ``anchor`` of (N, 4) ``left, top, right, bottom`` boxes."""
-    fx, fy = parse_anchor(anchor)
-    b = np.asarray(xyxy, np.float64).reshape(-1, 4)
-    return np.stack([b[:, 0] + fx * (b[:, 2] - b[:, 0]), b[:, 1] + fy * (b[:, 3] - b[:, 1])], axis=1)
-
-
-def as_detections(result: Any) -> Detections:
-    """Convert any supported detector output (see the module doc) to :class:`Detections`."""
-    if isinstance(result, Detections):
-        return result
-    if result is None:
-        return Detections.empty()
-    if isinstance(result, DetectionFrame):
-        return Detections(result.boxes, result.scores, result.class_ids)
-    if isinstance(result, (list, tuple)) and len(result) == 1 and hasattr(result[0], "boxes"):
-        result = result[0]  # ultralytics returns a list of Results, one per image
-    if not hasattr(result, "xyxy") and hasattr(result, "boxes") and hasattr(result.boxes, "xyxy"):
-        b = result.boxes  # ultralytics Results: boxes.xyxy / .conf / .cls / .id
-        return Detections(b.xyxy, getattr(b, "conf", None), getattr(b, "cls", None), getattr(b, "id", None))
-    if hasattr(result, "xyxy") and not isinstance(result, np.ndarray):
-        # supervision Detections: xyxy / confidence / class_id / tracker_id
-        return Detections(result.xyxy, getattr(result, "confidence", getattr(result, "conf", None)),
-                          getattr(result, "class_id", getattr(result, "cls", None)),
-                          getattr(result, "tracker_id", getattr(result, "id", None)))
-    if isinstance(result, tuple) and len(result) in (2, 3):
-        return Detections(result[0], result[1], result[2] if len(result) == 3 else None)
-    try:
-        a = np.asarray(result, np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"a detector must return Detections, an (N, 4..6) array, (boxes, scores[, class_ids]) "
-                        f"or an object with xyxy; got {type(result).__name__}: {exc}") from None
-    if a.size == 0:
-        return Detections.empty()
-    if a.ndim == 1 and a.shape[0] in (4, 5, 6):
-        a = a.reshape(1, -1)
-    if a.ndim != 2 or a.shape[1] not in (4, 5, 6):
-        raise ValueError(f"detections array must have shape (N, 4), (N, 5) or (N, 6), got {a.shape}")
-    return Detections(a[:, :4], a[:, 4] if a.shape[1] > 4 else None, a[:, 5] if a.shape[1] > 5 else None)
 
 
 def postprocess(det: Detections, *, classes: Iterable[int] | None = None, min_score: float | None = None,

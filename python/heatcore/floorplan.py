@@ -1,19 +1,12 @@
-"""Floor-plan heatmaps: video → detections → anchor point → homography → plan → heatmap.
+"""Floor-plan heatmaps: detections → anchor point → homography → plan → heat, dwell, visitors.
 
-The pipeline of the published padel-court / shop-floor example as functions:
+* :class:`FloorplanAccumulator` — the accumulator of this area: per-frame detections (from a
+  detector in the pipeline, or a detections file) mapped onto a plan; plan KDE heat, dwell seconds
+  and unique visitors per cell; tracker and stationary-filter state inside its state; mergeable.
+* :func:`floorplan_heatmap` — heat over the plan from a table of plan points (:class:`PlanPoints`).
 
-* :func:`video_to_plan` — stream a video through a detector (every ``stride``-th frame), take an
-  anchor point of each box (bottom centre = the feet by default), map it through a
-  :class:`~heatcore.Homography` onto the plan and return a :class:`PlanPoints` table
-  (optionally tracked, optionally with parked objects suppressed); it can write the detections
-  as CSV on the way (:class:`DetectionCSVWriter`, :class:`AitriosCSVWriter`).
-* :func:`floorplan_heatmap` — a KDE heatmap (``heatcore.kde``), a dwell-time grid (seconds per
-  cell) or a unique-visitor grid over the plan, rendered with a fixed colour range and colorbar.
-
-CSV formats: plan points ``frame,time_s,track,x,y,score`` (:func:`write_points_csv` /
-:func:`read_points_csv`); image-space detections ``frame,time_s,track,left,top,right,bottom,
-score,class_id`` (:class:`DetectionCSVWriter` / :func:`read_detections`); and the AITRIOS
-sample's CSV (one row per processed frame) that ``heatcore grid`` reads.
+Dwell is in real seconds: every observation stands for ``seconds_per_obs`` = stride / fps of the
+source, taken from the records' time base (never guessed).
 """
 
 from __future__ import annotations
@@ -24,28 +17,42 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from .detect import Detections, box_anchors, detect_video
+from .accumulator import Accumulator
 from .homography import Homography
-from .track import StationaryFilter, Tracker, dwell_grid, visitor_grid
+from .kde import KDEAccumulator
+from .records import as_detections, box_anchors, parse_anchor
+from .track import StationaryFilter, Tracker, cell_index, dwell_grid, visitor_grid
 
 __all__ = [
+    "FloorplanAccumulator",
+    "FloorplanUpdate",
     "PlanPoints",
-    "video_to_plan",
-    "detections_to_plan",
     "floorplan_heatmap",
     "write_points_csv",
     "read_points_csv",
-    "read_detections",
-    "DetectionCSVWriter",
-    "AitriosCSVWriter",
 ]
 
+
+def as_size(size: Any, name: str) -> tuple[int, int]:
+    """(width, height) positive ints (pixels) from a pair or ``"WxH"``."""
+    if isinstance(size, str):
+        from ._checks import parse_size
+
+        return parse_size(size, name)
+    try:
+        w, h = (int(v) for v in size)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be (width, height) pixels, got {size!r}") from None
+    if w <= 0 or h <= 0:
+        raise ValueError(f"{name} must be positive (width, height) pixels, got {size!r}")
+    return w, h
+
+
 POINTS_HEADER = ["frame", "time_s", "track", "x", "y", "score"]
-DETECTIONS_HEADER = ["frame", "time_s", "track", "left", "top", "right", "bottom", "score", "class_id"]
 
 
 @dataclass
@@ -128,188 +135,231 @@ def _read_table(p: Path, header: list[str]) -> list[list[float]]:
     return rows
 
 
-class DetectionCSVWriter:
-    """Write image-space detections ``frame,time_s,track,left,top,right,bottom,score,class_id``."""
+class FloorplanUpdate(NamedTuple):
+    """What :meth:`FloorplanAccumulator.update` counted for one frame: detections seen, mapped
+    onto the plan (and counted), behind the horizon, outside the plan, suppressed as stationary."""
 
-    def __init__(self, path: str | os.PathLike[str], *, append: bool = False) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "a" if append else "w", newline="")
-        self._w = csv.writer(self._fh)
-        if not append:
-            self._w.writerow(DETECTIONS_HEADER)
-
-    def flush(self) -> int:
-        """Flush to disk; returns the file size in bytes (a resume point)."""
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        return self._fh.tell()
-
-    def write(self, frame: int, time_s: float, det: Detections) -> None:
-        tr = det.track_ids if det.track_ids is not None else np.full(len(det), -1)
-        for b, s, c, t in zip(det.xyxy.tolist(), det.scores.tolist(), det.class_ids.tolist(), tr.tolist()):
-            self._w.writerow([frame, f"{time_s:.6f}", t, *(f"{v:.2f}" for v in b), f"{s:.6g}", c])
-
-    def close(self) -> None:
-        self._fh.close()
-
-    def __enter__(self) -> "DetectionCSVWriter":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    detections: int
+    on_plan: int
+    behind: int
+    off_plan: int
+    stationary: int
 
 
-class AitriosCSVWriter:
-    """Write the AITRIOS sample's CSV: header ``0,1,...,9``, then one row per processed frame:
-    the row number and a quoted JSON dict ``{"perception": {"object_detection_list": [{"class_id",
-    "bounding_box": {"left", "top", "right", "bottom"} (integer pixels), "score"}]}}``, CRLF line
-    ends. ``heatcore grid`` (and :class:`heatcore.io.detections.AitriosCSV`) read it back."""
+class FloorplanAccumulator(Accumulator):
+    """People on a floor plan: plan KDE heat, dwell seconds per cell and unique visitors per cell,
+    from per-frame :class:`~heatcore.records.Detections` (the accumulator protocol, kind
+    ``"floorplan"``).
 
-    def __init__(self, path: str | os.PathLike[str], *, append_rows: int | None = None) -> None:
-        """``append_rows``: append to an existing file that already holds that many data rows."""
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "w" if append_rows is None else "a", newline="")
-        self._w = csv.writer(self._fh, lineterminator="\r\n")
-        if append_rows is None:
-            self._w.writerow([str(i) for i in range(10)])
-        self.rows = 0 if append_rows is None else int(append_rows)
-
-    def flush(self) -> int:
-        """Flush to disk; returns the file size in bytes (a resume point)."""
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        return self._fh.tell()
-
-    def write(self, det: Detections) -> None:
-        objs = [{"class_id": int(c),
-                 "bounding_box": {"left": int(round(b[0])), "top": int(round(b[1])), "right": int(round(b[2])),
-                                  "bottom": int(round(b[3]))},
-                 "score": float(s)}
-                for b, s, c in zip(det.xyxy.tolist(), det.scores.tolist(), det.class_ids.tolist())]
-        text = json.dumps({"perception": {"object_detection_list": objs}})
-        self._w.writerow([self.rows, text])
-        self.rows += 1
-
-    def close(self) -> None:
-        self._fh.close()
-
-    def __enter__(self) -> "AitriosCSVWriter":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def read_detections(path: str | os.PathLike[str], *, fps: float = 30.0) -> Iterator[tuple[int, float, Detections]]:
-    """Stream ``(frame, time_s, Detections)`` from a detections CSV written by ``heatcore detect``
-    (``frame,time_s,track,left,...``) or an AITRIOS CSV (header ``0,1,...,9``; row r is frame r at
-    ``r / fps`` seconds, no track ids)."""
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"no such detections CSV: {p}")
-    with open(p, newline="", encoding="utf-8") as fh:
-        first = fh.readline().strip().split(",")
-    if [f.strip() for f in first] == DETECTIONS_HEADER:
-        rows = np.asarray(_read_table(p, DETECTIONS_HEADER), np.float64).reshape(-1, 9)
-        if len(rows) and np.any(np.diff(rows[:, 0]) < 0):
-            raise ValueError(f"{p.name}: frames must not decrease")
-        frames, starts = np.unique(rows[:, 0], return_index=True)
-        ends = list(starts[1:]) + [len(rows)]
-        for f, a, z in zip(frames, starts, ends):
-            r = rows[a:z]
-            yield int(f), float(r[0, 1]), Detections(r[:, 3:7], r[:, 7], r[:, 8], r[:, 2])
-        return
-    if first and first[0].strip() == "0":
-        from .io.detections import AitriosCSV
-
-        if not fps > 0:
-            raise ValueError(f"fps must be > 0, got {fps!r}")
-        for fr in AitriosCSV(p):
-            yield fr.index, fr.index / fps, Detections(fr.boxes, fr.scores, fr.class_ids)
-        return
-    raise ValueError(f"{p.name}: not a detections CSV (header {','.join(DETECTIONS_HEADER)}) "
-                     f"nor an AITRIOS CSV (header 0,1,...,9); got {','.join(first)[:80]!r}")
-
-
-def detections_to_plan(frames: Iterable[tuple[int, float, Detections]], homography: Homography | None, *,
-                       anchor: str | Sequence[float] = "bottom", seconds_per_obs: float = 1.0,
-                       stationary: tuple[float, float] | None = None, tracker: Tracker | None = None) -> PlanPoints:
-    """Map ``(frame, time_s, Detections)`` to plan points: anchor point of each box (see
-    :func:`heatcore.detect.box_anchors`) → ``homography`` (None = anchors are already plan
-    coordinates). ``tracker`` assigns track ids to frames that have none (or only -1). ``stationary = (min_motion
-    pixels, seconds)``: detections of tracks that moved less than that in image pixels over that
-    many seconds get ``active = False`` (they add no heat)."""
-    filt = None if stationary is None else StationaryFilter(*stationary)
-    cols: dict[str, list] = {k: [] for k in ("frame", "time", "track", "u", "v", "score", "active")}
-    for f, t, det in frames:
-        if tracker is not None and (det.track_ids is None or (len(det) and np.all(det.track_ids < 0))):
-            det.track_ids = tracker.update(det.xyxy)
-        tr = det.track_ids if det.track_ids is not None else np.full(len(det), -1, np.int64)
-        uv = box_anchors(det.xyxy, anchor)
-        act = np.ones(len(det), bool) if filt is None else filt.update(t, tr, uv)
-        cols["frame"].append(np.full(len(det), f, np.int64))
-        cols["time"].append(np.full(len(det), t))
-        cols["track"].append(tr)
-        cols["u"].append(uv[:, 0])
-        cols["v"].append(uv[:, 1])
-        cols["score"].append(det.scores)
-        cols["active"].append(act)
-    cat = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in cols.items()}
-    uv = np.stack([cat["u"], cat["v"]], axis=1).astype(np.float64)
-    behind = 0
-    if homography is not None and len(uv):
-        xy, behind = homography.apply(uv, return_behind=True)
-    else:
-        xy = uv
-    return PlanPoints(cat["frame"].astype(np.int64), cat["time"].astype(np.float64), cat["track"].astype(np.int64),
-                      xy[:, 0].copy(), xy[:, 1].copy(), cat["score"].astype(np.float64),
-                      cat["active"].astype(bool), float(seconds_per_obs), int(behind))
-
-
-def video_to_plan(source: str | os.PathLike[str] | Sequence, homography: Homography | None, detector: Any = None,
-                  *, stride: int = 5, fps: float | None = None, anchor: str | Sequence[float] = "bottom",
-                  track: bool = True, max_disappeared: int = 5, stationary: tuple[float, float] | None = None,
-                  classes: Iterable[int] | None = None, min_score: float | None = None,
-                  detections_csv: str | os.PathLike[str] | None = None,
-                  aitrios_csv: str | os.PathLike[str] | None = None, quiet: bool = True) -> PlanPoints:
-    """The whole pipeline: video → detections (every ``stride``-th frame) → anchors → plan.
-
-    ``fps``: frames per second (default: the video's, else 30). Each observation stands for
-    ``stride / fps`` seconds. ``track``: IoU tracking with ``max_disappeared`` processed frames.
-    ``detections_csv`` / ``aitrios_csv``: also write the image-space detections there.
+    Each detection's ``anchor`` point (``"bottom"`` = the feet) is mapped through ``homography``
+    (None: the boxes are already in plan units) onto a plan of ``plan_size = (width, height)``
+    plan pixels. Every observation stands for ``seconds_per_obs`` seconds (= stride / fps of the
+    source: required, never guessed). ``cell``: dwell/visitor cell size in plan pixels;
+    ``bandwidth``: KDE sigma in plan pixels. ``track``: give untracked records track ids with an
+    IoU :class:`~heatcore.track.Tracker` (its state is part of this accumulator's state; pass a
+    dict of Tracker keyword arguments or True). ``stationary = (min_motion pixels, seconds)``:
+    detections of tracks that moved less than that in the image over that many seconds add
+    nothing (parked trolleys). Visitors need track ids: :meth:`visitors` refuses when any counted
+    detection had none.
     """
-    from .io.video import video_info
 
-    if fps is None:
-        try:
-            fps = video_info(source).fps or 30.0
-        except (OSError, ValueError, TypeError):
-            fps = 30.0
-    if not fps > 0:
-        raise ValueError(f"fps must be > 0, got {fps!r}")
-    tracker = Tracker(max_disappeared=max_disappeared) if track else None
-    w1 = DetectionCSVWriter(detections_csv) if detections_csv is not None else None
-    w2 = AitriosCSVWriter(aitrios_csv) if aitrios_csv is not None else None
+    kind = "floorplan"
 
-    def frames() -> Iterator[tuple[int, float, Detections]]:
-        for idx, det in detect_video(source, detector, stride=stride, classes=classes, min_score=min_score,
-                                     tracker=tracker, quiet=quiet):
-            t = idx / fps
-            if w1 is not None:
-                w1.write(idx, t, det)
-            if w2 is not None:
-                w2.write(det)
-            yield idx, t, det
+    def __init__(self, plan_size: Any, homography: Homography | None = None, *, seconds_per_obs: float,
+                 anchor: str | Sequence[float] = "bottom", cell: float = 25.0, bandwidth: float = 15.0,
+                 track: bool | dict[str, Any] = False, stationary: tuple[float, float] | None = None,
+                 threads: int | None = None) -> None:
+        from ._checks import positive_float
 
-    try:
-        return detections_to_plan(frames(), homography, anchor=anchor, seconds_per_obs=stride / fps,
-                                  stationary=stationary)
-    finally:
-        for w in (w1, w2):
-            if w is not None:
-                w.close()
+        W, H = as_size(plan_size, "plan_size")
+        self.plan_size = (W, H)
+        self.homography = homography
+        self.seconds_per_obs = positive_float("seconds_per_obs", seconds_per_obs)
+        self.anchor = parse_anchor(anchor)
+        self.cell = positive_float("cell", cell)
+        self.bandwidth = positive_float("bandwidth", bandwidth)
+        self.track = None if track is False or track is None else ({} if track is True else dict(track))
+        self.stationary = None if stationary is None else (float(stationary[0]), float(stationary[1]))
+        self._tracker = None if self.track is None else Tracker(**self.track)
+        self._filter = None if self.stationary is None else StationaryFilter(*self.stationary)
+        self.grid_shape = _grid_shape((H, W), self.cell)
+        self._kde = KDEAccumulator((H, W), self.bandwidth, normalize="count", threads=threads)
+        self._dwell = np.zeros(self.grid_shape)
+        self._visits: set[tuple[str, int, int]] = set()
+        self.counts = {"frames": 0, "detections": 0, "on_plan": 0, "behind": 0, "off_plan": 0, "stationary": 0,
+                       "untracked": 0}
+
+    def config(self) -> dict[str, Any]:
+        h = None if self.homography is None else np.asarray(self.homography.matrix, np.float64).tolist()
+        return {"plan_size": list(self.plan_size), "homography": h, "seconds_per_obs": self.seconds_per_obs,
+                "anchor": list(self.anchor), "cell": self.cell, "bandwidth": self.bandwidth, "track": self.track,
+                "stationary": None if self.stationary is None else list(self.stationary)}
+
+    # -- counting ---------------------------------------------------------------------------------
+    def update(self, record: Any) -> FloorplanUpdate:
+        """Count one frame's detections (:class:`~heatcore.records.Detections` or anything
+        :func:`~heatcore.records.as_detections` takes)."""
+        d = as_detections(record)
+        n = len(d)
+        self.counts["frames"] += 1
+        if n == 0:
+            return FloorplanUpdate(0, 0, 0, 0, 0)
+        if self._tracker is not None and not d.tracked:
+            d.track_ids = np.asarray(self._tracker.update(d.xyxy), np.int64).reshape(-1)
+        tr = d.track_ids if d.track_ids is not None else np.full(n, -1, np.int64)
+        uv = box_anchors(d.xyxy, self.anchor)
+        active = np.ones(n, bool)
+        if self._filter is not None:
+            if d.time is None:
+                raise ValueError(f"frame {d.frame}: the stationary filter needs the time of each frame")
+            active = self._filter.update(d.time, tr, uv)
+        if self.homography is not None:
+            xy, behind = self.homography.apply(uv, return_behind=True)
+        else:
+            xy, behind = uv, 0
+        W, H = self.plan_size
+        x, y = xy[:, 0], xy[:, 1]
+        finite = np.isfinite(x) & np.isfinite(y)
+        with np.errstate(invalid="ignore"):
+            inside = finite & (x >= 0) & (x < W) & (y >= 0) & (y < H)
+        off = int(np.sum(finite & ~inside))
+        use = inside & active
+        stat = int(np.sum(inside & ~active))
+        k = int(np.sum(use))
+        if k:
+            pts = np.ascontiguousarray(xy[use])
+            self._kde.update(pts, np.full(k, self.seconds_per_obs))
+            self._dwell += dwell_grid(pts[:, 0], pts[:, 1], self.grid_shape, self._cells_size(),
+                                      seconds_per_obs=self.seconds_per_obs)
+            cells = cell_index(pts[:, 0], pts[:, 1], self.grid_shape, self._cells_size())
+            tu = tr[use]
+            src = d.source or ""
+            self._visits.update((src, int(t), int(c)) for t, c in zip(tu.tolist(), cells.tolist()) if t >= 0)
+            self.counts["untracked"] += int(np.sum(tu < 0))
+        c = self.counts
+        c["detections"] += n
+        c["on_plan"] += k
+        c["behind"] += int(behind)
+        c["off_plan"] += off
+        c["stationary"] += stat
+        return FloorplanUpdate(n, k, int(behind), off, stat)
+
+    def _cells_size(self) -> tuple[float, float]:
+        rows, cols = self.grid_shape
+        return (cols * self.cell, rows * self.cell)
+
+    # -- results ----------------------------------------------------------------------------------
+    def result(self) -> np.ndarray:
+        """Plan KDE heat, (H, W) float64: each observation adds a Gaussian of sigma ``bandwidth``
+        plan pixels whose peak is ``seconds_per_obs`` seconds (a person standing still for 10 s
+        peaks near 10)."""
+        return self._kde.result()
+
+    def dwell(self) -> np.ndarray:
+        """Seconds spent per ``cell`` x ``cell`` cell, (rows, cols) float64."""
+        return self._dwell.copy()
+
+    def visitors(self) -> np.ndarray:
+        """Distinct tracks seen per cell, (rows, cols) int64. Raises ValueError when detections
+        without track ids were counted (track them: ``track=True`` / ``--track``)."""
+        if self.counts["untracked"]:
+            raise ValueError(f"{self.counts['untracked']} detections on the plan have no track id, so visitors "
+                             "cannot be counted: track them (--track, track=True)")
+        g = np.zeros(self.grid_shape[0] * self.grid_shape[1], np.int64)
+        if self._visits:
+            cells = np.fromiter((c for _, _, c in self._visits), np.int64, len(self._visits))
+            g += np.bincount(cells, minlength=len(g))
+        return g.reshape(self.grid_shape)
+
+    def check_on_plan(self) -> None:
+        """Raise ValueError when detections were counted but none landed on the plan."""
+        c = self.counts
+        if c["detections"] and not c["on_plan"] and not c["stationary"]:
+            raise ValueError(f"none of the {c['detections']} detections landed on the {self.plan_size[0]}x"
+                             f"{self.plan_size[1]} plan ({c['off_plan']} outside it, {c['behind']} behind the "
+                             "horizon): was the homography fitted for another image or plan size?")
+
+    # -- protocol ---------------------------------------------------------------------------------
+    def state(self) -> dict[str, np.ndarray]:
+        vis = sorted(self._visits)
+        st = {f"kde_{k}": v for k, v in self._kde.state().items()}
+        st.update({
+            "config": np.array(json.dumps(self.config())),
+            "dwell": self._dwell.copy(),
+            "visit_sources": np.array(json.dumps(sorted({s for s, _, _ in vis}))),
+            "visits": np.array([[t, c] for _, t, c in vis], np.int64).reshape(-1, 2),
+            "visit_src": np.array([s for s, _, _ in vis], dtype=np.str_) if vis else np.zeros(0, "U1"),
+            "counts": np.array(json.dumps(self.counts)),
+            "tracker": np.array(json.dumps(None if self._tracker is None else self._tracker.state())),
+            "filter": np.array(json.dumps(None if self._filter is None else self._filter.state())),
+        })
+        return st
+
+    @classmethod
+    def from_state(cls, state: dict[str, np.ndarray]) -> "FloorplanAccumulator":
+        cfg = json.loads(str(state["config"]))
+        h = None if cfg["homography"] is None else Homography(np.asarray(cfg["homography"], np.float64))
+        obj = cls(tuple(cfg["plan_size"]), h, seconds_per_obs=cfg["seconds_per_obs"], anchor=tuple(cfg["anchor"]),
+                  cell=cfg["cell"], bandwidth=cfg["bandwidth"], track=False if cfg["track"] is None else cfg["track"],
+                  stationary=None if cfg["stationary"] is None else tuple(cfg["stationary"]))
+        obj._kde = KDEAccumulator.from_state({k[4:]: v for k, v in state.items() if k.startswith("kde_")})
+        obj._dwell = np.asarray(state["dwell"], np.float64).reshape(obj.grid_shape).copy()
+        srcs = [str(s) for s in state["visit_src"]]
+        obj._visits = {(s, int(t), int(c)) for s, (t, c) in zip(srcs, np.asarray(state["visits"]).tolist())}
+        obj.counts = json.loads(str(state["counts"]))
+        tst = json.loads(str(state["tracker"]))
+        if obj._tracker is not None and tst is not None:
+            obj._tracker.load_state(tst)
+        fst = json.loads(str(state["filter"]))
+        if obj._filter is not None and fst is not None:
+            obj._filter.load_state(fst)
+        return obj
+
+    def _merge(self, other: "FloorplanAccumulator") -> None:
+        self._kde.merge(other._kde)
+        self._dwell += other._dwell
+        self._visits |= other._visits
+        for k, v in other.counts.items():
+            self.counts[k] = self.counts.get(k, 0) + v
+
+    def render(self, out: str | os.PathLike[str], mode: str = "kde", plan: np.ndarray | None = None, *,
+               cmap: str = "inferno", alpha: float = 0.6, vmin: float = 0.0, vmax: float | None = None,
+               colorbar: bool = True, title: str | None = None) -> np.ndarray:
+        """Write a PNG of ``mode`` (``"kde"``, ``"dwell"`` or ``"visitors"``) over ``plan`` (RGB
+        uint8 image of the plan size, or None) and return the grid."""
+        grid = {"kde": self.result, "dwell": self.dwell, "visitors": self.visitors}[_mode(mode)]()
+        _render_grid(grid, mode, plan, self.plan_size, self.cell, out=out, cmap=cmap, alpha=alpha, vmin=vmin,
+                     vmax=vmax, colorbar=colorbar, title=title)
+        return grid
+
+
+def _mode(mode: str) -> str:
+    if mode not in ("kde", "dwell", "visitors"):
+        raise ValueError(f"mode must be 'kde', 'dwell' or 'visitors', got {mode!r}")
+    return mode
+
+
+_LABELS = {"kde": "seconds spent (peak of one observation = its duration)", "dwell": "seconds spent in the cell",
+           "visitors": "unique visitors (tracks)"}
+
+
+def _render_grid(grid: np.ndarray, mode: str, plan: np.ndarray | None, plan_size: tuple[int, int], cell: float, *,
+                 out: str | os.PathLike[str], cmap: str, alpha: float, vmin: float, vmax: float | None,
+                 colorbar: bool, title: str | None) -> None:
+    from .render import save_figure
+
+    W, H = plan_size
+    if mode == "kde":
+        shown = grid
+    else:
+        reps = int(math.ceil(cell))
+        shown = np.repeat(np.repeat(grid.astype(np.float64), reps, axis=0), reps, axis=1)
+        shown = np.asarray(_resize_nearest(shown, (W, H)))
+    hi = vmax if vmax is not None else (float(np.max(shown)) if shown.size and np.max(shown) > 0 else 1.0)
+    # hide the empty floor: KDE tails below 2% of the colour range, empty cells
+    thr = vmin + (0.02 if mode == "kde" else 1e-9) * (hi - vmin)
+    save_figure(out, shown, background=plan, cmap=cmap, alpha=alpha, vmin=vmin, vmax=hi, colorbar=colorbar,
+                title=title, label=_LABELS[mode], threshold=thr)
 
 
 def _grid_shape(plan_hw: tuple[int, int], cell: float) -> tuple[int, int]:
@@ -370,38 +420,33 @@ def floorplan_heatmap(points: PlanPoints | Any, plan: np.ndarray | None = None, 
     if not cell > 0:
         raise ValueError(f"cell must be > 0 plan pixels, got {cell!r}")
     ok = np.isfinite(x) & np.isfinite(y) & act
-    label = {"kde": "seconds (one stop's peak)" if dt != 1.0 else "detections (one point's peak)", "dwell": "seconds",
-             "visitors": "unique visitors"}[mode]
+    with np.errstate(invalid="ignore"):
+        inside = ok & (x >= 0) & (x < W) & (y >= 0) & (y < H)
+    if len(x) and not inside.any() and act.any():
+        raise ValueError(f"none of the {len(x)} points lies on the {W}x{H} plan: was the homography fitted "
+                         "for another image or plan size?")
     if mode == "kde":
         from .kde import kde as _kde
 
-        inside = ok & (x >= 0) & (x < W) & (y >= 0) & (y < H)
         pts = np.stack([x[inside], y[inside]], axis=1)
         if len(pts):
             grid = np.asarray(_kde(pts, shape=(H, W), bandwidth=float(bandwidth),
-                                           weights=np.full(len(pts), float(dt)), normalize="count"), np.float64)
+                                   weights=np.full(len(pts), float(dt)), normalize="count"), np.float64)
         else:
             grid = np.zeros((H, W))
-        shown = grid
     else:
         rows, cols = _grid_shape((H, W), cell)
         size = (cols * cell, rows * cell)
         if mode == "dwell":
             grid = dwell_grid(x[ok], y[ok], (rows, cols), size, seconds_per_obs=dt)
         else:
+            if np.any(tr[inside] < 0):
+                raise ValueError(f"{int(np.sum(tr[inside] < 0))} points have no track id, so visitors cannot be "
+                                 "counted: track the detections (--track)")
             grid = visitor_grid(x[ok], y[ok], tr[ok], (rows, cols), size)
-        # nearest-neighbour upsampling so cells stay crisp, cropped to the plan
-        reps = int(math.ceil(cell))
-        shown = np.repeat(np.repeat(grid.astype(np.float64), reps, axis=0), reps, axis=1)
-        shown = np.asarray(_resize_nearest(shown, (W, H)))
     if out is not None:
-        from .render import save_figure
-
-        hi = vmax if vmax is not None else (float(np.max(shown)) if shown.size and np.max(shown) > 0 else 1.0)
-        # hide the empty floor: KDE tails below 2% of the colour range, empty cells
-        thr = vmin + (0.02 if mode == "kde" else 1e-9) * (hi - vmin)
-        save_figure(out, shown, background=plan, cmap=cmap, alpha=alpha, vmin=vmin, vmax=hi,
-                    colorbar=colorbar, title=title, label=label, threshold=thr)
+        _render_grid(grid, mode, plan, (W, H), cell, out=out, cmap=cmap, alpha=alpha, vmin=vmin, vmax=vmax,
+                     colorbar=colorbar, title=title)
     return grid
 
 

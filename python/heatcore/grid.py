@@ -24,13 +24,14 @@ from __future__ import annotations
 import json
 import math
 from collections import deque
-from typing import Any, Iterable, Literal
+from dataclasses import dataclass
+from typing import Any, Iterable, Literal, Sequence
 
 import numpy as np
 
 from ._checks import resolve_threads
 from .accumulator import Accumulator
-from .io.detections import DetectionFrame, as_detection_arrays
+from .io.detections import as_detection_arrays
 
 __all__ = ["GridCounter", "grid_counts", "grid_points"]
 
@@ -144,12 +145,12 @@ class _Spec:
         if self.classes is not None:
             if class_ids is None:
                 raise ValueError("classes= filters by class id, but these detections carry none "
-                                 "(pass DetectionFrames or an (N, 6) array l, t, r, b, score, class_id)")
+                                 "(pass Detections or an (N, 6) array l, t, r, b, score, class_id)")
             keep = np.isin(class_ids, self.classes)
         if self.min_score is not None:
             if scores is None:
                 raise ValueError("min_score= filters by score, but these detections carry none "
-                                 "(pass DetectionFrames or an (N, 5+) array l, t, r, b, score[, class_id])")
+                                 "(pass Detections or an (N, 5+) array l, t, r, b, score[, class_id])")
             k = scores >= self.min_score
             keep = k if keep is None else keep & k
         if keep is None:
@@ -161,6 +162,23 @@ def _check_finite(boxes: np.ndarray, where: str) -> None:
     if boxes.size and not np.isfinite(boxes).all():
         row = int(np.flatnonzero(~np.isfinite(boxes).all(axis=1))[0])
         raise ValueError(f"{where}, box {row}: coordinates must be finite, got {boxes[row].tolist()}")
+
+
+@dataclass
+class GridBatch:
+    """What :meth:`GridCounter.update_batch` counted: ``grids`` (K, Nv, Nh) int32 after each
+    frame; the boxes that passed the filters packed (frame t = ``boxes[offsets[t]:offsets[t+1]]``,
+    pixels); their ``points`` (M, 2) in point mode, else None; ``error``: the exception that
+    stopped the batch early (the frames before it are here), else None."""
+
+    grids: np.ndarray
+    boxes: np.ndarray
+    offsets: np.ndarray
+    points: np.ndarray | None = None
+    error: BaseException | None = None
+
+    def __len__(self) -> int:
+        return int(len(self.offsets) - 1)
 
 
 class GridCounter(Accumulator):
@@ -178,7 +196,7 @@ class GridCounter(Accumulator):
     geometry : ``"exact"`` or ``"aitrios"`` (see the module docstring).
     backend : ``"cpp"`` (default) or ``"numpy"`` (the reference twin, slow).
 
-    ``update(frame)`` takes a :class:`~heatcore.io.detections.DetectionFrame`, an (N, 4) array of
+    ``update(frame)`` takes a :class:`~heatcore.records.Detections`, an (N, 4) array of
     ``left, top, right, bottom`` pixels ((N, 5) adds score, (N, 6) score and class id), an object
     with an ``xyxy`` attribute (supervision ``Detections``) or None (no detections), and returns the
     current (Nv, Nh) int32 grid as a new array.
@@ -309,6 +327,54 @@ class GridCounter(Accumulator):
         self.last_boxes = boxes[off[-2]:off[-1]]
         return out
 
+    def update_batch(self, records: Sequence[Any], *, detail: bool = False) -> "GridBatch":
+        """Count a batch of records (a list of :class:`~heatcore.records.Detections` or anything
+        :meth:`update` takes, or a packed :class:`~heatcore.io.detections.DetectionChunk`) in one
+        C++ call. Returns a :class:`GridBatch`: each frame's grid and the boxes (and points) that
+        passed the filters — what the sinks write. If a frame cannot be counted (the AITRIOS
+        sample's crash case), the frames before it are counted and returned with ``error`` set."""
+        s = self._spec
+        if hasattr(records, "offsets") and hasattr(records, "boxes"):
+            boxes, off = records.boxes, records.offsets  # type: ignore[attr-defined]
+            scores, cls = records.scores, records.class_ids  # type: ignore[attr-defined]
+        else:
+            arrs = [as_detection_arrays(r) for r in records]
+            counts = np.fromiter((len(a[0]) for a in arrs), np.int64, len(arrs))
+            off = np.zeros(len(arrs) + 1, np.int64)
+            np.cumsum(counts, out=off[1:])
+            boxes = np.concatenate([a[0] for a in arrs]) if int(off[-1]) else np.zeros((0, 4))
+            need = s.classes is not None or s.min_score is not None
+            scores = cls = None
+            if need and int(off[-1]):
+                if all(a[1] is not None for a in arrs):
+                    scores = np.concatenate([a[1] for a in arrs])
+                if all(a[2] is not None for a in arrs):
+                    cls = np.concatenate([a[2] for a in arrs])
+        try:
+            grids, kb, ko = self.update_packed(boxes, off, scores, cls)
+            error = None
+        except ValueError as exc:
+            # count frame by frame up to the bad one (the sample writes those, then stops)
+            error = exc
+            gl, bl = [], []
+            b_all = np.ascontiguousarray(np.asarray(boxes, np.float64)).reshape(-1, 4)
+            for t in range(len(off) - 1):
+                a, z = int(off[t]), int(off[t + 1])
+                sc = None if scores is None else np.asarray(scores)[a:z]
+                cc = None if cls is None else np.asarray(cls)[a:z]
+                try:
+                    g, kbt, _ = self.update_packed(b_all[a:z], np.array([0, z - a]), sc, cc)
+                except ValueError as exc2:
+                    error = exc2
+                    break
+                gl.append(g[0])
+                bl.append(kbt)
+            grids = np.stack(gl) if gl else np.zeros((0, s.nv, s.nh), np.int32)
+            kb = np.concatenate(bl) if bl else np.zeros((0, 4))
+            ko = np.concatenate([[0], np.cumsum([len(b) for b in bl])]).astype(np.int64)
+        pts = grid_points(kb, geometry=s.geometry, anchor=s.anchor) if s.mode == "point" else None
+        return GridBatch(grids, kb, ko, pts, error)
+
     def result(self) -> np.ndarray:
         """The current (Nv, Nh) int32 grid (a copy)."""
         g = self._grid
@@ -420,7 +486,7 @@ def grid_counts(frames: Any = None, offsets: Any = None, *, image_size: Any = (1
                 threads: int | None = None, backend: str = "cpp") -> np.ndarray:
     """The grid after every frame of a whole sequence in one C++ call: (T, Nv, Nh) int32.
 
-    Either ``frames`` is an iterable of per-frame detections (DetectionFrame, (N, 4+) arrays,
+    Either ``frames`` is an iterable of per-frame detections (Detections, (N, 4+) arrays,
     ``xyxy`` objects, None), or ``frames`` is one (M, 4) float array of all boxes (pixels) and
     ``offsets`` the (T + 1,) int array with frame t's boxes at ``frames[offsets[t]:offsets[t+1]]``
     (then ``scores`` / ``class_ids`` (M,) feed the filters). The parameters are GridCounter's;

@@ -37,7 +37,7 @@ import numpy as np
 
 from . import render
 from ._checks import positive_float, positive_int, resolve_threads
-from .accumulator import Accumulator, run_checkpointed
+from .accumulator import Accumulator
 from .io.video import iter_frames, video_info
 from .progress import progress
 
@@ -470,6 +470,24 @@ class MotionHeatmap(Accumulator):
             return mask if return_mask else None
         return self._update_diff(proc, return_mask)
 
+    def update_batch(self, records: Sequence[Any], *, detail: bool = False) -> list[Any]:
+        """Consume a batch of frames: arrays, :class:`~heatcore.records.Frame` records or
+        ``(index, frame, processed)`` tuples; returns per frame the motion map when ``detail``
+        (see :meth:`update`), else None."""
+        out = []
+        for r in records:
+            if isinstance(r, tuple):
+                out.append(self.update(r[1], processed=r[2], return_mask=detail))
+            else:
+                out.append(self.update(getattr(r, "image", r), return_mask=detail))
+        return out
+
+    def checkpoint_refusal(self) -> str | None:
+        if self.method == "mog2" and not hasattr(_core(), "Mog2Model"):
+            return ("method 'mog2' runs OpenCV's MOG2, whose background model cannot be saved, so a resumed "
+                    "run would differ; use method 'mog' or 'diff', or run without a checkpoint")
+        return None
+
     def _run_queued(self) -> None:
         """Apply the MOG model to the queued frames in one pass over its state."""
         if self._queued:
@@ -810,13 +828,49 @@ class _OverlayVideo:
         self.writer.close()
 
 
+class _OverlaySink:
+    """The overlay video as a pipeline sink (needs the per-frame motion maps; not resumable)."""
+
+    name = "overlay video"
+    resumable = False
+    detail = True
+
+    def __init__(self, video: "_OverlayVideo", accumulator: Callable[[], "MotionHeatmap"]) -> None:
+        self.video = video
+        self.accumulator = accumulator  # the job's accumulator (a resume replaces the object)
+
+    def config(self) -> dict[str, Any]:
+        return {}
+
+    def targets(self) -> list[Path]:
+        return []
+
+    def open(self, position: Any) -> None:
+        pass
+
+    def position(self) -> Any:
+        return None
+
+    def write(self, batch: Sequence[Any], results: dict[str, Any]) -> None:
+        for rec, m in zip(batch, results["motion"]):
+            frame = rec[1] if isinstance(rec, tuple) else getattr(rec, "image", rec)
+            self.video.add(frame, m, self.accumulator())
+
+    def finish(self, accumulators: dict[str, Any]) -> list[Path]:
+        self.video.close()
+        return []
+
+    def abort(self) -> None:
+        self.video.close()
+
+
 def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], method: str = "mog", *,
                    stride: int = 1, scale: float = 1.0, gray: bool | None = None,
                    roi: str | os.PathLike[str] | np.ndarray | None = None, start: int = 0, stop: int | None = None,
                    start_time: float | None = None, stop_time: float | None = None, reference: Any = None,
                    threshold: int | None = None, blur: int = 11, background: str | None = "first",
                    threads: int | None = None, checkpoint: str | os.PathLike[str] | None = None,
-                   checkpoint_every: int = 500, video: str | os.PathLike[str] | None = None,
+                   checkpoint_every: int = 500, restart: bool = False, video: str | os.PathLike[str] | None = None,
                    window: float | None = None, decay_half_life: float | None = None, cmap: str = "hot",
                    alpha: float = 0.6, decoder: str = "auto", quiet: bool = True, batch: int = 8,
                    on_frame: Callable[[MotionHeatmap, int], None] | None = None,
@@ -833,7 +887,9 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
 
     ``checkpoint``: an .npz path; the state (model included) is saved every ``checkpoint_every``
     processed frames and at the end, and a rerun with the same path resumes after the last saved
-    frame, giving the same result as an uninterrupted run. ``video``: write an overlay MP4 (one
+    frame, giving the same result as an uninterrupted run; a checkpoint of another input or other
+    parameters is refused (``restart=True`` starts over). OpenCV's MOG2 cannot save its model:
+    ``method="mog2"`` refuses a checkpoint. ``video``: write an overlay MP4 (one
     frame per processed frame, at the source's fps / stride) showing the heat so far, over the
     last ``window`` seconds, or decaying with half-life ``decay_half_life`` seconds. Other
     keyword arguments go to :class:`MotionHeatmap` (MOG/MOG2 parameters). ``batch``: MOG frames
@@ -906,43 +962,27 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
         out_video = _OverlayVideo(video, out_fps, (info.width, info.height), cmap=cmap, alpha=alpha, window=win,
                                   half_life=hl)
 
-    def step(acc: MotionHeatmap, item: tuple[int, np.ndarray, np.ndarray]) -> None:
-        _, frame, proc = item
-        m = acc.update(frame, processed=proc, return_mask=out_video is not None)
-        if out_video is not None:
-            out_video.add(frame, m, acc)  # type: ignore[arg-type]
-
     total = None
     if info.frame_count:
         end = info.frame_count if stop is None else min(stop, info.frame_count)
         total = max(0, -(-(end - start) // stride))
-    done0 = 0
-    if checkpoint is not None and Path(checkpoint).exists():
-        try:
-            with np.load(checkpoint, allow_pickle=False) as data:
-                done0 = int(data["__done__"]) if "__done__" in data.files else 0
-        except (OSError, ValueError):
-            done0 = 0
-    acc: MotionHeatmap | None = None
-    try:
-        with warnings.catch_warnings():
-            if method == "mog2":
-                warnings.filterwarnings("ignore", "OpenCV does not export MOG2", RuntimeWarning)
-            run = run_checkpointed(make, items, step, checkpoint=checkpoint, every=checkpoint_every)
-            for acc, done in progress(run, total=None if total is None else max(0, total - done0),
-                                      desc=f"motion ({method})", unit="frame", quiet=quiet):
-                if on_frame is not None:
-                    on_frame(acc, done)
-    finally:
-        if out_video is not None:
-            out_video.close()
-    if acc is None:
-        if checkpoint is not None and Path(checkpoint).exists():
-            from .accumulator import load_state
+    from .pipeline import IterSource, Job, file_fingerprint, run
 
-            acc = load_state(checkpoint)  # type: ignore[assignment]
-        else:
-            raise ValueError(f"no frames to process in {source!s} (start={start}, stop={stop})")
+    fp: dict[str, Any] = {"stride": stride, "start": start, "stop": stop, "gray": bool(gray), "decoder": decoder}
+    try:
+        fp["input"] = file_fingerprint(source)  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        fp["input"] = [str(s) for s in source] if isinstance(source, (list, tuple)) else str(source)
+    sinks: list[Any] = [] if out_video is None else [_OverlaySink(out_video, lambda: job.accumulators["motion"])]  # type: ignore[return-value]
+    job = Job(source=IterSource(items, fingerprint=fp, total=total, batch=8 if out_video is None else 1,
+                                name="video"),
+              accumulators={"motion": make()}, sinks=sinks, checkpoint=checkpoint,
+              checkpoint_every=checkpoint_every, restart=restart, quiet=quiet, desc=f"motion ({method})",
+              on_batch=None if on_frame is None else (lambda done: on_frame(job.accumulators["motion"], done)))  # type: ignore[arg-type]
+    res = run(job)
+    acc = res.accumulators["motion"]  # type: ignore[assignment]
+    if acc.frames == 0 and res.records == 0:
+        raise ValueError(f"no frames to process in {source!s} (start={start}, stop={stop})")
     assert acc is not None
     if acc.frames == 0:
         raise ValueError(f"no frames were processed from {source!s}")

@@ -144,6 +144,13 @@ class StationaryFilter:
         self.seconds = float(seconds)
         self.history: dict[int, deque] = {}
 
+    def state(self) -> dict:
+        """JSON-able state (each live track's recent positions) for checkpoints."""
+        return {str(k): [list(x) for x in h] for k, h in self.history.items()}
+
+    def load_state(self, state: dict) -> None:
+        self.history = {int(k): deque(tuple(x) for x in v) for k, v in state.items()}
+
     def update(self, time_s: float, track_ids: Any, points: Any) -> np.ndarray:
         tids = np.asarray(track_ids, np.int64).reshape(-1)
         pts = np.asarray(points, np.float64).reshape(-1, 2)

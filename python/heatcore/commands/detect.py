@@ -1,16 +1,13 @@
-"""`heatcore detect`: run a person detector over a video and write the detections as CSV."""
+"""`heatcore detect`: people (objects) in a video → detections CSV, and optionally grid counts."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
-
-def _classes(text: str) -> list[int]:
-    try:
-        return [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--classes must be comma-separated integers, got {text!r}") from None
+from . import _options as opt
+from ._detector import add_detector_arguments, detector_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,111 +15,87 @@ def register(sub: argparse._SubParsersAction) -> None:
         "detect",
         help="detect people in a video and write frame,time_s,track,left,top,right,bottom,score,class_id CSV",
         description="Streams a video (or image folder) through a detector every --stride frames and writes "
-        "the boxes (image pixels) as CSV; optionally tracks them (IoU tracker, track ids) and also writes "
-        "the AITRIOS sample CSV format that `heatcore grid` reads. Detector: 'hog' (OpenCV's HOG people "
-        "detector, default, needs no download), model.onnx (SSD- or YOLO-style output), or "
-        "net.prototxt:net.caffemodel (Caffe MobileNet-SSD; persons are class 15).",
+        "the boxes (image pixels) with their frame index and time as CSV (plus a .meta.json with the video's "
+        "fps and the stride, so `heatcore grid` and `heatcore floorplan` know the time of every frame); "
+        "optionally tracks them (IoU tracker) and also writes the AITRIOS sample CSV format that `heatcore "
+        "grid` reads (rows carry their frame index).",
     )
     p.add_argument("video", type=Path, help="video file or image folder")
-    p.add_argument("-o", "--out", type=Path, required=True, help="output CSV")
-    p.add_argument("--detector", default="hog", help="hog | model.onnx | model.prototxt:model.caffemodel (default hog)")
-    p.add_argument("--decode", choices=["auto", "ssd", "yolo"], default="auto", help="DNN output layout (default auto)")
-    p.add_argument("--input-size", default=None, help="DNN input WxH (default 300x300)")
+    opt.add_output(p, "output CSV", required=True)
+    add_detector_arguments(p)
     p.add_argument("--stride", type=int, default=5, help="process every N-th frame (default 5)")
-    p.add_argument("--min-score", type=float, default=None,
-                   help="drop boxes scoring lower (HOG: SVM margin, default 0.3; DNN: probability, default 0.5)")
-    p.add_argument("--classes", type=_classes, default=None, help="keep only these class ids, e.g. 15 or 0,2")
-    p.add_argument("--hog-width", type=int, default=None, help="HOG: run on frames scaled to this width (pixels)")
+    p.add_argument("--start", type=int, default=0, help="first frame index (default 0)")
+    p.add_argument("--stop", type=int, default=None, help="stop before this frame index")
+    opt.add_fps(p, "the video")
     p.add_argument("--track", action="store_true", help="assign track ids (IoU tracker)")
     p.add_argument("--max-disappeared", type=int, default=5, help="tracker: processed frames a track may miss (default 5)")
     p.add_argument("--aitrios-csv", type=Path, help="also write the AITRIOS CSV format here")
-    p.add_argument("--checkpoint-every", type=int, default=100,
-                   help="save a resume point (<out>.progress.json) every N processed frames (default 100)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue an interrupted run from its last resume point (same video and options)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    opt.add_checkpoint(p, 100)
+    opt.add_quiet(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-    import os
-
-    from .._checks import parse_size
-    from ..detect import detect_video, make_detector
-    from ..floorplan import AitriosCSVWriter, DetectionCSVWriter
-    from ..io.video import video_info
-    from ..track import Tracker
+    from ..jobs import detect_job
+    from ..pipeline import run as run_job
 
     if args.stride < 1:
         raise ValueError(f"--stride must be >= 1, got {args.stride}")
-    if args.checkpoint_every < 1:
-        raise ValueError(f"--checkpoint-every must be >= 1, got {args.checkpoint_every}")
+    if args.max_disappeared < 0:
+        raise ValueError(f"--max-disappeared must be >= 0, got {args.max_disappeared}")
+    opt.check_output(args.out, (".csv",))
+    opt.check_output(args.aitrios_csv, (".csv",), "--aitrios-csv")
+    opt.check_output(args.checkpoint, (".npz",), "--checkpoint")
     if not args.video.exists():
         raise FileNotFoundError(f"no such video: {args.video}")
-    if args.detector.lower() == "hog":
-        kw = {"resize_width": args.hog_width}
-        if args.min_score is not None:
-            kw["min_score"] = args.min_score  # replaces HOG's default SVM-margin threshold (0.3)
-        det = make_detector("hog", **kw)
-    else:
-        kw = {"decode": args.decode}
-        if args.min_score is not None:
-            kw["min_score"] = args.min_score
-        if args.input_size:
-            kw["input_size"] = parse_size(args.input_size, "--input-size")
-        det = make_detector(args.detector, **kw)
-    fps = video_info(args.video).fps or 30.0
-    tracker = Tracker(max_disappeared=args.max_disappeared) if args.track else None
-    ckpt = args.out.with_name(args.out.name + ".progress.json")
-    key = {"video": str(args.video.resolve()), "stride": args.stride, "detector": args.detector,
-           "track": bool(args.track), "aitrios_csv": str(args.aitrios_csv) if args.aitrios_csv else None}
-    start, rows, resumed = 0, None, False
-    if args.resume and ckpt.exists():
-        st = json.loads(ckpt.read_text())
-        if st.get("key") != key:
-            raise ValueError(f"{ckpt} belongs to another run ({st.get('key')}); remove it or drop --resume")
-        if st.get("done"):
-            print(f"{args.out} is complete already ({ckpt})")
-            return 0
-        os.truncate(args.out, st["out_bytes"])  # drop rows written after the last checkpoint
-        if args.aitrios_csv:
-            os.truncate(args.aitrios_csv, st["aitrios_bytes"])
-            rows = st["aitrios_rows"]
-        if tracker is not None:
-            tracker.load_state(st["tracker"])
-        start, resumed = st["next_frame"], True
-    n_frames = n_boxes = 0
-    w = DetectionCSVWriter(args.out, append=resumed)
-    w2 = AitriosCSVWriter(args.aitrios_csv, append_rows=rows) if args.aitrios_csv else None
+    det = detector_from_args(args)
+    track: Any = False
+    if args.track:
+        from ..track import Tracker
 
-    def checkpoint(next_frame: int, done: bool = False) -> None:
-        st = {"key": key, "next_frame": next_frame, "done": done, "out_bytes": w.flush(),
-              "aitrios_bytes": w2.flush() if w2 else None, "aitrios_rows": w2.rows if w2 else None,
-              "tracker": tracker.state() if tracker else None}
-        tmp = ckpt.with_name(ckpt.name + ".tmp")
-        tmp.write_text(json.dumps(st))
-        os.replace(tmp, ckpt)
-
-    try:
-        idx = start - args.stride
-        for idx, d in detect_video(args.video, det, stride=args.stride, start=start, classes=args.classes,
-                                   min_score=args.min_score, tracker=tracker, quiet=args.quiet):
-            w.write(idx, idx / fps, d)
-            if w2 is not None:
-                w2.write(d)
-            n_frames += 1
-            n_boxes += len(d)
-            if n_frames % args.checkpoint_every == 0:
-                checkpoint(idx + args.stride)
-        checkpoint(idx + args.stride, done=True)
-    finally:
-        w.close()
-        if w2 is not None:
-            w2.close()
-    print(f"{n_boxes} detections in {n_frames} frames{' (resumed at frame %d)' % start if resumed else ''} "
-          f"-> {args.out}" + (f" and {args.aitrios_csv}" if w2 else ""))
+        track = Tracker(max_disappeared=args.max_disappeared)
+    job = detect_job(args.video, det, stride=args.stride, start=args.start, stop=args.stop, classes=args.classes,
+                     min_score=args.min_score, track=track, detections_csv=args.out, aitrios_csv=args.aitrios_csv,
+                     fps=args.fps, checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
+                     restart=args.restart, quiet=args.quiet, detector_spec=args.detector)
+    boxes = [0]
+    job.sinks.append(_Counter(boxes))
+    res = run_job(job)
+    resumed = f" (resumed at record {res.resumed_at})" if res.resumed_at else ""
+    print(f"{boxes[0]} detections in {res.records} frames{resumed} -> " + ", ".join(str(p) for p in res.outputs))
     return 0
+
+
+class _Counter:
+    """Counts boxes for the summary line (a sink that writes nothing)."""
+
+    name = "counter"
+    resumable = True
+    detail = False
+
+    def __init__(self, box: list[int]) -> None:
+        self.box = box
+
+    def config(self) -> dict[str, Any]:
+        return {}
+
+    def targets(self) -> list[Path]:
+        return []
+
+    def open(self, position: Any) -> None:
+        self.box[0] = int(position or 0)
+
+    def write(self, batch: Any, results: Any) -> None:
+        self.box[0] += sum(len(d) for d in batch)
+
+    def position(self) -> Any:
+        return self.box[0]
+
+    def finish(self, accumulators: Any) -> list[Path]:
+        return []
+
+    def abort(self) -> None:
+        pass
 
 
 def demo(outdir: Path, quiet: bool = True) -> list[Path]:

@@ -1,47 +1,60 @@
-"""`heatcore floorplan`: detections → homography → heatmap over a floor-plan image."""
+"""`heatcore floorplan`: detections (or a raw video) → homography → heat over a floor plan."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
-import numpy as np
+from . import _options as opt
+
+VIDEO_INPUT = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "floorplan",
-        help="map detections through a homography onto a floor plan and draw a heatmap",
-        description="Reads detections (the CSV of `heatcore detect`, an AITRIOS CSV, or plan points "
-        "frame,time_s,track,x,y,score), takes an anchor point of each box (bottom centre = feet by "
-        "default), maps it through the homography (from `heatcore calibrate`) onto the plan and draws "
-        "a KDE heatmap (default), a dwell-time grid (seconds per cell, --dwell) or a unique-visitor grid "
-        "(--visitors) over the plan image, with a fixed colour range and a colorbar.",
+        help="map detections (or people detected in a video) through a homography onto a floor plan",
+        description="Reads detections (the CSV of `heatcore detect`, an AITRIOS CSV, plan points "
+        "frame,time_s,track,x,y,score) or detects people in a video in the same pass, takes an anchor point "
+        "of each box (bottom centre = feet by default), maps it through the homography (from `heatcore "
+        "calibrate`) onto the plan and draws a KDE heatmap (default), dwell seconds per cell (--dwell) or "
+        "unique visitors per cell (--visitors, needs tracks) over the plan image. Dwell is in real seconds: "
+        "each observation stands for stride / fps seconds, from the video or the detections' .meta.json "
+        "(or --fps); nothing is guessed.",
     )
-    p.add_argument("detections", type=Path, help="detections CSV (heatcore detect / AITRIOS) or plan points CSV")
+    p.add_argument("detections", type=Path, help="detections CSV (heatcore detect / AITRIOS), plan points CSV, "
+                   "or a video / image folder (people are detected in the same pass)")
     p.add_argument("--homography", type=Path, help="homography JSON (required unless the input holds plan points)")
     p.add_argument("--plan", type=Path, help="plan image (PNG/JPEG); or give --plan-size")
     p.add_argument("--plan-size", help="plan size WxH in plan pixels when there is no plan image")
-    p.add_argument("-o", "--out", type=Path, required=True, help="output heatmap PNG")
+    opt.add_output(p, "output heatmap image (.png)", required=True)
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--dwell", action="store_true", help="seconds spent per cell instead of a KDE")
-    mode.add_argument("--visitors", action="store_true", help="unique track ids per cell instead of a KDE")
+    mode.add_argument("--visitors", action="store_true", help="unique tracks per cell instead of a KDE (needs tracks)")
     p.add_argument("--bandwidth", type=float, default=15.0, help="KDE Gaussian sigma, plan pixels (default 15)")
     p.add_argument("--cell", type=float, default=25.0, help="grid cell size for --dwell/--visitors, plan pixels (default 25)")
     p.add_argument("--anchor", default="bottom", help="bottom | center | top | fx,fy box fractions (default bottom)")
-    p.add_argument("--fps", type=float, default=None, help="frame rate for AITRIOS input (rows per second, default 30)")
+    opt.add_fps(p, "the detections' source")
+    p.add_argument("--stride", type=int, default=None,
+                   help="video input: detect every N-th frame (default 5); AITRIOS CSV without .meta.json: the "
+                        "frame step between rows (default 1)")
     p.add_argument("--seconds-per-obs", type=float, default=None,
-                   help="seconds one detection stands for (stride / fps); default: the smallest time step in the input")
+                   help="seconds one detection stands for (default: stride / fps)")
     p.add_argument("--track", action="store_true", help="track boxes that have no track ids (IoU tracker)")
     p.add_argument("--stationary", default=None, metavar="PX,SECONDS",
                    help="suppress tracks that moved less than PX image pixels over SECONDS, e.g. 10,5")
-    p.add_argument("--points-csv", type=Path, help="also write the plan points (frame,time_s,track,x,y,score)")
+    p.add_argument("--state", type=Path, help="also save the accumulator (.npz) to merge with other runs")
     p.add_argument("--cmap", default="inferno", help="matplotlib colormap (default inferno)")
-    p.add_argument("--alpha", type=float, default=0.6, help="heat opacity over the plan (default 0.6)")
+    p.add_argument("--alpha", type=float, default=0.6, help="heat opacity over the plan, 0..1 (default 0.6)")
     p.add_argument("--vmax", type=float, default=None, help="top of the colour range (default: the maximum)")
     p.add_argument("--no-colorbar", dest="colorbar", action="store_false", help="no colorbar")
     p.add_argument("--colorbar", dest="colorbar", action="store_true", default=True, help="draw a colorbar (default)")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    opt.add_checkpoint(p, 500)
+    opt.add_quiet(p)
+    from ._detector import add_detector_arguments
+
+    add_detector_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -52,140 +65,124 @@ def _stationary(text: str | None) -> tuple[float, float] | None:
         px, sec = (float(v) for v in text.split(","))
     except ValueError:
         raise ValueError(f"--stationary must be PX,SECONDS, e.g. 10,5; got {text!r}") from None
+    if not (px > 0 and sec > 0):
+        raise ValueError(f"--stationary values must be > 0, got {text!r}")
     return px, sec
 
 
-def run(args: argparse.Namespace) -> int:
-    from .._checks import parse_size
-    from ..floorplan import (POINTS_HEADER, detections_to_plan, floorplan_heatmap, read_detections,
-                             read_points_csv, write_points_csv, _guess_dt)
-    from ..homography import Homography
-    from ..render import read_image
-    from ..track import Tracker
+def _is_video(path: Path) -> bool:
+    return path.is_dir() or path.suffix.lower() in VIDEO_INPUT
 
-    if not args.detections.is_file():
-        raise FileNotFoundError(f"no such detections CSV: {args.detections}")
+
+def run(args: argparse.Namespace) -> int:
+    from ..floorplan import POINTS_HEADER, FloorplanAccumulator, floorplan_heatmap, read_points_csv
+    from ..homography import Homography
+    from ..pipeline import Job, run as run_job
+    from ..render import read_image
+    from ..sinks import FinalSink
+
+    opt.check_output(args.out, (".png", ".jpg", ".jpeg"))
+    opt.check_output(args.state, (".npz",), "--state")
+    opt.check_alpha(args.alpha)
+    if not args.detections.exists():
+        raise FileNotFoundError(f"no such input: {args.detections}")
     stationary = _stationary(args.stationary)
     if args.seconds_per_obs is not None and not args.seconds_per_obs > 0:
         raise ValueError(f"--seconds-per-obs must be > 0, got {args.seconds_per_obs}")
+    if args.stride is not None and args.stride < 1:
+        raise ValueError(f"--stride must be >= 1, got {args.stride}")
     h = Homography.load(args.homography) if args.homography is not None else None
     plan = read_image(args.plan) if args.plan is not None else None
-    plan_size = parse_size(args.plan_size, "--plan-size") if args.plan_size else None
-    if plan is None and plan_size is None:
+    plan_size = opt.size_arg(args.plan_size, "--plan-size")
+    if plan is not None:
+        plan_size = (plan.shape[1], plan.shape[0])
+    if plan_size is None:
         raise ValueError("give --plan image or --plan-size WxH")
-    with open(args.detections, encoding="utf-8") as fh:
-        header = fh.readline().strip().split(",")
-    if header == POINTS_HEADER:
-        if stationary is not None or args.track:
-            raise ValueError("--stationary/--track need box detections, not a plan points CSV")
-        pts = read_points_csv(args.detections)
-        if args.seconds_per_obs:
-            pts.seconds_per_obs = args.seconds_per_obs
-        if h is not None:
-            xy, pts.behind = h.apply(pts.xy, return_behind=True)
-            pts.x, pts.y = xy[:, 0].copy(), xy[:, 1].copy()
-    else:
-        if h is None:
-            raise ValueError("--homography is required to map image detections onto the plan")
-        fps = args.fps or 30.0
-        frames = list(read_detections(args.detections, fps=fps))
-        times = np.array([t for _, t, _ in frames])
-        dt = args.seconds_per_obs or _guess_dt(np.array([f for f, _, _ in frames]), times)
-        pts = detections_to_plan(frames, h, anchor=args.anchor, seconds_per_obs=dt,
-                                 stationary=stationary,
-                                 tracker=Tracker() if args.track else None)
-    if args.points_csv:
-        write_points_csv(args.points_csv, pts)
     mode = "dwell" if args.dwell else "visitors" if args.visitors else "kde"
-    grid = floorplan_heatmap(pts, plan, plan_size=plan_size, mode=mode, bandwidth=args.bandwidth, cell=args.cell,
-                             vmax=args.vmax, out=args.out, cmap=args.cmap, alpha=args.alpha,
-                             colorbar=args.colorbar, title=f"floor plan {mode}")
-    n_act = int(np.sum(pts.active)) if pts.active is not None else len(pts)
-    print(f"{len(pts)} points ({pts.behind} behind the horizon, {len(pts) - n_act} suppressed as stationary); "
-          f"{mode} max {float(grid.max()) if grid.size else 0:.4g} -> {args.out}")
+    title = f"floor plan: {'dwell seconds per cell' if mode == 'dwell' else 'unique visitors per cell' if mode == 'visitors' else 'time spent'}"
+    if not _is_video(args.detections):
+        with open(args.detections, encoding="utf-8", errors="replace") as fh:
+            header = fh.readline().strip().split(",")
+        if header == POINTS_HEADER:
+            if stationary is not None or args.track:
+                raise ValueError("--stationary/--track need box detections, not a plan points CSV")
+            pts = read_points_csv(args.detections)
+            if args.seconds_per_obs:
+                pts.seconds_per_obs = args.seconds_per_obs
+            if h is not None:
+                xy, pts.behind = h.apply(pts.xy, return_behind=True)
+                pts.x, pts.y = xy[:, 0].copy(), xy[:, 1].copy()
+            grid = floorplan_heatmap(pts, plan, plan_size=plan_size, mode=mode, bandwidth=args.bandwidth,
+                                     cell=args.cell, vmax=args.vmax, out=args.out, cmap=args.cmap, alpha=args.alpha,
+                                     colorbar=args.colorbar, title=title)
+            print(f"{len(pts)} plan points; {mode} max {float(grid.max()) if grid.size else 0:.4g} -> {args.out}")
+            return 0
+    if h is None:
+        raise ValueError("--homography is required to map image detections onto the plan")
+    source: Any
+    stages: list[Any] = []
+    if _is_video(args.detections):
+        from ..jobs import DetectStage
+        from ..sources import VideoSource, video_time_base
+        from ._detector import detector_from_args
+
+        stride = args.stride or 5
+        tb = video_time_base(args.detections, fps=args.fps)
+        source = VideoSource(args.detections, stride=stride, time_base=tb, batch=4)
+        stages.append(DetectStage(detector_from_args(args), classes=getattr(args, "classes", None),
+                                  spec=getattr(args, "detector", None)))
+        fps, step = tb.fps, stride
+    else:
+        from ..sources import DetectionFileSource
+
+        source = DetectionFileSource(args.detections, fps=args.fps)
+        meta = source.reader.meta if source.reader is not None else _meta(args.detections)
+        fps = source.time_base.fps
+        step = int(meta.get("stride") or args.stride or 1)
+    dt = args.seconds_per_obs
+    if dt is None:
+        if not fps:
+            raise ValueError(f"the frame rate of {args.detections} is unknown, so dwell seconds cannot be known: "
+                             "give --fps N (and --stride N if rows are every N-th frame) or --seconds-per-obs S")
+        dt = step / fps
+    acc = FloorplanAccumulator(plan_size, h, seconds_per_obs=dt, anchor=args.anchor, cell=args.cell,
+                               bandwidth=args.bandwidth, track=bool(args.track), stationary=stationary)
+
+    def write_png(path: Path, accs: dict[str, Any]) -> None:
+        a = accs["plan"]
+        a.check_on_plan()
+        a.render(path, mode, plan, cmap=args.cmap, alpha=args.alpha, vmax=args.vmax, colorbar=args.colorbar,
+                 title=title)
+
+    sinks: list[Any] = [FinalSink(args.out, write_png, name="heatmap")]
+    if args.state is not None:
+        sinks.append(FinalSink(args.state, lambda p, accs: accs["plan"].save(p), name="state"))
+    res = run_job(Job(source=source, accumulators={"plan": acc}, stages=stages, sinks=sinks,
+                      checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, restart=args.restart,
+                      quiet=args.quiet, desc="floorplan"))
+    c = res["plan"].counts  # type: ignore[attr-defined]
+    print(f"{c['detections']} detections in {c['frames']} frames: {c['on_plan']} on the plan, {c['off_plan']} outside "
+          f"it, {c['behind']} behind the horizon, {c['stationary']} suppressed as stationary "
+          f"({dt:.3g} s each) -> {args.out}")
     return 0
 
 
-# ------------------------------------------------------------------------------------------------ demo
-def synthetic_scene(seed: int = 7, seconds: float = 40.0, fps: float = 5.0):
-    """A synthetic shop: camera frame (BGR), plan (RGB), the homography image → plan, and
-    per-frame detections of people walking (plus one parked object) as seen by the camera.
-    Returns (frame, plan, homography, frames list of (index, time_s, Detections))."""
-    import cv2
+def _meta(path: Path) -> dict[str, Any]:
+    from ..io.detections import read_meta
 
-    from ..detect import Detections
-    from ..homography import Homography
-
-    pw, ph = 400, 300  # plan pixels (1 px = 2 cm)
-    plan = np.full((ph, pw, 3), 245, np.uint8)
-    cv2.rectangle(plan, (5, 5), (pw - 6, ph - 6), (40, 40, 40), 3)
-    shelves = [(60, 60, 160, 90), (240, 60, 340, 90), (60, 190, 160, 220), (240, 190, 340, 220)]
-    for x0, y0, x1, y1 in shelves:
-        cv2.rectangle(plan, (x0, y0), (x1, y1), (150, 110, 70), -1)
-    cv2.rectangle(plan, (170, ph - 12), (230, ph - 2), (0, 160, 0), -1)  # entrance
-    cv2.putText(plan, "entrance", (168, ph - 16), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 120, 0), 1, cv2.LINE_AA)
-    # Camera: a 640x480 view of the floor in perspective (far wall at the top).
-    src = np.array([[40, 460], [600, 460], [470, 140], [170, 140]], np.float64)  # image corners of the floor
-    dst = np.array([[0, ph], [pw, ph], [pw, 0], [0, 0]], np.float64)
-    H = Homography.from_points(src, dst)
-    inv = H.inverse()
-    frame = np.full((480, 640, 3), 90, np.uint8)
-    frame[:140] = (170, 150, 130)
-    cv2.fillConvexPoly(frame, src.astype(np.int32), (200, 200, 200))
-    for i in range(0, pw + 1, 40):  # floor tiles, projected
-        a, b = inv.apply([[i, 0], [i, ph]])
-        cv2.line(frame, tuple(int(v) for v in a), tuple(int(v) for v in b), (160, 160, 160), 1, cv2.LINE_AA)
-    for j in range(0, ph + 1, 40):
-        a, b = inv.apply([[0, j], [pw, j]])
-        cv2.line(frame, tuple(int(v) for v in a), tuple(int(v) for v in b), (160, 160, 160), 1, cv2.LINE_AA)
-    for x0, y0, x1, y1 in shelves:
-        q = inv.apply([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]).astype(np.int32)
-        cv2.fillConvexPoly(frame, q, (70, 110, 150))
-    # People walk the aisles (x in {30, 200, 370}, y in {40, 150, 260}; the shelves lie between),
-    # entering and leaving at the entrance, and stop to browse for a few seconds at some corners.
-    rng = np.random.default_rng(seed)
-    xs, ys = [30.0, 200.0, 370.0], [40.0, 150.0, 260.0]
-    steps = int(seconds * fps)
-    tracks = []
-    for k in range(9):
-        nodes = [np.array([200.0, 295.0]), np.array([200.0, 260.0])]
-        for _ in range(int(rng.integers(2, 5))):
-            nodes.append(np.array([xs[rng.integers(3)], ys[rng.integers(3)]]))
-        nodes += [np.array([200.0, 260.0]), np.array([200.0, 295.0])]
-        speed = rng.uniform(40, 70) / fps  # plan pixels per frame (0.8-1.4 m/s at 2 cm/px)
-        pos: list[np.ndarray] = []
-        for a, b in zip(nodes[:-1], nodes[1:]):
-            for u, v in ((a, np.array([b[0], a[1]])), (np.array([b[0], a[1]]), b)):  # along y-aisle, then x-aisle
-                n = int(np.linalg.norm(v - u) / speed)
-                if n:
-                    pos.extend(u + (v - u) * np.linspace(0, 1, n, endpoint=False)[:, None])
-            if rng.random() < 0.6:  # browse
-                pos.extend(b + rng.normal(0, 1.5, (int(rng.uniform(1, 4) * fps), 2)))
-        walk = np.array(pos) + rng.normal(0, 2.0, (len(pos), 2))
-        tracks.append((int(rng.integers(0, max(1, steps - len(walk) // 2))), walk))
-    parked = np.array([330.0, 120.0])  # a parked trolley, seen all the time
-    frames = []
-    for t in range(steps):
-        pts = [p[t - s] for s, p in tracks if 0 <= t - s < len(p)] + [parked]
-        img = inv.apply(np.array(pts))
-        # box height shrinks with distance: proportional to the local scale of the inverse map
-        feet_up = inv.apply(np.array(pts) + [0, -8.0])
-        hgt = np.clip(np.abs(img[:, 1] - feet_up[:, 1]) * 9, 20, 220)
-        hgt[-1] *= 0.4
-        wdt = hgt * 0.4
-        xyxy = np.stack([img[:, 0] - wdt / 2, img[:, 1] - hgt, img[:, 0] + wdt / 2, img[:, 1]], axis=1)
-        xyxy += rng.normal(0, 1.0, xyxy.shape)
-        frames.append((t, t / fps, Detections(xyxy, rng.uniform(0.6, 0.99, len(xyxy)), np.zeros(len(xyxy), np.int64))))
-    return frame, plan, H, frames
+    return read_meta(path)
 
 
 def demo(outdir: Path, quiet: bool = True) -> list[Path]:
     """Synthetic camera + plan + walking people: calibration preview, KDE heat, dwell and visitors."""
     import cv2
 
-    from ..floorplan import AitriosCSVWriter, detections_to_plan, floorplan_heatmap, write_points_csv
+    from .._synthetic import synthetic_scene
+    from ..floorplan import FloorplanAccumulator
+    from ..pipeline import Job, run as run_job
     from ..render import save_image
-    from ..track import Tracker
+    from ..sinks import AitriosCSVSink, FinalSink
+    from ..sources import RecordsSource
 
     outdir.mkdir(parents=True, exist_ok=True)
     fps = 5.0
@@ -193,26 +190,21 @@ def demo(outdir: Path, quiet: bool = True) -> list[Path]:
     files = []
     H.save(outdir / "H.json")
     files.append(outdir / "H.json")
-    # draw the last frame's boxes on the camera view
     cam = frame.copy()
-    for b in frames[len(frames) // 2][2].xyxy.astype(int):
+    for b in frames[len(frames) // 2].xyxy.astype(int):
         cv2.rectangle(cam, (b[0], b[1]), (b[2], b[3]), (0, 0, 255), 2)
     files.append(save_image(outdir / "camera.png", cam, order="bgr"))
     prev = H.warp_image(cam, cv2.cvtColor(plan, cv2.COLOR_RGB2BGR))
     files.append(save_image(outdir / "calibration_preview.png", prev, order="bgr"))
-    with AitriosCSVWriter(outdir / "detections_aitrios.csv") as w:
-        for _, _, d in frames:
-            w.write(d)
-    files.append(outdir / "detections_aitrios.csv")
-    pts = detections_to_plan(frames, H, seconds_per_obs=1 / fps, tracker=Tracker(max_disappeared=3),
-                             stationary=(6.0, 5.0))
-    files.append(write_points_csv(outdir / "plan_points.csv", pts))
-    floorplan_heatmap(pts, plan, mode="dwell", cell=20, out=outdir / "plan_dwell.png", title="dwell time per cell")
-    files.append(outdir / "plan_dwell.png")
-    floorplan_heatmap(pts, plan, mode="visitors", cell=20, out=outdir / "plan_visitors.png",
-                      title="unique visitors per cell")
-    files.append(outdir / "plan_visitors.png")
-    floorplan_heatmap(pts, plan, mode="kde", bandwidth=10, out=outdir / "plan_heat.png",
-                      title="time spent (KDE), parked trolley suppressed")
-    files.append(outdir / "plan_heat.png")
+    acc = FloorplanAccumulator((plan.shape[1], plan.shape[0]), H, seconds_per_obs=1 / fps, cell=20, bandwidth=10,
+                               track={"max_disappeared": 3}, stationary=(6.0, 5.0))
+    outs = {"plan_dwell.png": ("dwell", "dwell seconds per cell"),
+            "plan_visitors.png": ("visitors", "unique visitors per cell"),
+            "plan_heat.png": ("kde", "time spent (KDE), parked trolley suppressed")}
+    sinks: list[Any] = [AitriosCSVSink(outdir / "detections_aitrios.csv", meta={"fps": fps, "stride": 1})]
+    for name, (mode, title) in outs.items():
+        sinks.append(FinalSink(outdir / name, lambda p, a, m=mode, t=title: a["plan"].render(p, m, plan, title=t)))
+    res = run_job(Job(source=RecordsSource(frames, total=len(frames)), accumulators={"plan": acc}, sinks=sinks,
+                      quiet=quiet, desc="floorplan"))
+    files += res.outputs
     return files

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _options as opt
+
 _EPILOG = """\
 examples:
   heatcore motion video.mp4 -o heat.png
-  heatcore motion video.mp4 -o heat.png --video overlay.mp4 --decay-half-life 2
+  heatcore motion video.mp4 -o heat.png --overlay-video overlay.mp4 --decay-half-life 2
   heatcore motion cctv.mp4 -o heat.png --scale 0.5 --gray --stride 2 --checkpoint state.npz
   heatcore motion video.mp4 -o heat.png --method diff --threshold 15 --save-reference empty.png
   heatcore motion video.mp4 -o heat.png --method diff --reference empty.png
@@ -48,8 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("source", help="video file, stream URL, or a folder of images (natural order)")
-    p.add_argument("-o", "--output", type=Path, required=True, help="heatmap image to write (.png, .jpg)")
-    p.add_argument("--video", type=Path, help="also write an overlay video (.mp4) of the heat building up")
+    p.add_argument("-o", "--output", "--out", dest="output", type=Path, required=True,
+                   help="heatmap image to write (.png, .jpg)")
+    p.add_argument("--overlay-video", type=Path, help="also write an overlay video (.mp4) of the heat building up")
     p.add_argument("--method", choices=("mog", "mog2", "diff"), default="mog",
                    help="mog: Gaussian mixture (cv2.bgsegm MOG); mog2: OpenCV MOG2 (shadows not "
                    "counted); diff: blurred gray difference to a reference (default: mog)")
@@ -80,13 +83,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--npy", type=Path, help="also save the raw heatmap array (.npy, processing resolution)")
     p.add_argument("--window", type=float, help="overlay video: heat of the last N seconds only")
     p.add_argument("--decay-half-life", type=float, help="overlay video: heat fades with this half-life (seconds)")
-    p.add_argument("--checkpoint", type=Path,
-                   help="save the state here every --checkpoint-every frames; rerun to resume")
-    p.add_argument("--checkpoint-every", type=int, default=500, help="frames between checkpoints (default 500)")
+    opt.add_checkpoint(p, 500)
     p.add_argument("--decoder", choices=("auto", "opencv", "pyav"), default="auto",
                    help="frame decoder for gray frames (auto: PyAV luma plane when installed)")
-    p.add_argument("--threads", type=int, default=0, help="kernel threads (0 = all cores)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    opt.add_threads(p)
+    opt.add_quiet(p)
     p.set_defaults(func=run)
 
 
@@ -94,6 +95,13 @@ def run(args: argparse.Namespace) -> int:
     from .. import render
     from ..motion import motion_heatmap
 
+    opt.check_output(args.output, opt.IMAGE_SUFFIXES)
+    opt.check_output(args.overlay_video, opt.VIDEO_SUFFIXES, "--overlay-video")
+    opt.check_output(args.npy, (".npy",), "--npy")
+    opt.check_output(args.checkpoint, (".npz",), "--checkpoint")
+    opt.check_alpha(args.alpha)
+    if args.checkpoint is not None and args.overlay_video is not None:
+        raise ValueError("--checkpoint cannot resume an overlay video exactly: drop --overlay-video or --checkpoint")
     kw: dict = {}
     for name in ("start", "stop"):
         v = getattr(args, name)
@@ -115,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
         roi=args.roi, reference=reference if args.method == "diff" else "first", threshold=args.threshold,
         save_reference=args.save_reference,
         blur=args.blur, background=None if bg_arg == "none" else bg_arg, threads=args.threads,
-        checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, video=args.video, window=args.window,
+        checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, restart=args.restart,
+        video=args.overlay_video, window=args.window,
         decay_half_life=args.decay_half_life, cmap=args.cmap, alpha=args.alpha, decoder=args.decoder,
         quiet=args.quiet, **kw)
     normalize = not args.counts
@@ -151,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         if args.method == "diff":
             print(f"reference: {_reference_text(acc, args)}")
-        print(f"{acc.frames} frames -> {args.output}" + (f", {args.video}" if args.video else ""))
+        print(f"{acc.frames} frames -> {args.output}" + (f", {args.overlay_video}" if args.overlay_video else ""))
     return 0
 
 

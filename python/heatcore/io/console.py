@@ -25,7 +25,7 @@ Unlike the console access library this client
   the access token.
 
 :func:`load_console_frames` is the sample's ``console_data_loader`` on top of this client,
-yielding :class:`heatcore.io.detections.DetectionFrame` objects.
+yielding :class:`heatcore.records.Detections` records.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
-from .detections import DetectionFrame
+from ..records import Detections
 from .flatbuf import decode_detections
 
 __all__ = [
@@ -716,12 +716,12 @@ def _decode_jpeg(contents: str, name: str) -> np.ndarray:
     return img
 
 
-def _frame(index: int, timestamp: str | None, meta: Any, image: np.ndarray | None) -> DetectionFrame:
+def _frame(index: int, timestamp: str | None, meta: Any, image: np.ndarray | None) -> Detections:
     if meta is None:
-        return DetectionFrame(index=index, timestamp=timestamp, image=image)
+        return Detections(frame=index, timestamp=timestamp, image=image)
     boxes, scores, class_ids = meta
-    return DetectionFrame(
-        index=index, boxes=boxes, scores=scores, class_ids=class_ids, timestamp=timestamp, image=image
+    return Detections(
+        boxes, scores, class_ids, frame=index, timestamp=timestamp, image=image
     )
 
 
@@ -755,7 +755,7 @@ def load_console_frames(
     *,
     base_dir: Path | None = None,
     client: ConsoleClient | None = None,
-) -> tuple[Iterator[DetectionFrame], str | None]:
+) -> tuple[Iterator[Detections], str | None]:
     """The sample's console data loader: detection frames from the Console, streamed.
 
     ``console_data_settings`` is the ``console_data_settings`` mapping of the sample's
@@ -790,7 +790,7 @@ def load_console_frames(
     Returns
     -------
     frames, image_name:
-        An iterator of :class:`DetectionFrame` (``index`` counts from 0, ``timestamp`` set) and
+        An iterator of :class:`Detections` (``frame`` counts from 0, ``timestamp`` set) and
         ``sub_directory_name`` (the sample names its video after it) or None in metadata mode.
 
     Raises
@@ -864,7 +864,7 @@ def _usable(results: list[Any]) -> list[tuple[str, Any]]:
     return out
 
 
-def _metadata_frames(results: list[Any]) -> Iterator[DetectionFrame]:
+def _metadata_frames(results: list[Any]) -> Iterator[Detections]:
     for index, (t, o) in enumerate(_usable(results)):
         yield _frame(index, t, _decode_meta(o, t), None)
 
@@ -874,7 +874,7 @@ def _image_frames(
     device_id: str,
     first_page: list[dict[str, Any]] | None,
     pages: Iterator[list[dict[str, Any]]],
-) -> Iterator[DetectionFrame]:
+) -> Iterator[Detections]:
     index = 0
     page = first_page
     while page:

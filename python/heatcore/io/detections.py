@@ -21,11 +21,13 @@ import io
 import json
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
+
+from ..records import Detections, TimeBase, as_detections
 
 __all__ = [
     "DetectionFrame",
@@ -38,24 +40,8 @@ __all__ = [
 ]
 
 
-@dataclass
-class DetectionFrame:
-    """One frame's detections.
-
-    boxes: (N, 4) float64 ``left, top, right, bottom`` in image pixels; scores: (N,) float32;
-    class_ids: (N,) int64; timestamp: ``yyyyMMddHHmmssfff`` text or None; image: BGR uint8 frame or
-    None; index: frame number in the source (0-based).
-    """
-
-    index: int
-    boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float64))
-    scores: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-    class_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    timestamp: str | None = None
-    image: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return int(self.boxes.shape[0])
+# The one detection record lives in heatcore.records; DetectionFrame is its old name.
+DetectionFrame = Detections
 
 
 _EMPTY4 = np.zeros((0, 4), np.float64)
@@ -67,12 +53,8 @@ def as_detection_arrays(batch: Any) -> tuple[np.ndarray, np.ndarray | None, np.n
     array, or an object with an ``xyxy`` attribute (and optional ``confidence`` / ``class_id``)."""
     if batch is None:
         return _EMPTY4, None, None
-    if isinstance(batch, DetectionFrame):
-        b = np.ascontiguousarray(np.asarray(batch.boxes, np.float64)).reshape(-1, 4)
-        n = len(b)
-        s = np.asarray(batch.scores).reshape(-1) if batch.scores is not None else None
-        c = np.asarray(batch.class_ids).reshape(-1) if batch.class_ids is not None else None
-        return b, (s if s is not None and len(s) == n else None), (c if c is not None and len(c) == n else None)
+    if isinstance(batch, Detections):
+        return batch.xyxy, batch.scores, batch.class_ids
     if hasattr(batch, "xyxy") and not isinstance(batch, np.ndarray):
         try:
             b = np.ascontiguousarray(np.asarray(batch.xyxy, np.float64))
@@ -201,14 +183,49 @@ def parse_aitrios_detections(text: str) -> tuple[np.ndarray, np.ndarray, np.ndar
     return boxes, scores, cls
 
 
+def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The sidecar ``<detections file>.meta.json`` that ``heatcore detect`` writes beside its
+    outputs (source fps, stride, source name, wall-clock start); {} when there is none."""
+    m = Path(str(path) + ".meta.json")
+    if not m.is_file():
+        return {}
+    try:
+        d = json.loads(m.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{m}: not a heatcore metadata file ({exc})") from None
+    if not isinstance(d, dict):
+        raise ValueError(f"{m}: not a heatcore metadata file (expected a JSON object)")
+    return d
+
+
+def write_meta(path: str | os.PathLike[str], meta: dict[str, Any]) -> Path:
+    """Write the sidecar ``<path>.meta.json`` atomically."""
+    m = Path(str(path) + ".meta.json")
+    tmp = m.with_name(m.name + ".tmp")
+    tmp.write_text(json.dumps(meta, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, m)
+    return m
+
+
+def _time_base(path: Path, fps: float | None, meta: dict[str, Any]) -> TimeBase:
+    if fps is None:
+        fps = meta.get("fps")
+    return TimeBase(fps=None if fps is None else float(fps), start=meta.get("start"),
+                    source=str(meta.get("source") or path.stem))
+
+
 class AitriosCSV:
-    """Stream the AITRIOS sample's detection CSV as :class:`DetectionFrame` s.
+    """Stream the AITRIOS sample's detection CSV as :class:`~heatcore.records.Detections`.
 
     The first line is a header; each following row is ``<frame number>,"<detection dict>"`` (the
-    dict is JSON or Python-literal text, see :func:`parse_aitrios_detections`). Frames come in row
-    order numbered 0, 1, ... like the sample (the row's own number is ignored). Boxes keep the
+    dict is JSON or Python-literal text, see :func:`parse_aitrios_detections`). The row's own
+    number is the frame index in the video (the sample's files number rows 0, 1, ...; ``heatcore
+    detect --stride 5`` writes 0, 5, 10, ...); with ``frame_numbers="rows"`` rows are numbered
+    0, 1, ... whatever the file says, as the sample does. Numbers must increase. Boxes keep the
     file's order (the sample's JSON lists them reversed; the writer does that when asked).
 
+    ``fps``: frames per second of the source (default: the sidecar ``.meta.json`` written by
+    ``heatcore detect``, else unknown: records then have ``time=None``).
     ``on_error="raise"`` (default) stops at the first malformed row with a ValueError naming the row
     and line; ``"skip"`` drops it and records ``(row, line, message)`` in :attr:`skipped`.
     ``video``: a video file or image folder paired by frame index (streamed); frames without a
@@ -216,16 +233,22 @@ class AitriosCSV:
     """
 
     def __init__(self, path: str | os.PathLike[str], *, on_error: str = "raise",
-                 video: str | os.PathLike[str] | None = None) -> None:
+                 video: str | os.PathLike[str] | None = None, fps: float | None = None,
+                 frame_numbers: str = "file") -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"no such detection CSV: {self.path}")
         if on_error not in ("raise", "skip"):
             raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+        if frame_numbers not in ("file", "rows"):
+            raise ValueError(f"frame_numbers must be 'file' or 'rows', got {frame_numbers!r}")
         self.on_error = on_error
-        self.video = None if video in (None, "") else Path(video)
+        self.frame_numbers = frame_numbers
+        self.video = None if video in (None, "") else Path(video)  # type: ignore[arg-type]
         if self.video is not None and not self.video.exists():
             raise FileNotFoundError(f"no such video: {self.video}")
+        self.meta = read_meta(self.path)
+        self.time_base = _time_base(self.path, fps, self.meta)
         self.skipped: list[tuple[int, int, str]] = []
         self.rows = 0  # data rows read so far
 
@@ -251,6 +274,26 @@ class AitriosCSV:
             raise _RowError(f"no detection dict after the frame number (fields: {fields[:2]!r})")
         return parse_aitrios_detections(cell)
 
+    def _frame_number(self, text: bytes, row: int, line: int, prev: int, seq: int) -> int:
+        """The row's own frame number (first field), checked to increase; ``seq`` in "rows" mode."""
+        if self.frame_numbers == "rows":
+            return seq
+        cut = text.find(b",")
+        field0 = (text if cut < 0 else text[:cut]).strip().strip(b'"')
+        try:
+            n = int(field0)
+        except ValueError:
+            raise _RowError(f"the frame number must be an integer, got {field0[:40].decode(errors='replace')!r} "
+                            "(--frame-numbers rows / frame_numbers='rows' numbers rows 0, 1, ... instead)") from None
+        if n <= prev:
+            raise _RowError(f"frame number {n} does not increase (previous {prev}); sort the file, or number rows "
+                            "0, 1, ... with --frame-numbers rows (frame_numbers='rows')")
+        try:
+            check_frame_index(n, prev, "frame")
+        except ValueError as exc:
+            raise _RowError(str(exc)) from None
+        return n
+
     def iter_chunks(self, rows: int = 4096, block: int = 1 << 22) -> Iterator["DetectionChunk"]:
         """Stream the file as :class:`DetectionChunk` s of up to ``rows`` frames (no images).
 
@@ -264,6 +307,7 @@ class AitriosCSV:
         self.skipped = []
         self.rows = 0
         frame = 0
+        prev = -1
         row = 0
         line = 0
         header_done = False
@@ -293,20 +337,48 @@ class AitriosCSV:
                         return
                     continue
                 fast = r["fast"]
+                rb, re_ = r["row_begin"], r["row_end"]
+                nums = None
                 if fast.all():
                     lines = line + np.cumsum(1 + r["row_lines"])
+                    if self.frame_numbers == "rows":
+                        nums = np.arange(frame, frame + n, dtype=np.int64)
+                    else:
+                        numl = []
+                        p0 = prev
+                        try:
+                            for i in range(n):
+                                p0 = self._frame_number(buf[int(rb[i]):int(re_[i])], row + i, int(lines[i]), p0, 0)
+                                numl.append(p0)
+                            nums = np.array(numl, np.int64)
+                            prev = p0
+                        except _RowError:
+                            nums = None  # the general path below names (or skips) the bad row
+                if nums is not None:
                     line = int(lines[-1])
-                    chunk = DetectionChunk(first=frame, boxes=r["boxes"], scores=r["scores"], class_ids=r["class_ids"],
-                                           offsets=r["box_offsets"])
+                    chunk = DetectionChunk(boxes=r["boxes"], scores=r["scores"], class_ids=r["class_ids"],
+                                           offsets=r["box_offsets"], frame_numbers=nums, fps=self.time_base.fps)
                     row += n
                 else:
                     pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+                    numl = []
                     bo = r["box_offsets"]
                     for i in range(n):
                         first_line = line + 1
                         line += 1 + int(r["row_lines"][i])
                         if fast[i]:
                             a, z = int(bo[i]), int(bo[i + 1])
+                            try:
+                                prev = self._frame_number(buf[int(rb[i]):int(re_[i])], row, line, prev,
+                                                          frame + len(pieces))
+                            except _RowError as exc:
+                                msg = f"{self.path.name}: row {row} (line {line}): {exc}"
+                                if self.on_error == "raise":
+                                    raise ValueError(msg) from None
+                                self.skipped.append((row, line, str(exc)))
+                                row += 1
+                                continue
+                            numl.append(prev)
                             pieces.append((r["boxes"][a:z], r["scores"][a:z], r["class_ids"][a:z]))
                             row += 1
                             continue
@@ -329,7 +401,12 @@ class AitriosCSV:
                             try:
                                 if fields is None:
                                     raise _RowError(err)
-                                pieces.append(self._parse_cell_fields(fields))
+                                piece = self._parse_cell_fields(fields)
+                                where = line if len(sub_rows) == 1 else first_line + k
+                                num = self._frame_number(fields[0].encode(), row, where, prev, frame + len(pieces))
+                                pieces.append(piece)
+                                numl.append(num)
+                                prev = num
                             except _RowError as exc:
                                 where = line if len(sub_rows) == 1 else first_line + k
                                 msg = f"{self.path.name}: row {row} (line {where}): {exc}"
@@ -343,17 +420,17 @@ class AitriosCSV:
                         continue
                     counts = np.array([len(p[0]) for p in pieces], np.int64)
                     chunk = DetectionChunk(
-                        first=frame,
                         boxes=np.ascontiguousarray(np.concatenate([p[0] for p in pieces]).reshape(-1, 4)),
                         scores=np.concatenate([p[1] for p in pieces]).astype(np.float32),
                         class_ids=np.concatenate([p[2] for p in pieces]).astype(np.int64),
-                        offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+                        offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+                        frame_numbers=np.array(numl, np.int64), fps=self.time_base.fps)
                 buf = buf[r["consumed"]:]
                 self.rows = row
                 frame += len(chunk)
                 yield chunk
 
-    def __iter__(self) -> Iterator[DetectionFrame]:
+    def __iter__(self) -> Iterator[Detections]:
         images = None
         if self.video is not None:
             from .video import iter_frames
@@ -368,14 +445,14 @@ class AitriosCSV:
                     while not images_done:
                         if next_image is None:
                             try:
-                                next_image = next(images)
+                                next_image = next(images)  # type: ignore[arg-type]
                             except StopIteration:
                                 images_done = True
                                 break
-                        if next_image[0] < f.index:
+                        if next_image[0] < f.frame:
                             next_image = None
                             continue
-                        if next_image[0] == f.index:
+                        if next_image[0] == f.frame:
                             image = next_image[1]
                             next_image = None
                         break
@@ -388,63 +465,124 @@ class AitriosCSV:
 
 @dataclass
 class DetectionChunk:
-    """Consecutive frames packed as arrays: frame ``first + t`` holds ``boxes[offsets[t]:offsets[t+1]]``
-    (pixels), with ``scores`` and ``class_ids`` per box."""
+    """Consecutive records packed as arrays: record ``t`` holds ``boxes[offsets[t]:offsets[t+1]]``
+    (pixels), with ``scores`` and ``class_ids`` per box; ``frame_numbers[t]`` is its frame index
+    and ``fps`` (None = unknown) turns it into seconds."""
 
-    first: int
     boxes: np.ndarray
     scores: np.ndarray
     class_ids: np.ndarray
     offsets: np.ndarray
+    frame_numbers: np.ndarray
+    fps: float | None = None
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
-    def frames(self) -> Iterator[DetectionFrame]:
+    def _time(self, t: int) -> float | None:
+        return None if self.fps is None else float(self.frame_numbers[t]) / self.fps
+
+    def tail(self, skip: int) -> "DetectionChunk":
+        """The records after the first ``skip``."""
+        a = int(self.offsets[skip])
+        return DetectionChunk(self.boxes[a:], self.scores[a:], self.class_ids[a:], self.offsets[skip:] - a,
+                              self.frame_numbers[skip:], self.fps)
+
+    def __iter__(self) -> Iterator[Detections]:
+        return self.frames()
+
+    def frames(self) -> Iterator[Detections]:
         off = self.offsets.tolist()
         for t in range(len(off) - 1):
             a, z = off[t], off[t + 1]
-            yield DetectionFrame(index=self.first + t, boxes=self.boxes[a:z], scores=self.scores[a:z],
-                                 class_ids=self.class_ids[a:z])
+            yield Detections(self.boxes[a:z], self.scores[a:z], self.class_ids[a:z], frame=int(self.frame_numbers[t]),
+                             time=self._time(t))
 
 
 # ---------------------------------------------------------------------------------------------
-# Plain long CSV and arrays
+# Plain long CSVs (one box per line): frame,left,top,right,bottom[,score,class_id], and the
+# detections CSV that `heatcore detect` writes: frame,time_s,track,left,top,right,bottom,score,class_id
 # ---------------------------------------------------------------------------------------------
 
-def read_long_csv(path: str | os.PathLike[str], *, fill_gaps: bool = True) -> Iterator[DetectionFrame]:
-    """Stream a long CSV with one box per line: ``frame,left,top,right,bottom[,score,class_id]``.
+DETECTIONS_HEADER = ["frame", "time_s", "track", "left", "top", "right", "bottom", "score", "class_id"]
+
+
+def check_frame_index(n: int, prev: int, where: str, max_gap: int = 10_000_000) -> None:
+    """Refuse frame numbers that would make a reader produce absurd numbers of frames."""
+    if n > 2**53:
+        raise ValueError(f"{where}: frame number {n} is too large")
+    if prev >= -1 and n - prev > max_gap:
+        raise ValueError(f"{where}: frame number {n} jumps {n - prev} frames ahead of the previous ({prev}); "
+                         f"more than {max_gap} frames of gap is taken as an error")
+
+
+def read_long_csv(path: str | os.PathLike[str], *, fill_gaps: bool = True, fps: float | None = None
+                  ) -> Iterator[Detections]:
+    """Stream a long CSV with one box per line: ``frame,left,top,right,bottom[,score,class_id]``
+    or the detections CSV of ``heatcore detect`` (header ``frame,time_s,track,left,top,right,
+    bottom,score,class_id``: times and track ids are kept).
 
     A header line (any non-numeric first field) is skipped. Frame numbers must not decrease (sort
-    the file first otherwise); frames with no lines in between become empty frames when
-    ``fill_gaps`` (so windows count real frames). Raises ValueError naming the bad line.
+    the file first otherwise). ``fill_gaps``: frames missing between two listed frames become
+    empty records (so windows count real frames); with the detections CSV of ``heatcore detect``
+    the gaps follow its stride (from the sidecar ``.meta.json``). ``fps``: turns frame numbers
+    into seconds when the file has no time column (default: the sidecar, else unknown).
+    Raises ValueError naming the bad line.
     """
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"no such detection CSV: {p}")
+    meta = read_meta(p)
+    tb = _time_base(p, fps, meta)
+    step = int(meta.get("stride") or 1)
+    first_frame = int(meta.get("start_frame") or 0)
     cur: int | None = None
+    cur_time: float | None = None
     rows: list[list[float]] = []
+    heatcore_format = False
     ncols: int | None = None
 
-    def emit(idx: int, rows: list[list[float]]) -> DetectionFrame:
-        a = np.asarray(rows, np.float64).reshape(-1, ncols - 1 if ncols else 4)
-        n = len(a)
-        scores = a[:, 4].astype(np.float32) if a.shape[1] >= 5 else np.ones(n, np.float32)
-        cls = a[:, 5].astype(np.int64) if a.shape[1] >= 6 else np.zeros(n, np.int64)
-        return DetectionFrame(index=idx, boxes=np.ascontiguousarray(a[:, :4]), scores=scores, class_ids=cls)
+    def time_of(idx: int) -> float | None:
+        return tb.seconds(idx) if tb.known else None
+
+    def emit(idx: int, rows: list[list[float]]) -> Detections:
+        if heatcore_format:
+            a = np.asarray(rows, np.float64).reshape(-1, 7)
+            tr = a[:, 0].astype(np.int64)
+            return Detections(a[:, 1:5], a[:, 5], a[:, 6].astype(np.int64), None if np.all(tr < 0) else tr,
+                              frame=idx, time=cur_time, wall=tb.wall(idx) if tb.known else None)
+        a = np.asarray(rows, np.float64).reshape(-1, (ncols or 5) - 1)
+        scores = a[:, 4] if a.shape[1] >= 5 else None
+        cls = a[:, 5].astype(np.int64) if a.shape[1] >= 6 else None
+        return Detections(a[:, :4], scores, cls, frame=idx, time=time_of(idx))
+
+    def empty(idx: int) -> Detections:
+        return Detections(frame=idx, time=time_of(idx) if not heatcore_format or tb.known else None)
+
+    def gaps(a: int, b: int) -> Iterator[Detections]:
+        if fill_gaps:
+            g = a
+            while g < b:
+                yield empty(g)
+                g += step if heatcore_format else 1
 
     with open(p, newline="", encoding="utf-8") as fh:
         for lineno, fields in enumerate(csv.reader(fh), start=1):
             if not fields or all(not f.strip() for f in fields):
                 continue
             if lineno == 1:
+                if [f.strip() for f in fields] == DETECTIONS_HEADER:
+                    heatcore_format = True
+                    continue
                 try:
                     float(fields[0])
                 except ValueError:
                     continue  # header
-            if len(fields) not in (5, 6, 7):
-                raise ValueError(f"{p.name}: line {lineno}: expected frame,left,top,right,bottom[,score,class_id] "
-                                 f"(5 to 7 fields), got {len(fields)}")
+            want = (9,) if heatcore_format else (5, 6, 7)
+            if len(fields) not in want:
+                what = ",".join(DETECTIONS_HEADER) if heatcore_format else "frame,left,top,right,bottom[,score,class_id]"
+                raise ValueError(f"{p.name}: line {lineno}: expected {what} ({' or '.join(map(str, want))} fields), "
+                                 f"got {len(fields)}")
             if ncols is None:
                 ncols = len(fields)
             elif len(fields) != ncols:
@@ -458,32 +596,35 @@ def read_long_csv(path: str | os.PathLike[str], *, fill_gaps: bool = True) -> It
                 raise ValueError(f"{p.name}: line {lineno}: frame must be an integer >= 0, got {fields[0]!r}")
             if not all(np.isfinite(vals)):
                 raise ValueError(f"{p.name}: line {lineno}: values must be finite, got {fields!r}")
-            if len(vals) == 6 and not float(vals[5]).is_integer():
-                raise ValueError(f"{p.name}: line {lineno}: class_id must be an integer, got {fields[6]!r}")
+            cls_col = 7 if heatcore_format else 5
+            if len(vals) > cls_col and not float(vals[cls_col]).is_integer():
+                raise ValueError(f"{p.name}: line {lineno}: class_id must be an integer, got {fields[cls_col + 1]!r}")
             f = int(frame_f)
+            check_frame_index(f, -1 if cur is None else cur, f"{p.name}: line {lineno}")
             if cur is None:
-                if fill_gaps:
-                    for g in range(0, f):
-                        yield DetectionFrame(index=g)
+                yield from gaps(first_frame if heatcore_format else 0, f)
                 cur = f
             elif f < cur:
                 raise ValueError(f"{p.name}: line {lineno}: frame {f} comes after frame {cur}; sort the file by frame")
             elif f > cur:
                 yield emit(cur, rows)
                 rows = []
-                if fill_gaps:
-                    for g in range(cur + 1, f):
-                        yield DetectionFrame(index=g)
+                yield from gaps(cur + (step if heatcore_format else 1), f)
                 cur = f
-            rows.append(vals)
+            if heatcore_format:
+                cur_time = vals[0]
+                rows.append(vals[1:])
+            else:
+                rows.append(vals)
     if cur is not None:
         yield emit(cur, rows)
 
 
 def frames_from_arrays(boxes: Any, *, offsets: Any = None, frame: Any = None, scores: Any = None,
-                       class_ids: Any = None) -> Iterator[DetectionFrame]:
-    """DetectionFrames from NumPy arrays: ``boxes`` (M, 4) pixels and either ``offsets`` (T + 1,)
-    (frame t = rows offsets[t]:offsets[t+1]) or ``frame`` (M,) non-decreasing frame numbers."""
+                       class_ids: Any = None, fps: float | None = None) -> Iterator[Detections]:
+    """Records from NumPy arrays: ``boxes`` (M, 4) pixels and either ``offsets`` (T + 1,)
+    (frame t = rows offsets[t]:offsets[t+1]) or ``frame`` (M,) non-decreasing frame numbers
+    (frames without boxes in between become empty records)."""
     b = np.asarray(boxes, np.float64)
     if b.size == 0:
         b = b.reshape(0, 4)
@@ -502,12 +643,73 @@ def frames_from_arrays(boxes: Any, *, offsets: Any = None, frame: Any = None, sc
             raise ValueError(f"frame needs one entry per box ({m}), got {len(fr)}")
         if m and (np.any(np.diff(fr) < 0) or fr[0] < 0):
             raise ValueError("frame numbers must be >= 0 and non-decreasing")
+        if m:
+            steps = np.diff(np.concatenate([[-1], np.unique(fr)]))
+            worst = int(np.argmax(steps))
+            check_frame_index(int(np.unique(fr)[worst]), int(np.unique(fr)[worst]) - int(steps[worst]), "frame")
         nframes = int(fr[-1]) + 1 if m else 0
         off = np.searchsorted(fr, np.arange(nframes + 1), side="left")
     else:
         off = np.asarray(offsets, np.int64).reshape(-1)
         if len(off) < 1 or off[0] != 0 or off[-1] != m or np.any(np.diff(off) < 0):
             raise ValueError("offsets must start at 0, not decrease and end at the number of boxes")
+    tb = TimeBase(fps=fps)
     for t in range(len(off) - 1):
         a, z = int(off[t]), int(off[t + 1])
-        yield DetectionFrame(index=t, boxes=np.ascontiguousarray(b[a:z]), scores=s[a:z], class_ids=c[a:z])
+        yield Detections(b[a:z], s[a:z], c[a:z], frame=t, time=tb.seconds(t) if tb.known else None)
+
+
+def read_npz(path: str | os.PathLike[str], *, fps: float | None = None) -> tuple[Iterator[Detections], int]:
+    """Records from an ``.npz`` with ``boxes`` (M, 4) and ``offsets`` (T + 1,) or ``frame`` (M,)
+    [+ ``scores``, ``class_ids``]; returns ``(records, count)``."""
+    p = Path(path)
+    try:
+        with np.load(p, allow_pickle=False) as d:
+            if "boxes" not in d.files:
+                raise ValueError(f"{p}: an .npz of detections needs 'boxes' (M, 4) and 'offsets' or 'frame'")
+            arrays = {k: d[k] for k in d.files}
+    except (OSError, EOFError) as exc:
+        raise ValueError(f"{p}: not a readable .npz archive ({exc})") from None
+    kw = {k: arrays[k] for k in ("offsets", "frame", "scores", "class_ids") if k in arrays}
+    if "offsets" in arrays:
+        total = len(arrays["offsets"]) - 1
+    elif "frame" in arrays and len(arrays["frame"]):
+        total = int(np.max(arrays["frame"])) + 1
+    else:
+        total = 0
+    return frames_from_arrays(arrays["boxes"], fps=fps, **kw), total
+
+
+def sniff_format(path: str | os.PathLike[str]) -> str:
+    """``"npz"``, ``"aitrios"`` (the sample's CSV: header ``0,...,9`` and a dict per row) or
+    ``"long"`` (one box per line, including the detections CSV of ``heatcore detect``)."""
+    p = Path(path)
+    if p.suffix.lower() == ".npz":
+        return "npz"
+    with open(p, encoding="utf-8", errors="replace") as fh:
+        fh.readline()
+        second = fh.readline()
+    return "aitrios" if "{" in second else "long"
+
+
+def open_detections(path: str | os.PathLike[str], *, fmt: str = "auto", fps: float | None = None,
+                    video: str | os.PathLike[str] | None = None, on_error: str = "raise",
+                    frame_numbers: str = "file") -> tuple[Iterable[Detections], int | None, TimeBase]:
+    """Open any detections file: ``(records, count or None, time base)``. ``fmt``: ``"auto"``,
+    ``"aitrios"``, ``"long"`` or ``"npz"``."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"no such detections file: {p}")
+    f = sniff_format(p) if fmt == "auto" else fmt
+    if f not in ("aitrios", "long", "npz"):
+        raise ValueError(f"format must be auto, aitrios, long or npz, got {fmt!r}")
+    if video is not None and f != "aitrios":
+        raise ValueError("--video pairs pictures with the AITRIOS sample's CSV only")
+    if f == "aitrios":
+        r = AitriosCSV(p, on_error=on_error, video=video, fps=fps, frame_numbers=frame_numbers)
+        return r, r.count_rows(), r.time_base
+    if f == "npz":
+        it, n = read_npz(p, fps=fps)
+        return it, n, TimeBase(fps=fps, source=p.stem)
+    meta = read_meta(p)
+    return read_long_csv(p, fps=fps), None, _time_base(p, fps, meta)

@@ -1,0 +1,144 @@
+"""Synthetic scenes for the demo, the tests and the benchmarks (one private module)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .records import Detections
+
+__all__ = ["synthetic_people", "synthetic_scene", "demo_background"]
+
+
+def synthetic_people(frames: int = 90, size: tuple[int, int] = (1920, 1080), people: int = 14,
+                     seed: int = 7) -> list[Any]:
+    """Synthetic detections of people walking across a plaza: each walks a straight path between
+    two points on the image border at their own speed (boxes about 70x190 px, feet on the path)."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    # Most people cross along two "corridors" so the heatmap has structure.
+    starts = np.stack([rng.uniform(0, w, people), rng.uniform(0.35 * h, h, people)], 1)
+    ends = np.stack([w - starts[:, 0] + rng.normal(0, 80, people), rng.uniform(0.35 * h, h, people)], 1)
+    corridor = rng.random(people) < 0.6
+    starts[corridor, 1] = 0.75 * h + rng.normal(0, 25, corridor.sum())
+    ends[corridor, 1] = 0.55 * h + rng.normal(0, 25, corridor.sum())
+    starts[corridor, 0] = rng.uniform(0, 0.1 * w, corridor.sum())
+    ends[corridor, 0] = rng.uniform(0.9 * w, w, corridor.sum())
+    phase = rng.uniform(0, 1, people)
+    speed = rng.uniform(0.6, 1.4, people) / frames
+    out = []
+    for t in range(frames):
+        s = (phase + speed * t * 1.5) % 1.0
+        feet = starts + (ends - starts) * s[:, None]
+        scale = 0.6 + 0.6 * feet[:, 1] / h  # nearer (lower) people look bigger
+        bw, bh = 70 * scale, 190 * scale
+        boxes = np.stack([feet[:, 0] - bw / 2, feet[:, 1] - bh, feet[:, 0] + bw / 2, feet[:, 1]], 1)
+        boxes = np.round(boxes)
+        scores = rng.uniform(0.5, 1.0, people).astype(np.float32)
+        keep = scores > 0.55  # a detector misses some people some frames
+        out.append(Detections(boxes[keep], scores[keep], np.zeros(int(keep.sum()), np.int64), frame=t))
+    return out
+
+
+def _demo_background(size: tuple[int, int]) -> np.ndarray:
+    import cv2
+
+    w, h = size
+    bg = np.zeros((h, w, 3), np.uint8)
+    bg[:] = (70, 78, 84)
+    for y in range(0, h, max(1, h // 12)):
+        cv2.line(bg, (0, y), (w, y), (92, 100, 106), 2)
+    for x in range(0, w, max(1, w // 16)):
+        cv2.line(bg, (x, int(0.3 * h)), (x, h), (92, 100, 106), 2)
+    bg[: int(0.3 * h)] = (150, 120, 90)
+    return bg
+
+
+def synthetic_scene(seed: int = 7, seconds: float = 40.0, fps: float = 5.0):
+    """A synthetic shop: camera frame (BGR), plan (RGB), the homography image → plan, and
+    per-frame detections of people walking (plus one parked object) as seen by the camera.
+    Returns (frame, plan, homography, list of Detections records with frame index and time)."""
+    import cv2
+
+    from .homography import Homography
+
+    pw, ph = 400, 300  # plan pixels (1 px = 2 cm)
+    plan = np.full((ph, pw, 3), 245, np.uint8)
+    cv2.rectangle(plan, (5, 5), (pw - 6, ph - 6), (40, 40, 40), 3)
+    shelves = [(60, 60, 160, 90), (240, 60, 340, 90), (60, 190, 160, 220), (240, 190, 340, 220)]
+    for x0, y0, x1, y1 in shelves:
+        cv2.rectangle(plan, (x0, y0), (x1, y1), (150, 110, 70), -1)
+    cv2.rectangle(plan, (170, ph - 12), (230, ph - 2), (0, 160, 0), -1)  # entrance
+    cv2.putText(plan, "entrance", (168, ph - 16), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 120, 0), 1, cv2.LINE_AA)
+    # Camera: a 640x480 view of the floor in perspective (far wall at the top).
+    src = np.array([[40, 460], [600, 460], [470, 140], [170, 140]], np.float64)  # image corners of the floor
+    dst = np.array([[0, ph], [pw, ph], [pw, 0], [0, 0]], np.float64)
+    H = Homography.from_points(src, dst)
+    inv = H.inverse()
+    frame = np.full((480, 640, 3), 90, np.uint8)
+    frame[:140] = (170, 150, 130)
+    cv2.fillConvexPoly(frame, src.astype(np.int32), (200, 200, 200))
+    for i in range(0, pw + 1, 40):  # floor tiles, projected
+        a, b = inv.apply([[i, 0], [i, ph]])
+        cv2.line(frame, tuple(int(v) for v in a), tuple(int(v) for v in b), (160, 160, 160), 1, cv2.LINE_AA)
+    for j in range(0, ph + 1, 40):
+        a, b = inv.apply([[0, j], [pw, j]])
+        cv2.line(frame, tuple(int(v) for v in a), tuple(int(v) for v in b), (160, 160, 160), 1, cv2.LINE_AA)
+    for x0, y0, x1, y1 in shelves:
+        q = inv.apply([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]).astype(np.int32)
+        cv2.fillConvexPoly(frame, q, (70, 110, 150))
+    # People walk the aisles (x in {30, 200, 370}, y in {40, 150, 260}; the shelves lie between),
+    # entering and leaving at the entrance, and stop to browse for a few seconds at some corners.
+    rng = np.random.default_rng(seed)
+    xs, ys = [30.0, 200.0, 370.0], [40.0, 150.0, 260.0]
+    steps = int(seconds * fps)
+    tracks = []
+    for k in range(9):
+        nodes = [np.array([200.0, 295.0]), np.array([200.0, 260.0])]
+        for _ in range(int(rng.integers(2, 5))):
+            nodes.append(np.array([xs[rng.integers(3)], ys[rng.integers(3)]]))
+        nodes += [np.array([200.0, 260.0]), np.array([200.0, 295.0])]
+        speed = rng.uniform(40, 70) / fps  # plan pixels per frame (0.8-1.4 m/s at 2 cm/px)
+        pos: list[np.ndarray] = []
+        for a, b in zip(nodes[:-1], nodes[1:]):
+            for u, v in ((a, np.array([b[0], a[1]])), (np.array([b[0], a[1]]), b)):  # along y-aisle, then x-aisle
+                n = int(np.linalg.norm(v - u) / speed)
+                if n:
+                    pos.extend(u + (v - u) * np.linspace(0, 1, n, endpoint=False)[:, None])
+            if rng.random() < 0.6:  # browse
+                pos.extend(b + rng.normal(0, 1.5, (int(rng.uniform(1, 4) * fps), 2)))
+        walk = np.array(pos) + rng.normal(0, 2.0, (len(pos), 2))
+        tracks.append((int(rng.integers(0, max(1, steps - len(walk) // 2))), walk))
+    parked = np.array([330.0, 120.0])  # a parked trolley, seen all the time
+    frames = []
+    for t in range(steps):
+        pts = [p[t - s] for s, p in tracks if 0 <= t - s < len(p)] + [parked]
+        img = inv.apply(np.array(pts))
+        # box height shrinks with distance: proportional to the local scale of the inverse map
+        feet_up = inv.apply(np.array(pts) + [0, -8.0])
+        hgt = np.clip(np.abs(img[:, 1] - feet_up[:, 1]) * 9, 20, 220)
+        hgt[-1] *= 0.4
+        wdt = hgt * 0.4
+        xyxy = np.stack([img[:, 0] - wdt / 2, img[:, 1] - hgt, img[:, 0] + wdt / 2, img[:, 1]], axis=1)
+        xyxy += rng.normal(0, 1.0, xyxy.shape)
+        frames.append(Detections(xyxy, rng.uniform(0.6, 0.99, len(xyxy)), np.zeros(len(xyxy), np.int64), frame=t,
+                                 time=t / fps, source="demo"))
+    return frame, plan, H, frames
+
+
+
+def demo_background(size: tuple[int, int]) -> np.ndarray:
+    import cv2
+
+    w, h = size
+    bg = np.zeros((h, w, 3), np.uint8)
+    bg[:] = (70, 78, 84)
+    for y in range(0, h, max(1, h // 12)):
+        cv2.line(bg, (0, y), (w, y), (92, 100, 106), 2)
+    for x in range(0, w, max(1, w // 16)):
+        cv2.line(bg, (x, int(0.3 * h)), (x, h), (92, 100, 106), 2)
+    bg[: int(0.3 * h)] = (150, 120, 90)
+    return bg
+
+

@@ -1,0 +1,168 @@
+"""Ready-made pipeline jobs for the common workflows (the CLI, the demo and the benchmarks use
+them; Python users can too):
+
+* :func:`grid_job` — detections → :class:`~heatcore.GridCounter` → per-frame JSON, all grids in
+  one file, overlay video;
+* :func:`detect_job` — video → detector → tracker → detections CSV / AITRIOS CSV (and, with
+  accumulators, grid counts or a floor plan in the same pass);
+
+Each returns a :class:`heatcore.pipeline.Job`; :func:`heatcore.pipeline.run` runs it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from .pipeline import Job, Source, Stage
+from .records import Detections, as_detections
+from .sources import RecordsSource
+
+__all__ = ["grid_job", "detect_job", "DetectStage", "TrackStage", "as_source"]
+
+
+def as_source(records: Source | Iterable[Any], *, fingerprint: dict[str, Any] | None = None,
+              total: int | None = None) -> Source:
+    """A pipeline source from a :class:`~heatcore.pipeline.Source`, an :class:`AitriosCSV`
+    reader, or any iterable of detection records."""
+    if isinstance(records, Source):
+        return records
+    from .io.detections import AitriosCSV
+
+    if isinstance(records, AitriosCSV):
+        from .sources import DetectionFileSource
+
+        return DetectionFileSource(records.path, fmt="aitrios", fps=records.time_base.fps, video=records.video,
+                                   on_error=records.on_error, frame_numbers=records.frame_numbers)
+    if total is None and isinstance(records, Sequence):
+        total = len(records)
+    return RecordsSource(records, fingerprint=fingerprint, total=total, batch=64)
+
+
+def grid_job(records: Source | Iterable[Any], counter: Any, outdir: str | os.PathLike[str], *,
+             per_frame_json: bool = True, compact: str | None = "grids.jsonl",
+             video: dict[str, Any] | None = None, reverse: bool = False,
+             checkpoint: str | os.PathLike[str] | None = None, checkpoint_every: int = 5000,
+             restart: bool = False, quiet: bool = True) -> Job:
+    """Count detection records with ``counter`` (a :class:`~heatcore.GridCounter`) and write
+    ``<outdir>/detect/*.json`` (one per frame, the AITRIOS sample's schema; ``reverse`` lists boxes
+    last-first as the sample does for its CSV), ``<outdir>/<compact>`` (``.jsonl`` or ``.npz``;
+    None = none) and, with ``video`` (keyword arguments of
+    :class:`~heatcore.grid_output.GridVideoWriter`), the overlay video."""
+    from .sinks import GridCompactSink, GridJsonSink, GridVideoSink
+
+    out = Path(outdir)
+    sinks: list[Any] = []
+    if per_frame_json:
+        sinks.append(GridJsonSink(out, mode=counter.mode, reverse=reverse))
+    if compact and compact != "none":
+        sinks.append(GridCompactSink(out / compact))
+    if video is not None:
+        sinks.append(GridVideoSink(out, **video))
+    return Job(source=as_source(records), accumulators={"grid": counter}, sinks=sinks, checkpoint=checkpoint,
+               checkpoint_every=checkpoint_every, restart=restart, quiet=quiet, desc="grid")
+
+
+class DetectStage(Stage):
+    """Frames → :class:`~heatcore.records.Detections` with a detector (see
+    :func:`heatcore.detect.make_detector`), then the class / score / NMS filters. ``keep_image``
+    keeps the frame's pixels on the record (for overlays)."""
+
+    name = "detect"
+
+    def __init__(self, detector: Any = None, *, classes: Iterable[int] | None = None,
+                 min_score: float | None = None, nms_threshold: float | None = None,
+                 keep_image: bool = False, spec: Any = None) -> None:
+        from .detect import make_detector
+
+        self.detector = make_detector(detector)
+        self.spec = repr(self.detector) if spec is None else spec
+        self.classes = None if classes is None else [int(c) for c in classes]
+        self.min_score = min_score
+        self.nms_threshold = nms_threshold
+        self.keep_image = keep_image
+
+    def config(self) -> dict[str, Any]:
+        return {"detector": str(self.spec), "classes": self.classes, "min_score": self.min_score,
+                "nms_threshold": self.nms_threshold}
+
+    def process(self, batch: Sequence[Any]) -> list[Detections]:
+        from .detect import postprocess
+
+        det_batch = getattr(self.detector, "detect_batch", None)
+        images = [f.image for f in batch]
+        raw = det_batch(images) if det_batch is not None else [self.detector(im) for im in images]
+        out = []
+        for f, r in zip(batch, raw):
+            d = as_detections(r, frame=f.index, time=f.time, wall=f.wall, source=f.source,
+                              image=f.image if self.keep_image else None)
+            if self.classes is not None or self.min_score is not None or self.nms_threshold is not None:
+                d = postprocess(d, classes=self.classes, min_score=self.min_score, nms_threshold=self.nms_threshold)
+            out.append(d)
+        return out
+
+
+class TrackStage(Stage):
+    """Assigns track ids with a :class:`~heatcore.track.Tracker` (its state is checkpointed)."""
+
+    name = "track"
+
+    def __init__(self, tracker: Any = None, **kw: Any) -> None:
+        from .track import Tracker
+
+        self.tracker = tracker if tracker is not None else Tracker(**kw)
+
+    def config(self) -> dict[str, Any]:
+        t = self.tracker
+        return {"method": t.method, "iou_threshold": t.iou_threshold, "max_distance": t.max_distance,
+                "max_disappeared": t.max_disappeared}
+
+    def process(self, batch: Sequence[Any]) -> list[Any]:
+        import numpy as np
+
+        out = []
+        for d in batch:
+            if not d.tracked:
+                d.track_ids = np.asarray(self.tracker.update(d.xyxy), np.int64).reshape(-1)
+            out.append(d)
+        return out
+
+    def state(self) -> Any:
+        return self.tracker.state()
+
+    def load_state(self, state: Any) -> None:
+        if state is not None:
+            self.tracker.load_state(state)
+
+
+def detect_job(video: str | os.PathLike[str], detector: Any = None, *, stride: int = 1, start: int = 0,
+               stop: int | None = None, classes: Iterable[int] | None = None, min_score: float | None = None,
+               track: bool | Any = False, detections_csv: str | os.PathLike[str] | None = None,
+               aitrios_csv: str | os.PathLike[str] | None = None, accumulators: dict[str, Any] | None = None,
+               sinks: Sequence[Any] = (), fps: float | None = None, keep_image: bool = False,
+               checkpoint: str | os.PathLike[str] | None = None, checkpoint_every: int = 100,
+               restart: bool = False, quiet: bool = True, detector_spec: Any = None) -> Job:
+    """Video → detections (every ``stride``-th frame, with their frame index and time) → optional
+    tracking → CSV files (with a ``.meta.json`` sidecar: source, fps, stride) and any
+    ``accumulators`` / ``sinks`` (a grid counter, a floor plan) in the same pass."""
+    from .sinks import AitriosCSVSink, DetectionsCSVSink
+    from .sources import VideoSource, video_time_base
+
+    tb = video_time_base(video, fps=fps)
+    src = VideoSource(video, stride=stride, start=start, stop=stop, time_base=tb, batch=4)
+    stages: list[Stage] = [DetectStage(detector, classes=classes, min_score=min_score, keep_image=keep_image,
+                                       spec=detector_spec)]
+    if track is not False and track is not None:
+        stages.append(TrackStage(None if track is True else track))
+    meta = {"format": "heatcore-detections", "source": str(video), "fps": tb.fps, "stride": src.stride,
+            "start_frame": src.start, "start": tb.start, "frame_size": [src.info.width, src.info.height]}
+    out_sinks: list[Any] = []
+    if detections_csv is not None:
+        out_sinks.append(DetectionsCSVSink(detections_csv, meta=meta))
+    if aitrios_csv is not None:
+        out_sinks.append(AitriosCSVSink(aitrios_csv, meta=meta))
+    out_sinks += list(sinks)
+    return Job(source=src, accumulators=dict(accumulators or {}), stages=stages, sinks=out_sinks,
+               checkpoint=checkpoint, checkpoint_every=checkpoint_every, restart=restart, quiet=quiet,
+               desc="detect")
