@@ -302,10 +302,15 @@ def test_median_k_samples_the_start_stop_range_and_saves_reference(tmp_path, cap
     assert main(["motion", str(clip), "-o", str(out), "--save-reference", "x.png"]) == 2  # not diff
 
 
+@pytest.mark.parametrize("seek", [True, False])
 @pytest.mark.parametrize("decoder", ["opencv", "auto"])
-def test_sample_reference_seeks_to_the_right_frames(tmp_path, decoder):
+def test_sample_reference_seeks_to_the_right_frames(tmp_path, decoder, seek, monkeypatch):
+    from heatcore import motion
     from heatcore.io.video import iter_frames
     from heatcore.motion import sample_reference
+
+    if seek:  # force seeking on this short clip (long inputs seek, short ones are read in one pass)
+        monkeypatch.setattr(motion, "_SEQUENTIAL_SPAN", 0)
 
     frames, _ = _walker_clip(n=60)
     avi = tmp_path / "c.avi"
@@ -391,3 +396,37 @@ def test_readme_development_install_installs_the_build_requirements_first():
                 before = " ".join(lines[:k]).lower() + " " + line.split("--no-build-isolation")[0].lower()
                 missing = [n for n in names + ["cmake", "ninja"] if n not in before]
                 assert not missing, f"README installs with --no-build-isolation before installing {missing}"
+
+
+def test_sample_reference_seeks_h264_exactly(tmp_path, monkeypatch):
+    """H.264 with B-frames and sparse key frames: each seek lands on the frame asked for, in the
+    decoder's own gray levels (the luma plane when the run uses PyAV)."""
+    av = pytest.importorskip("av")
+    from heatcore import motion
+    from heatcore.io.video import iter_frames
+
+    path = tmp_path / "c.mp4"
+    try:
+        c = av.open(str(path), "w")
+        s = c.add_stream("libx264", rate=25)
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"no libx264 in this PyAV: {exc}")
+    s.width, s.height, s.pix_fmt, s.options = 160, 120, "yuv420p", {"g": "50"}
+    for f in motion.synthetic_frames(160, 120, 200):
+        for pk in s.encode(av.VideoFrame.from_ndarray(f, format="bgr24")):
+            c.mux(pk)
+    for pk in s.encode():
+        c.mux(pk)
+    c.close()
+    monkeypatch.setattr(motion, "_SEQUENTIAL_SPAN", 0)
+    seeks: list[int] = []
+    for name in ("_read_at_pyav", "_read_at_opencv"):
+        real = getattr(motion, name)
+        monkeypatch.setattr(motion, name, lambda *a, _real=real: seeks.append(len(r := _real(*a))) or r)
+    for decoder in ("auto", "opencv"):
+        img, used = motion.sample_reference(path, 9, decoder=decoder)
+        assert seeks[-1] == 9  # every sample came from a seek (no sequential fallback)
+        decoded = {i: f for i, f in iter_frames(path, gray=True, backend=decoder)}
+        expected = np.median(np.stack([decoded[i] for i in used]), axis=0)
+        np.testing.assert_array_equal(img, np.floor(expected + 0.5).astype(np.uint8))
+        assert used == motion.reference_indices(9, 0, 200)

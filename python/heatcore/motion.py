@@ -138,6 +138,11 @@ def reference_indices(k: int, start: int, stop: int) -> list[int]:
     return sorted({start + int((i + 0.5) * n / k) for i in range(k)})
 
 
+# below this many frames between the first and the last sample one decoding pass is cheaper than
+# K seeks (each decodes from the previous key frame, and key frames can be 250 frames apart)
+_SEQUENTIAL_SPAN = 2000
+
+
 def _median_image(frames: list[np.ndarray]) -> np.ndarray:
     """Per-pixel median (uint8, halves rounded up), computed in row blocks to bound memory."""
     stack = np.stack(frames)
@@ -212,9 +217,11 @@ def sample_reference(source: str | os.PathLike[str] | Sequence[str | os.PathLike
     are in few of those frames, so they vanish from the median (a median of the first ``k``
     frames keeps whoever is there at the start: a ghost in every later difference).
 
-    Frames are read by seeking (files and image folders), decoded as ``motion_heatmap`` decodes
-    them (``gray``, ``decoder``) so reference and frames share their gray levels. Sources that
-    cannot seek (streams, files without a frame count) use their first ``k`` frames. Returns
+    Frames are decoded as ``motion_heatmap`` decodes them (``gray``, ``decoder``) so reference and
+    frames share their gray levels: image folders by index, inputs shorter than 2000 frames in one
+    sequential pass, longer ones by seeking (PyAV or OpenCV, each seek decoding from the key frame
+    before the sample; a sequential pass when seeking fails). Sources that cannot seek (streams,
+    files without a frame count) use their first ``k`` frames. Returns
     ``(image, frame_indices)``: (H, W) gray (or (H, W, 3) BGR with ``gray=False``) uint8, and the
     indices actually used.
     """
@@ -233,11 +240,12 @@ def sample_reference(source: str | os.PathLike[str] | Sequence[str | os.PathLike
                     frames[j] = f
         else:
             use_av = decoder == "pyav" or (decoder == "auto" and gray and have_pyav())
-            try:
-                frames = (_read_at_pyav if use_av else _read_at_opencv)(source, wanted, gray)
-            except Exception:  # noqa: BLE001 - any seek failure: read sequentially instead
-                frames = {}
-            if len(frames) < len(wanted):  # seeking failed somewhere: one sequential pass
+            if wanted[-1] - wanted[0] >= _SEQUENTIAL_SPAN:
+                try:  # a seek decodes from the key frame before each sample: cheap for long inputs
+                    frames = (_read_at_pyav if use_av else _read_at_opencv)(source, wanted, gray)
+                except Exception:  # noqa: BLE001 - any seek failure: read sequentially instead
+                    frames = {}
+            if len(frames) < len(wanted):  # short input, or seeking failed: one sequential pass
                 want = set(wanted)
                 frames = {}
                 for j, f in iter_frames(source, start=wanted[0], stop=wanted[-1] + 1, gray=gray, backend=decoder):
