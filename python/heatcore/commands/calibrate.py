@@ -21,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--image", type=Path, required=True, help="a camera frame (PNG/JPEG) for the preview")
     p.add_argument("--src", type=Path, required=True, help="JSON list of image points [x, y] (pixels)")
     p.add_argument("--dst", type=Path, required=True, help="JSON list of the matching plan points [x, y]")
-    p.add_argument("-o", "--out", type=Path, required=True, help="output homography JSON (e.g. H.json)")
+    p.add_argument("-o", "--output", "--out", dest="out", type=Path, required=True,
+                   help="output homography JSON (e.g. H.json)")
     p.add_argument("--plan", type=Path, help="plan image for the preview (default: a blank plan around the points)")
     p.add_argument("--ransac", action="store_true", help="robust fit: ignore outlier pairs (RANSAC)")
     p.add_argument("--ransac-threshold", type=float, default=3.0, help="RANSAC inlier threshold, plan units (default 3)")
@@ -39,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
     from ..homography import Homography, load_points
     from ..render import read_image, save_image
 
+    from . import _options as opt
+
+    opt.check_output(args.out, (".json",))
     frame = read_image(args.image, order="bgr")
     src = load_points(args.src, "src")
     dst = load_points(args.dst, "dst")

@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("points", type=Path, help="CSV with a header row, or .npy (N, 2) / (N, 3 with weights)")
-    p.add_argument("-o", "--output", type=Path, required=True, help="output image (PNG)")
+    p.add_argument("-o", "--output", "--out", dest="output", type=Path, required=True, help="output image (PNG)")
     p.add_argument("--background", type=Path, help="image to draw the heat over; also the default grid size")
     p.add_argument("--bandwidth", default="scott",
                    help="kernel sigma in point units: a number (15), sx,sy (15,20), 'scott' or 'silverman' (default: scott)")
@@ -144,6 +144,10 @@ def run(args: argparse.Namespace) -> int:
     from ..kde import fit_extent, kde
 
     t0 = time.perf_counter()
+    from . import _options as opt
+
+    opt.check_output(args.output, opt.IMAGE_SUFFIXES)
+    opt.check_output(args.npy, (".npy",), "--npy")
     render.check_alpha(args.alpha, "--alpha")
     render.resolve_cmap(args.cmap)  # an unknown colormap fails before any work
     rel: float | None = _fraction(args.threshold, "--threshold", render.DEFAULT_RELATIVE_THRESHOLD, True,
