@@ -155,13 +155,14 @@ def _run_file(args: argparse.Namespace) -> int:
                           classes=opt.classes_arg(args.classes), min_score=args.min_score,
                           geometry=geometry)  # type: ignore[arg-type]
     source: Any
-    stride, skipped = 1, []
+    stride = 1
+    skipped: list[Any] = []
     if raw:
         from ._detector import detector_from_args
 
         stride = args.stride
         source = VideoSource(path, stride=stride, time_base=tb, batch=4)
-        stages = [DetectStage(detector_from_args(args), keep_image=not args.no_video, spec=args.detector)]
+        stages: list[Any] = [DetectStage(detector_from_args(args), keep_image=not args.no_video, spec=args.detector)]
     else:
         source = DetectionFileSource(path, fmt=args.format, fps=args.fps if tb is None else tb.fps, video=args.video,
                                      on_error="skip" if args.skip_bad_rows else "raise",

@@ -172,7 +172,8 @@ def run(args: argparse.Namespace) -> int:
             ps = read_points(args.points, x_col=args.x_col, y_col=args.y_col, weight_col=args.weight_col,
                              skip_bad=args.skip_bad_rows)
             if fit:
-                extent = fit_extent(ps.points, bandwidth, ps.weights, cut=args.cut, shape=shape)
+                extent = list(fit_extent(ps.points, bandwidth, ps.weights, cut=args.cut, shape=shape))
+                assert extent is not None
                 notes.append(f"grid fitted to the points: x {extent[0]:.4g}..{extent[1]:.4g}, "
                              f"y {extent[2]:.4g}..{extent[3]:.4g} (data units, {args.cut:g} kernel sigmas of margin)")
             grid = kde(ps.points, shape, bandwidth, weights=ps.weights, extent=extent, normalize=args.normalize,
@@ -204,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
         ylabel = args.y_col or "y"
         render.save_figure(args.output, grid, background=bg, cmap=args.cmap, alpha=args.alpha, vmin=args.vmin,
                            vmax=args.vmax, scale=args.scale, title=args.title, colorbar=args.colorbar, label=label,
-                           extent=extent if bg is None else None, origin=origin,
+                           extent=extent if bg is None else None, origin=origin,  # type: ignore[arg-type]
                            aspect="auto" if data_units else "equal",
                            figsize=(6.4, 4.8) if data_units else None,
                            xlabel=xlabel if data_units else None, ylabel=ylabel if data_units else None, **fade)
