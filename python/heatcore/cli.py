@@ -35,7 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (ValueError, TypeError, FileNotFoundError, OSError, KeyError) as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        msg = str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)
+        msg = " ".join(msg.split())  # one line
+        if len(msg) > 2000:  # never a megabyte of quoted data (heatcore.limits)
+            msg = msg[:1997] + "..."
         print(f"heatcore {args.command}: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -21,6 +21,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from . import limits
 from ._checks import resolve_threads
 
 __all__ = ["Homography"]
@@ -285,7 +286,7 @@ class Homography:
                 raise FileNotFoundError(f"no such homography file: {p}")
             text = p.read_text()
         try:
-            d = json.loads(text)
+            d = limits.json_loads(text, "homography JSON")
         except json.JSONDecodeError as exc:
             raise ValueError(f"homography file is not valid JSON: {exc}") from None
         return cls.from_dict(d)
@@ -383,7 +384,7 @@ def _load_pairs(path: str | os.PathLike[str], name: str) -> np.ndarray:
     if not p.exists():
         raise FileNotFoundError(f"no such {name} points file: {p}")
     try:
-        d = json.loads(p.read_text())
+        d = limits.json_loads(p.read_text(), f"{name} points file {p}")
     except json.JSONDecodeError as exc:
         raise ValueError(f"{name} points file {p} is not valid JSON: {exc}") from None
     if isinstance(d, dict):

@@ -85,6 +85,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="save the counter here every --checkpoint-every frames and resume from it (needs --no-video)")
     p.add_argument("--checkpoint-every", type=int, default=5000, help="frames between checkpoints (default 5000)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--max-frame-gap", type=int, default=None,
+                   help="largest jump between consecutive frame numbers of a long CSV / .npz (the empty frames "
+                        "between are written out; default 1000000, see heatcore.limits)")
+    p.add_argument("--print-config", action="store_true",
+                   help="print a commented template of the sample's YAML files (every key, type, default) and exit")
     p.set_defaults(func=run)
 
 
@@ -297,15 +302,18 @@ def _sniff_format(path: Path) -> str:
     return "aitrios" if "{" in second else "long"
 
 
-def _npz_frames(path: Path) -> tuple[Iterator[Any], int]:
+def _npz_frames(path: Path, max_frame_gap: int | None = None) -> tuple[Iterator[Any], int]:
     from ..io.detections import frames_from_arrays
+    from ..limits import check_frame_numbers
 
     with np.load(path, allow_pickle=False) as d:
         if "boxes" not in d.files:
             raise ValueError(f"{path}: an .npz of detections needs 'boxes' (M, 4) and 'offsets' or 'frame'")
         arrays = {k: d[k] for k in d.files}
     kw = {k: arrays[k] for k in ("offsets", "frame", "scores", "class_ids") if k in arrays}
-    it = frames_from_arrays(arrays["boxes"], **kw)
+    if "frame" in kw:
+        check_frame_numbers(kw["frame"], f"{path.name}: frame", max_frame_gap)  # before any output
+    it = frames_from_arrays(arrays["boxes"], max_frame_gap=max_frame_gap, **kw)
     total = len(arrays["offsets"]) - 1 if "offsets" in arrays else (int(arrays["frame"].max()) + 1 if len(arrays["frame"]) else 0)
     return it, total
 
@@ -335,6 +343,11 @@ def _report(summary: dict[str, Any], skipped: list | None, quiet: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "print_config", False):
+        from ..io.aitrios_config import config_template
+
+        print(config_template(), end="")
+        return 0
     if args.config is not None:
         return _run_config(args)
     if args.detections is None:
@@ -386,9 +399,9 @@ def _run_file(args: argparse.Namespace) -> int:
     elif fmt == "long":
         if args.video is not None:
             raise ValueError("--video pairs with the sample's CSV only; long CSVs carry no frame pictures here")
-        frames, total = read_long_csv(path), None
+        frames, total = read_long_csv(path, max_frame_gap=args.max_frame_gap), None
     else:
-        frames, total = _npz_frames(path)
+        frames, total = _npz_frames(path, args.max_frame_gap)
     out = args.out or Path("grid-out")
     name = None if args.video is None else args.video.stem
     video = None

@@ -27,6 +27,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from .. import limits
+
 __all__ = [
     "DetectionFrame",
     "AitriosCSV",
@@ -150,6 +152,8 @@ def parse_aitrios_detections(text: str) -> tuple[np.ndarray, np.ndarray, np.ndar
     "right": r, "bottom": b}, "score": s}, ...]}}`` → ``(boxes (N, 4) float64, scores (N,) float32,
     class_ids (N,) int64)`` in file order. Raises ValueError naming what is wrong.
     """
+    if limits.too_deep(text):  # the parsers recurse: refuse bombs first
+        raise _RowError(f"the detection dict nests deeper than {limits.MAX_JSON_DEPTH} levels")
     try:
         d = json.loads(text)
     except ValueError:
@@ -412,12 +416,15 @@ class DetectionChunk:
 # Plain long CSV and arrays
 # ---------------------------------------------------------------------------------------------
 
-def read_long_csv(path: str | os.PathLike[str], *, fill_gaps: bool = True) -> Iterator[DetectionFrame]:
+def read_long_csv(path: str | os.PathLike[str], *, fill_gaps: bool = True,
+                  max_frame_gap: int | None = None) -> Iterator[DetectionFrame]:
     """Stream a long CSV with one box per line: ``frame,left,top,right,bottom[,score,class_id]``.
 
     A header line (any non-numeric first field) is skipped. Frame numbers must not decrease (sort
     the file first otherwise); frames with no lines in between become empty frames when
-    ``fill_gaps`` (so windows count real frames). Raises ValueError naming the bad line.
+    ``fill_gaps`` (so windows count real frames). Frame numbers above
+    ``heatcore.limits.MAX_FRAME_INDEX`` or jumps of more than ``max_frame_gap`` frames (None:
+    ``heatcore.limits.DEFAULT_MAX_FRAME_GAP``) are refused. Raises ValueError naming the bad line.
     """
     p = Path(path)
     if not p.is_file():
@@ -460,7 +467,8 @@ def read_long_csv(path: str | os.PathLike[str], *, fill_gaps: bool = True) -> It
                 raise ValueError(f"{p.name}: line {lineno}: values must be finite, got {fields!r}")
             if len(vals) == 6 and not float(vals[5]).is_integer():
                 raise ValueError(f"{p.name}: line {lineno}: class_id must be an integer, got {fields[6]!r}")
-            f = int(frame_f)
+            f = limits.check_frame_index(frame_f, f"{p.name}: line {lineno}: frame", fields[0])
+            limits.check_frame_gap(cur, f, f"{p.name}: line {lineno}: frame", max_frame_gap)
             if cur is None:
                 if fill_gaps:
                     for g in range(0, f):
@@ -481,9 +489,10 @@ def read_long_csv(path: str | os.PathLike[str], *, fill_gaps: bool = True) -> It
 
 
 def frames_from_arrays(boxes: Any, *, offsets: Any = None, frame: Any = None, scores: Any = None,
-                       class_ids: Any = None) -> Iterator[DetectionFrame]:
+                       class_ids: Any = None, max_frame_gap: int | None = None) -> Iterator[DetectionFrame]:
     """DetectionFrames from NumPy arrays: ``boxes`` (M, 4) pixels and either ``offsets`` (T + 1,)
-    (frame t = rows offsets[t]:offsets[t+1]) or ``frame`` (M,) non-decreasing frame numbers."""
+    (frame t = rows offsets[t]:offsets[t+1]) or ``frame`` (M,) non-decreasing frame numbers
+    (limited as in :func:`read_long_csv`: see :mod:`heatcore.limits`)."""
     b = np.asarray(boxes, np.float64)
     if b.size == 0:
         b = b.reshape(0, 4)
@@ -497,6 +506,7 @@ def frames_from_arrays(boxes: Any, *, offsets: Any = None, frame: Any = None, sc
     if (offsets is None) == (frame is None):
         raise TypeError("give exactly one of offsets= or frame=")
     if frame is not None:
+        limits.check_frame_numbers(frame, "frame", max_frame_gap)  # before allocating per frame
         fr = np.asarray(frame, np.int64).reshape(-1)
         if len(fr) != m:
             raise ValueError(f"frame needs one entry per box ({m}), got {len(fr)}")
@@ -505,6 +515,7 @@ def frames_from_arrays(boxes: Any, *, offsets: Any = None, frame: Any = None, sc
         nframes = int(fr[-1]) + 1 if m else 0
         off = np.searchsorted(fr, np.arange(nframes + 1), side="left")
     else:
+        limits.check_offsets(offsets)
         off = np.asarray(offsets, np.int64).reshape(-1)
         if len(off) < 1 or off[0] != 0 or off[-1] != m or np.any(np.diff(off) < 0):
             raise ValueError("offsets must start at 0, not decrease and end at the number of boxes")
