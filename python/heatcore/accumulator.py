@@ -108,11 +108,20 @@ def load_state(path: str | os.PathLike[str]) -> Accumulator:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such checkpoint: {path}")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            state = {k: data[k] for k in data.files}
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path} is not a heatcore checkpoint: {exc}") from None
+    import zipfile
+
+    from . import limits
+
+    with open(path, "rb") as fh:  # an .npz is a zip archive: say so before NumPy guesses at pickles
+        if fh.read(4) != b"PK\x03\x04":
+            raise ValueError(f"{path} is not a heatcore checkpoint (not an .npz archive written by Accumulator.save)")
+        fh.seek(0)
+        try:
+            with np.load(fh, allow_pickle=False) as data:
+                state = {k: data[k] for k in data.files}
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            why = "it holds Python objects" if "pickle" in str(exc) else limits.clip(str(exc), 200)
+            raise ValueError(f"{path} is not a heatcore checkpoint ({why})") from None
     kind = str(state.pop("__kind__", ""))
     state.pop("__config__", None)
     state.pop("__done__", None)
