@@ -66,8 +66,9 @@ def _check_spread(pts: np.ndarray, name: str) -> None:
 def _normalise(m: np.ndarray) -> np.ndarray:
     """Scale a homography by a positive factor so |H[2,2]| = 1 (or its norm is 1)."""
     s = abs(m[2, 2])
-    if s < 1e-12 * float(np.abs(m).max()):
-        s = float(np.linalg.norm(m))
+    mx = float(np.abs(m).max())
+    if s < 1e-12 * mx:
+        s = float(np.linalg.norm(m / mx)) * mx  # scaled first: no overflow for entries near 1e154
     return m / s
 
 

@@ -21,6 +21,9 @@ limit                          value                   where it is checked
                                                        need (``shape`` / ``WxH`` sizes, at 8 bytes
                                                        a cell)
 ``MAX_SIDE``                   1,000,000 pixels/cells  one side of any grid or image
+``.npz`` unpacked size          ``MAX_ARRAY_BYTES``     checkpoints and detection ``.npz`` files,
+                                                       read from the zip directory before
+                                                       decompressing (no zip bombs); <= 1000 arrays
 ``MAX_JSON_DEPTH``             64 levels               JSON (and Python-literal) nesting: CSV
                                                        cells, homography / point files, Console
                                                        replies; pre-scanned before parsing
@@ -62,6 +65,7 @@ __all__ = [
     "check_frame_numbers",
     "check_offsets",
     "check_array_bytes",
+    "check_npz",
     "check_json_depth",
     "json_depth",
     "too_deep",
@@ -209,6 +213,31 @@ def check_array_bytes(shape: tuple[int, ...], itemsize: int = 8, what: str = "ar
         )
 
 
+def check_npz(source: Any, what: str = ".npz file") -> None:
+    """Raise ValueError when the arrays of an ``.npz`` (a path or binary file object, rewound
+    afterwards) would unpack to more than ``MAX_ARRAY_BYTES`` (a zip bomb) or it holds more than
+    1000 arrays; read from the zip directory, before decompressing anything."""
+    import zipfile
+
+    pos = source.tell() if hasattr(source, "tell") else None
+    try:
+        with zipfile.ZipFile(source) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise ValueError(f"{what} is not a readable .npz archive ({clip(str(exc), 120)})") from None
+    finally:
+        if pos is not None:
+            source.seek(pos)
+    if len(infos) > 1000:
+        raise ValueError(f"{what} holds {len(infos):,} arrays, more than the 1,000 heatcore reads")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_ARRAY_BYTES:
+        raise ValueError(
+            f"{what} would unpack to {total / 1024**3:,.1f} GiB, more than the {MAX_ARRAY_BYTES / 1024**3:g} GiB "
+            "heatcore allows (see heatcore.limits)"
+        )
+
+
 # ----------------------------------------------------------------------------------------------
 # JSON
 # ----------------------------------------------------------------------------------------------
@@ -303,6 +332,22 @@ def load_yaml(text: str | bytes, what: str = "YAML", *, quote_problem: bool = Tr
     if size > MAX_YAML_BYTES:
         raise ValueError(f"{what} is {size:,} bytes, more than the {MAX_YAML_BYTES:,} heatcore reads as a config")
     try:
+        if getattr(yaml, "__with_libyaml__", False):
+            # libyaml: scan the events first (aliases, depth), then build with the C safe loader
+            depth = 0
+            for ev in yaml.parse(text, Loader=yaml.CSafeLoader):
+                if isinstance(ev, yaml.AliasEvent):
+                    raise yaml.composer.ComposerError(
+                        None, None, f"YAML aliases (*{clip(ev.anchor, 40)}) are not allowed in heatcore files",
+                        ev.start_mark)
+                if isinstance(ev, yaml.CollectionStartEvent):
+                    depth += 1
+                    if depth > MAX_YAML_DEPTH:
+                        raise yaml.composer.ComposerError(
+                            None, None, f"YAML nests more than {MAX_YAML_DEPTH} levels deep", ev.start_mark)
+                elif isinstance(ev, yaml.CollectionEndEvent):
+                    depth -= 1
+            return yaml.load(text, Loader=yaml.CSafeLoader)  # noqa: S506 - the C safe loader
         return yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

@@ -248,11 +248,20 @@ def test_finding3_console_settings_yaml_alias_bomb(tmp_path):
     assert len(str(info.value)) < 300
 
 
-def test_finding3_deep_yaml(tmp_path):
+@pytest.mark.parametrize("libyaml", [True, False])
+def test_finding3_deep_yaml_and_aliases_with_and_without_libyaml(tmp_path, monkeypatch, libyaml):
+    import yaml
+
+    monkeypatch.setattr(yaml, "__with_libyaml__", libyaml and getattr(yaml, "__with_libyaml__", False))
     p = tmp_path / "app.yaml"
-    p.write_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
-    with time_limit(5), pytest.raises(ValueError, match="nests"):
+    for depth in (70, 5000):
+        p.write_text("a: " + "[" * depth + "]" * depth + "\n")
+        with time_limit(5), pytest.raises(ValueError, match="nest"):
+            load_app_config(p)
+    p.write_text(BILLION_LAUGHS)
+    with time_limit(5), pytest.raises(ValueError, match="aliases"):
         load_app_config(p)
+    assert limits.load_yaml("a: &x 1\nb: [1, {c: 2}]\n") == {"a": 1, "b": [1, {"c": 2}]}
 
 
 DEEP = "[" * 100_000

@@ -306,10 +306,18 @@ def _npz_frames(path: Path, max_frame_gap: int | None = None) -> tuple[Iterator[
     from ..io.detections import frames_from_arrays
     from ..limits import check_frame_numbers
 
-    with np.load(path, allow_pickle=False) as d:
-        if "boxes" not in d.files:
-            raise ValueError(f"{path}: an .npz of detections needs 'boxes' (M, 4) and 'offsets' or 'frame'")
-        arrays = {k: d[k] for k in d.files}
+    from ..limits import check_npz
+
+    check_npz(path, str(path))  # no zip bombs
+    try:
+        with np.load(path, allow_pickle=False) as d:
+            if "boxes" not in d.files:
+                raise ValueError(f"{path}: an .npz of detections needs 'boxes' (M, 4) and 'offsets' or 'frame'")
+            arrays = {k: d[k] for k in d.files}
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - NumPy and zipfile raise many kinds on damaged archives
+        raise ValueError(f"{path} is a damaged .npz file ({exc})") from None
     kw = {k: arrays[k] for k in ("offsets", "frame", "scores", "class_ids") if k in arrays}
     if "frame" in kw:
         check_frame_numbers(kw["frame"], f"{path.name}: frame", max_frame_gap)  # before any output

@@ -467,6 +467,10 @@ def read_long_csv(path: str | os.PathLike[str], *, fill_gaps: bool = True,
                 raise ValueError(f"{p.name}: line {lineno}: values must be finite, got {fields!r}")
             if len(vals) == 6 and not float(vals[5]).is_integer():
                 raise ValueError(f"{p.name}: line {lineno}: class_id must be an integer, got {fields[6]!r}")
+            if len(vals) >= 5 and abs(vals[4]) > 3.4e38:  # scores are float32
+                raise ValueError(f"{p.name}: line {lineno}: score {fields[5]!r} is out of range")
+            if len(vals) == 6 and abs(vals[5]) >= 2.0**63:
+                raise ValueError(f"{p.name}: line {lineno}: class_id {fields[6]!r} is out of range")
             f = limits.check_frame_index(frame_f, f"{p.name}: line {lineno}: frame", fields[0])
             limits.check_frame_gap(cur, f, f"{p.name}: line {lineno}: frame", max_frame_gap)
             if cur is None:
