@@ -479,3 +479,44 @@ def test_issue15_item6_print_config_template_loads(tmp_path):
     (tmp_path / "config" / "local_default_param.yaml").write_text("# =====" + param_text)
     cfg = load_app_config(tmp_path / "config" / "heat_map_app.yaml")
     assert cfg.mode == "local" and cfg.params.grid_num_h == 60 and cfg.output.transparency == 0.4
+
+
+def test_finding1_compact_file_stays_in_the_output_folder(tmp_path):
+    csv = tmp_path / "d.csv"
+    csv.write_text("0,1,2,3,4\n")
+    before = tree(tmp_path)
+    for name in ("../escape.jsonl", "/tmp/heatcore-escape.jsonl", "a/b.jsonl", ".."):
+        code, _, err = run_cli(["grid", csv, "--image-size", "64x48", "--no-video", "--quiet", "-o", tmp_path / "o",
+                                "--compact", name])
+        assert code == 2 and "--compact must be a file name inside the output folder" in err
+    assert outside(tmp_path, before, tmp_path / "o") == set()
+    assert not Path("/tmp/heatcore-escape.jsonl").exists()
+
+
+@pytest.mark.parametrize("fps", ["0", "-1", "nan", "inf"])
+def test_finding6_zero_or_negative_fps_is_refused(tmp_path, fps):
+    csv = tmp_path / "d.csv"
+    csv.write_text("0,1,2,3,4\n")
+    code, _, err = run_cli(["grid", csv, "--image-size", "64x48", "--quiet", "-o", tmp_path / "o", "--fps", fps])
+    assert code == 2 and "--fps must be a frame rate > 0" in err
+
+
+def test_issue15_item6_console_keys_only_required_in_console_mode_and_empty_sections(tmp_path):
+    code, out, _ = run_cli(["grid", "--print-config"])
+    app_text, param_text = out.split("# ===== local_default_param.yaml")
+    (tmp_path / "config").mkdir()
+    (tmp_path / "input").mkdir()
+    (tmp_path / "input" / "sample.csv").write_text("h\n")
+    (tmp_path / "config" / "local_default_param.yaml").write_text("#" + param_text)
+    lines = [x for x in app_text.splitlines() if "number_of_inference_results:" not in x]
+    (tmp_path / "config" / "heat_map_app.yaml").write_text("\n".join(lines) + "\n")
+    assert load_app_config(tmp_path / "config" / "heat_map_app.yaml").mode == "local"
+    text = "\n".join(lines).replace('mode: "local"', 'mode: "console"') + "\n"
+    (tmp_path / "config" / "heat_map_app.yaml").write_text(text)
+    with pytest.raises(ValueError, match="missing key data_source_settings.console_data_settings."
+                                         "number_of_inference_results"):
+        load_app_config(tmp_path / "config" / "heat_map_app.yaml")
+    text = "\n".join(x for x in app_text.splitlines() if "param_file:" not in x) + "\n"
+    (tmp_path / "config" / "heat_map_app.yaml").write_text(text)
+    with pytest.raises(ValueError, match="1 problem: missing key heat_map_settings.param_file$"):
+        load_app_config(tmp_path / "config" / "heat_map_app.yaml")

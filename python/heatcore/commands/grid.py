@@ -356,6 +356,10 @@ def run(args: argparse.Namespace) -> int:
 
         print(config_template(), end="")
         return 0
+    if args.fps is not None and not 0 < args.fps < float("inf"):
+        raise ValueError(f"--fps must be a frame rate > 0, got {args.fps!r}")
+    if args.compact and args.compact != "none" and (Path(args.compact).name != args.compact or args.compact in (".", "..")):
+        raise ValueError(f"--compact must be a file name inside the output folder, got {args.compact!r}")
     if args.config is not None:
         return _run_config(args)
     if args.detections is None:

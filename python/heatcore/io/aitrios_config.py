@@ -128,9 +128,9 @@ def _is_required(req: bool | str, ctx: dict[str, Any]) -> bool:
     if req == "mode console":
         return ctx.get("mode") == "console"
     if req == "with a sub_directory_name":
-        return bool(ctx.get("sub"))
+        return ctx.get("mode") == "console" and bool(ctx.get("sub"))
     if req == "without a sub_directory_name":
-        return not ctx.get("sub")
+        return ctx.get("mode") == "console" and not ctx.get("sub")
     return False
 
 
@@ -151,9 +151,13 @@ def _check_keys(d: Any, schema: dict[str, Any], prefix: str, ctx: dict[str, Any]
         path = f"{prefix}{k}"
         if isinstance(spec, dict):
             need = (section_required or {}).get(k, True)
-            if k not in d or d[k] is None:
+            if k not in d:
                 if need:
                     problems.append(f"missing section {path}")
+                continue
+            if d[k] is None:  # "section:" with nothing under it
+                if need:
+                    _check_keys({}, spec, path + ".", ctx, problems)
                 continue
             if not isinstance(d[k], dict):
                 problems.append(f"{path} must be a mapping of keys, got {limits.clip(d[k], 80)}")
