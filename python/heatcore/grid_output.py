@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from . import render
-from ._checks import check_timestamp
+from ._checks import check_timestamp, resolve_threads
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
@@ -102,7 +102,7 @@ class GridJsonWriter:
         # Files are created relative to this descriptor, so a file name can never leave the folder;
         # the folder itself must not be a symbolic link (someone else's folder).
         try:
-            self._dir_fd = os.open(self.dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW)
+            self._dir_fd: int | None = os.open(self.dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW)
         except OSError as exc:
             raise ValueError(f"cannot use {self.dir} as the per-frame JSON folder "
                              f"(a symbolic link or not a folder: {exc.strerror})") from None
@@ -111,13 +111,18 @@ class GridJsonWriter:
         self.counter = 0
         self.written = 0
         # File creation dominates (tens of microseconds each); a few threads overlap it.
+        threads = resolve_threads(threads)  # 0/None = all cores; bounded (heatcore.limits)
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="heatcore-json") if threads > 1 else None
         self._pending: deque = deque()
 
     def _write_file(self, path: Path, data: bytes) -> None:
         # O_NOFOLLOW: a symbolic link planted under this name is refused, never written through.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW
         try:
-            fd = os.open(path.name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW, 0o644, dir_fd=self._dir_fd)
+            if os.open in os.supports_dir_fd:
+                fd = os.open(path.name, flags, 0o644, dir_fd=self._dir_fd)
+            else:  # no openat (Windows): the validated name has no separators either way
+                fd = os.open(path, flags, 0o644)
         except OSError as exc:
             if os.path.islink(path):
                 raise ValueError(f"refusing to write {path}: it is a symbolic link") from None

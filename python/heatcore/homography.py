@@ -180,10 +180,11 @@ class Homography:
             p = p.reshape(0, 2)
         if p.ndim != 2 or p.shape[1] != 2:
             raise ValueError(f"points must have shape (N, 2), got {p.shape}")
+        nthreads = resolve_threads(threads)  # validated for either backend
         if backend == "cpp":
             from . import _core
 
-            out, behind = _core.apply_homography(self.matrix, np.ascontiguousarray(p), resolve_threads(threads))
+            out, behind = _core.apply_homography(self.matrix, np.ascontiguousarray(p), nthreads)
         elif backend == "numpy":
             from .reference.homography import apply_homography
 

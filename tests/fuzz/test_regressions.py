@@ -520,3 +520,17 @@ def test_issue15_item6_console_keys_only_required_in_console_mode_and_empty_sect
     (tmp_path / "config" / "heat_map_app.yaml").write_text(text)
     with pytest.raises(ValueError, match="1 problem: missing key heat_map_settings.param_file$"):
         load_app_config(tmp_path / "config" / "heat_map_app.yaml")
+
+
+def test_finding5_threads_validated_on_every_path(tmp_path):
+    with pytest.raises(ValueError, match="threads=268435456"):
+        GridJsonWriter(tmp_path, "box", threads=2**28)
+    with pytest.raises(ValueError, match="threads"):
+        hc.Homography.from_matrix(np.eye(3)).apply(np.zeros((2, 2)), threads=-1, backend="numpy")
+    with pytest.raises(ValueError, match="threads"):
+        hc.KDEAccumulator((8, 8), 2.0, threads=2**31 - 1)
+    csv = tmp_path / "d.csv"
+    csv.write_text("0,1,2,3,4\n")
+    code, _, err = run_cli(["grid", csv, "--image-size", "64x48", "--no-video", "--quiet", "-o", tmp_path / "o",
+                            "--threads", str(2**28)])
+    assert code == 2 and "threads=268435456" in err
