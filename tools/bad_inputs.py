@@ -159,6 +159,11 @@ def build() -> None:
             if flag in ("--video-size", "--fps", "--alpha"):
                 argv.remove("--no-video")
             err("CLI flag", f"{flag} {v}", argv, "invalid" if (flag, v) == ("--threads", "1.5") else token)
+    vid = ROOT.parent.parent / "shared" / "data" / "campus_480x360.avi"
+    vid = vid if vid.exists() else Path("/work/shared/data/campus_480x360.avi")
+    if vid.exists():
+        for v in ["0", "-1", "nan", "inf", "1e9", "1e306"]:
+            err("CLI motion", f"--scale {v}", ["motion", vid, "--scale", v, "--quiet", "-o", TMP / "m.png"], "scale")
     err("CLI", "no input", ["grid"], "detections")
     err("CLI", "missing file", grid + [TMP / "nope.csv", "--image-size", "64x48"], "nope.csv")
     err("CLI", "missing --image-size", grid + [csv], "--image-size")

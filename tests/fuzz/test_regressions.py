@@ -534,3 +534,10 @@ def test_finding5_threads_validated_on_every_path(tmp_path):
     code, _, err = run_cli(["grid", csv, "--image-size", "64x48", "--no-video", "--quiet", "-o", tmp_path / "o",
                             "--threads", str(2**28)])
     assert code == 2 and "threads=268435456" in err
+
+
+@pytest.mark.parametrize("scale", [1e5, 1e9, 1e306])
+def test_finding2_motion_scale_cannot_ask_for_absurd_frames(scale):
+    m = hc.MotionHeatmap("diff", scale=scale)
+    with time_limit(5), pytest.raises(ValueError, match="scale"):
+        m.update(np.zeros((36, 48, 3), np.uint8))
