@@ -189,16 +189,17 @@ def _template_lines(schema: dict[str, Any], indent: int) -> list[str]:
             out.append(f"{pad}{k}:")
             out += _template_lines(spec, indent + 1)
             continue
-        req = "required" if spec.required is True else ("optional" if spec.required is False
-                                                        else f"required {spec.required}")
-        out.append(f"{pad}# {spec.meaning}")
-        out.append(f"{pad}# type: {spec.type}; {req}")
         if spec.type == "bool":
             val = "true" if spec.default else "false"
         elif spec.type in ("str", "timestamp"):
             val = f'"{spec.default}"'
         else:
             val = str(spec.default)
+        req = ("required (the value below is an example)" if spec.required is True
+               else f"optional, default {val}" if spec.required is False
+               else f"required {spec.required}")
+        out.append(f"{pad}# {spec.meaning}")
+        out.append(f"{pad}# type: {spec.type}; {req}")
         out.append(f"{pad}{k}: {val}")
     return out
 
