@@ -242,7 +242,8 @@ def check_npz(source: Any, what: str = ".npz file") -> None:
 # JSON
 # ----------------------------------------------------------------------------------------------
 
-_STRINGS_RE = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'', re.S)
+# strings (double or single quoted, with escapes), "unrolled" so the regex engine runs in long strides
+_STRINGS_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|\'[^\'\\]*(?:\\.[^\'\\]*)*\'', re.S)
 _NOT_BRACKET_RE = re.compile(r"[^\[\]{}()]+")
 _OPEN = np.zeros(256, np.int8)
 _OPEN[[ord("["), ord("{"), ord("(")]] = 1
