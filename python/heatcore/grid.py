@@ -75,6 +75,9 @@ class _Spec:
                  geometry: Any, classes: Any, min_score: Any) -> None:
         self.width, self.height = _pair("image_size", image_size, "(width, height) in pixels")
         self.nh, self.nv = _pair("grid", grid, "(cells across Nh, cells down Nv)")
+        from .limits import check_array_bytes
+
+        check_array_bytes((self.nv, self.nh), 8, "grid (Nv, Nh)")  # before any grid is allocated
         if geometry not in ("exact", "aitrios"):
             raise ValueError(f"geometry must be 'exact' or 'aitrios', got {geometry!r}")
         if mode not in ("box", "point"):

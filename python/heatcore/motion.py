@@ -75,7 +75,14 @@ def _check_frame(frame: Any) -> np.ndarray:
 
 
 def _processing_size(width: int, height: int, scale: float) -> tuple[int, int]:
-    return max(1, int(round(width * scale))), max(1, int(round(height * scale)))
+    from .limits import check_array_bytes
+
+    w, h = width * scale, height * scale
+    if not (w < 2**62 and h < 2**62):
+        raise ValueError(f"scale={scale!r} makes the {width}x{height} frames absurdly large")
+    w, h = max(1, int(round(w))), max(1, int(round(h)))
+    check_array_bytes((h, w, 3), 8, f"frames resized by scale={scale:g} (H, W, 3)")  # before resizing
+    return w, h
 
 
 def preprocess_frame(frame: np.ndarray, scale: float = 1.0, gray: bool = False) -> np.ndarray:

@@ -88,6 +88,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     opt.add_threads(p)
     opt.add_checkpoint(p, 5000)
     opt.add_quiet(p)
+    p.add_argument("--max-frame-gap", type=int, default=None,
+                   help="largest jump between consecutive frame numbers of a long CSV / .npz (the empty frames "
+                        "between are written out; default 1000000, see heatcore.limits)")
+    p.add_argument("--print-config", action="store_true",
+                   help="print a commented template of the sample's YAML files (every key, type, default) and exit")
     from ._detector import add_detector_arguments
 
     add_detector_arguments(p, filters=False)
@@ -111,6 +116,15 @@ def _report(res: Any, outputs: list[Path], skipped: list, quiet: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.print_config:
+        from ..io.aitrios_config import config_template
+
+        print(config_template(), end="")
+        return 0
+    if args.fps is not None and not 0 < args.fps < float("inf"):
+        raise ValueError(f"--fps must be a frame rate > 0, got {args.fps!r}")
+    if args.compact and args.compact != "none" and (Path(args.compact).name != args.compact or args.compact in (".", "..")):
+        raise ValueError(f"--compact must be a file name inside the output folder, got {args.compact!r}")
     opt.check_alpha(args.alpha)
     if args.checkpoint_every < 1:
         raise ValueError(f"--checkpoint-every must be >= 1 frame, got {args.checkpoint_every}")
@@ -166,7 +180,7 @@ def _run_file(args: argparse.Namespace) -> int:
     else:
         source = DetectionFileSource(path, fmt=args.format, fps=args.fps if tb is None else tb.fps, video=args.video,
                                      on_error="skip" if args.skip_bad_rows else "raise",
-                                     frame_numbers=args.frame_numbers)
+                                     frame_numbers=args.frame_numbers, max_frame_gap=args.max_frame_gap)
         stages = []
         if source.reader is not None:
             stride = int(source.reader.meta.get("stride") or 1)
