@@ -217,6 +217,7 @@ class GridCounter(Accumulator):
         self._grid = np.zeros((self._spec.nv, self._spec.nh), np.int64)
         self._ring: deque[np.ndarray] = deque()
         self.frames = 0  # frames consumed
+        self.threads: int | None = None  # worker threads of update_batch (None = all cores)
         self.last_boxes = np.zeros((0, 4), np.float64)  # the last frame's boxes after filtering
 
     # -- properties -----------------------------------------------------------------------------
@@ -354,7 +355,7 @@ class GridCounter(Accumulator):
                 if all(a[2] is not None for a in arrs):
                     cls = np.concatenate([a[2] for a in arrs])
         try:
-            grids, kb, ko = self.update_packed(boxes, off, scores, cls)
+            grids, kb, ko = self.update_packed(boxes, off, scores, cls, threads=self.threads)
             error = None
         except ValueError as exc:
             # count frame by frame up to the bad one (the sample writes those, then stops)

@@ -106,7 +106,7 @@ def test_aitrios_csv_files_mutated(tmp_path_factory, data):
                 assert on_error == "raise"
                 continue
         for f in frames:
-            assert f.boxes.shape[1] == 4 and np.isfinite(f.boxes).all()
+            assert f.xyxy.shape[1] == 4 and np.isfinite(f.xyxy).all()
 
 
 NUM = st.one_of(st.integers(-5, 2000).map(str), st.sampled_from(["1e300", "1e12", "nan", "inf", "-0", "1.5", "",
@@ -123,7 +123,7 @@ def test_long_csv_random_rows(tmp_path_factory, rows, gap):
         kind, frames = api_call(lambda: list(read_long_csv(p, max_frame_gap=gap)))
     if kind == "ok":
         assert len(frames) <= limits.DEFAULT_MAX_FRAME_GAP * len(rows) + len(rows)
-        assert [f.index for f in frames] == list(range(len(frames)))
+        assert [f.frame for f in frames] == list(range(len(frames)))
 
 
 # ------------------------------------------------------------------------------------ CLI on files
@@ -287,7 +287,7 @@ def test_console_records_through_the_loader(console, tmp_path_factory, ts, o_mut
             frames, _ = load_console_frames({"device_id": "Aid-1", "number_of_inference_results": 10}, client=client)
             with GridJsonWriter(out, "box") as w:
                 for f in frames:
-                    w.write(np.zeros((2, 2), np.int32), f.boxes, timestamp=f.timestamp)
+                    w.write(np.zeros((2, 2), np.int32), f.xyxy, timestamp=f.timestamp)
         except (ValueError, TypeError):
             pass
     assert outside(out.parent, before, out) == set()

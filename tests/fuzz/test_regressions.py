@@ -221,7 +221,7 @@ def test_finding2_api_readers_check_frames_before_allocating(tmp_path):
     p.write_text("5,1,2,3,4\n")
     with pytest.raises(ValueError, match="max_frame_gap"):
         list(read_long_csv(p, max_frame_gap=3))
-    assert [f.index for f in read_long_csv(p, max_frame_gap=6)] == [0, 1, 2, 3, 4, 5]
+    assert [f.frame for f in read_long_csv(p, max_frame_gap=6)] == [0, 1, 2, 3, 4, 5]
 
 
 # ------------------------------------------------------------------------------------- finding 3

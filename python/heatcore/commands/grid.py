@@ -144,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_file(args: argparse.Namespace) -> int:
+    from .._checks import resolve_threads
     from ..grid import GridCounter
     from ..jobs import DetectStage, grid_job, is_video
     from ..pipeline import run as run_job
@@ -157,6 +158,8 @@ def _run_file(args: argparse.Namespace) -> int:
     pictures = path if raw else args.video
     tb = video_time_base(pictures, fps=args.fps) if pictures is not None else None
     image_size = opt.size_arg(args.image_size, "--image-size")
+    video_size = opt.size_arg(args.video_size, "--video-size")
+    threads = resolve_threads(args.threads)
     if image_size is None:
         if pictures is None:
             raise ValueError("--image-size WxH is needed (the pixel space of the boxes) when there is no --video")
@@ -191,7 +194,7 @@ def _run_file(args: argparse.Namespace) -> int:
             raise ValueError("the overlay video needs the detections' frame rate: give --fps N (or --video, or "
                              "--no-video)")
         video = dict(name=None if pictures is None else Path(pictures).stem, fps=fps / stride,
-                     size=opt.size_arg(args.video_size, "--video-size") or image_size, cmap=args.cmap or "Reds",
+                     size=video_size or image_size, cmap=args.cmap or "Reds",
                      vmin=args.vmin or 0.0, vmax=args.vmax or 0.0, window=counter.window,
                      alpha=0.4 if args.alpha is None else args.alpha, overlay=True, colorbar=args.colorbar,
                      sticky_opaque=geometry == "aitrios", text_color=(0, 225, 0) if geometry == "aitrios" else (0, 255, 0),
@@ -201,6 +204,7 @@ def _run_file(args: argparse.Namespace) -> int:
                    and getattr(source, "reader", None) is not None, checkpoint=args.checkpoint,
                    checkpoint_every=args.checkpoint_every, restart=args.restart, quiet=args.quiet)
     job.stages = stages
+    counter.threads = threads
     res = run_job(job)
     _report(res, res.outputs, getattr(source, "skipped", skipped), args.quiet)
     return 0

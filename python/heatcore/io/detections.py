@@ -679,14 +679,14 @@ def read_npz(path: str | os.PathLike[str], *, fps: float | None = None,
     except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
         raise ValueError(f"{p}: not a readable .npz archive ({limits.clip(str(exc), 200)})") from None
     kw = {k: arrays[k] for k in ("offsets", "frame", "scores", "class_ids") if k in arrays}
+    if "frame" in arrays:  # before anything is sized from them
+        limits.check_frame_numbers(arrays["frame"], f"{p.name}: frame", max_frame_gap)
     if "offsets" in arrays:
         total = len(arrays["offsets"]) - 1
     elif "frame" in arrays and len(arrays["frame"]):
         total = int(np.max(arrays["frame"])) + 1
     else:
         total = 0
-    if "frame" in arrays:
-        limits.check_frame_numbers(arrays["frame"], f"{p.name}: frame", max_frame_gap)
     return frames_from_arrays(arrays["boxes"], fps=fps, max_frame_gap=max_frame_gap, **kw), total
 
 
