@@ -82,6 +82,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint-every", type=int, default=500, help="frames between checkpoints (default 500)")
     p.add_argument("--decoder", choices=("auto", "opencv", "pyav"), default="auto",
                    help="frame decoder for gray frames (auto: PyAV luma plane when installed)")
+    p.add_argument("--keyframes", action="store_true",
+                   help="decode only key frames (one per group of pictures; PyAV): fast sampling of very long "
+                   "footage")
     p.add_argument("--threads", type=int, default=0, help="kernel threads (0 = all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -111,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         blur=args.blur, background=None if bg_arg == "none" else bg_arg, threads=args.threads,
         checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, video=args.video, window=args.window,
         decay_half_life=args.decay_half_life, cmap=args.cmap, alpha=args.alpha, decoder=args.decoder,
-        quiet=args.quiet, **kw)
+        quiet=args.quiet, keyframes=args.keyframes, **kw)
     normalize = not args.counts
     values = acc.result(normalize=normalize)
     if args.npy is not None:
