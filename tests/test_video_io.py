@@ -356,14 +356,33 @@ def _old_window_heats(masks: list[np.ndarray], method: str, window: int) -> list
 
 def _capture_heats(monkeypatch) -> list[np.ndarray]:
     heats: list[np.ndarray] = []
-    real = render.overlay
+    real = _OverlayVideo._render
 
-    def spy(values, *a, **kw):
-        heats.append(np.array(values, copy=True))
-        return real(values, *a, **kw)
+    def spy(self, heat, bg, vmax):
+        heats.append(np.array(heat, copy=True))
+        return real(self, heat, bg, vmax)
 
-    monkeypatch.setattr(render, "overlay", spy)
+    monkeypatch.setattr(_OverlayVideo, "_render", spy)
     return heats
+
+
+def test_overlay_frames_match_render_overlay(tmp_path, scene):
+    """The motion overlay's fast colouring == render.overlay up to rounding."""
+    heat = np.zeros((H // 2, W // 2), np.float32)
+    cv2.circle(heat, (20, 15), 12, 9.0, -1)
+    heat = cv2.GaussianBlur(heat, (0, 0), 4)
+    ov = _OverlayVideo(tmp_path / "o.mp4", 10, (W, H), cmap="inferno", alpha=0.6, window=None, half_life=None)
+    for hm in (heat, cv2.resize(heat, (W, H))):
+        vmax = float(hm.max()) * 0.8
+        fast = ov._render(hm, scene[0], vmax)
+        ref = render.overlay(hm, scene[0], "inferno", alpha=0.6, vmin=0.0, vmax=vmax, threshold=0.05 * vmax,
+                             order="bgr")
+        d = np.abs(fast.astype(int) - ref.astype(int))
+        assert d.max() <= 3 and (d > 1).mean() < 0.01, (d.max(), (d > 1).mean())
+        assert (fast != scene[0]).any(axis=2).mean() > 0.05  # the heat shows
+    ov.close()
+    with pytest.raises(ValueError, match="colormap"):
+        _OverlayVideo(tmp_path / "p.mp4", 10, (W, H), cmap="nope", alpha=0.6, window=None, half_life=None)
 
 
 @pytest.mark.parametrize("method,kw", [("mog", {}), ("diff", {}), ("diff", dict(threshold=12)), ("mog2", {})])
