@@ -678,34 +678,34 @@ class _OverlayVideo:
         self._lut: np.ndarray | None = None
 
     def add(self, frame: np.ndarray, motion: np.ndarray, acc: MotionHeatmap) -> None:
+        unit = 1.0  # heat per value unit
         if self.ring is not None:
             # the per-frame map in exact integer units: MOG masks as 0/1, MOG2's as 0/127/255
             # (heat 1 per 255), diff as its integer gray difference (or 0/1 over the threshold)
             if acc.method == "mog":
-                units, unit = (motion != 0).view(np.uint8), 1.0
+                units = (motion != 0).view(np.uint8)
             elif acc.method == "mog2":
                 units, unit = motion, 255.0
             else:
-                units, unit = np.clip(np.rint(motion), 0, 255).astype(np.uint8), 1.0
-            heat = self.ring.add(np.ascontiguousarray(units)).astype(np.float32)
-            if unit != 1.0:
-                heat /= np.float32(unit)
+                units = np.clip(np.rint(motion), 0, 255).astype(np.uint8)
+            values = self.ring.add(np.ascontiguousarray(units))  # int32 sum over the window
         else:
             m = motion.astype(np.float32)
             if m.max(initial=0) > 1.0 and acc.method != "diff":
                 m /= 255.0
             if self.decay is not None:
                 self.heat = m if self.heat is None else self.heat * np.float32(self.decay) + m
-                heat = self.heat
+                values = self.heat
             else:
-                heat = acc._grid.astype(np.float32)  # noqa: SLF001 - cumulative heat so far
-        self.peak = max(self.peak, float(heat.max(initial=0)))
+                values = acc._grid.astype(np.float32)  # noqa: SLF001 - cumulative heat so far
+        self.peak = max(self.peak, float(values.max(initial=0)) / unit)
         bg = frame if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-        self.writer.write(self._render(heat, bg, self.peak or 1.0))
+        self.writer.write(self._render(values, bg, (self.peak or 1.0) * unit))
 
     def _render(self, heat: np.ndarray, bg: np.ndarray, vmax: float) -> np.ndarray:
         """``render.overlay(heat, bg, cmap, alpha, vmin=0, vmax, threshold=5% of vmax)`` with
-        OpenCV's SIMD primitives (a few ms at 1920x1080 instead of tens): heat resized
+        OpenCV's SIMD primitives (a few ms at 1920x1080 instead of tens; ``heat`` float32 or
+        int32, ``vmax`` in the same units): heat resized
         bilinearly to the frame, colour index round(255 * heat / vmax) through the colormap's
         table, blended with ``alpha`` where the heat is above 5 % of ``vmax`` (transparent
         elsewhere: faded heat and stray pixels). Colours match ``render.overlay`` within a gray
@@ -713,7 +713,9 @@ class _OverlayVideo:
         h, w = bg.shape[:2]
         if self._lut is None:
             self._lut = np.ascontiguousarray(render.lut(self.cmap, "bgr")[:, :3].reshape(256, 1, 3))
-        v = heat if heat.shape == (h, w) else cv2.resize(heat, (w, h), interpolation=cv2.INTER_LINEAR)
+        v = heat
+        if heat.shape != (h, w):
+            v = cv2.resize(heat.astype(np.float32, copy=False), (w, h), interpolation=cv2.INTER_LINEAR)
         idx = cv2.convertScaleAbs(v, alpha=255.0 / vmax)  # heat >= 0: rounds and saturates at 255
         out = cv2.addWeighted(bg, 1.0 - self.alpha, cv2.applyColorMap(idx, self._lut), self.alpha, 0.0)
         hidden = cv2.compare(v, 0.05 * vmax, cv2.CMP_LE)

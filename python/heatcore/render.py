@@ -282,10 +282,12 @@ def colorbar_strip(height: int, cmap: str = "inferno", *, vmin: float = 0.0, vma
     return strip
 
 
-# H.264 settings of every video heatcore writes. "veryfast" at CRF 23 keeps 1920x1080 overlays
-# above 50 frames/s on two cores (bench/compare_video.py); "ultrafast" is about 2x faster still
-# but its files are 2-3x larger.
-H264_PRESET = "veryfast"
+# H.264 settings of every video heatcore writes. At 1920x1080 (bench/compare_video.py, CPU time
+# per frame) x264 costs about 9 ms at "ultrafast", 15 ms at "superfast", 20 ms at "veryfast";
+# rendering an overlay 5-16 ms more. "superfast" keeps the overlay writers above 50 frames/s on
+# two cores with room to spare, at files about 2x the size of "veryfast" (which leaves almost
+# no margin) and 0.6x those of "ultrafast".
+H264_PRESET = "superfast"
 H264_CRF = 23
 _FASTSTART_SUFFIXES = {".mp4", ".m4v", ".mov"}
 
@@ -310,7 +312,8 @@ def _even_size(w: int, h: int) -> tuple[int, int]:
 class VideoWriter:
     """Write frames to a video file; a context manager.
 
-    By default the video is H.264 (PyAV's bundled libx264, ``preset``/``crf``) in yuv420p, with
+    By default the video is H.264 (PyAV's bundled libx264; ``preset``/``crf`` default to the
+    module's ``H264_PRESET``/``H264_CRF``) in yuv420p, with
     the MP4 index (moov atom) at the front (``+faststart``) for .mp4/.m4v/.mov, so it plays in
     browsers and presentation tools. The container follows the suffix (.mp4 recommended; .mkv,
     .mov and .avi also work). H.264 in yuv420p needs even sizes: an odd width or height is padded
@@ -327,8 +330,8 @@ class VideoWriter:
     """
 
     def __init__(self, path: str | os.PathLike[str], fps: float, size: tuple[int, int], *,
-                 fourcc: str | None = None, order: str = "rgb", preset: str = H264_PRESET, crf: float = H264_CRF,
-                 queue_size: int = 4) -> None:
+                 fourcc: str | None = None, order: str = "rgb", preset: str | None = None,
+                 crf: float | None = None, queue_size: int = 4) -> None:
         import queue
         import threading
 
@@ -343,6 +346,8 @@ class VideoWriter:
             raise ValueError(f"video size must be positive, got {size!r}")
         if order not in ("rgb", "bgr"):
             raise ValueError(f"order must be 'rgb' or 'bgr', got {order!r}")
+        preset = H264_PRESET if preset is None else preset
+        crf = H264_CRF if crf is None else crf
         if not 0 <= float(crf) <= 51:
             raise ValueError(f"crf must be in 0..51 (lower = better quality, larger file), got {crf!r}")
         self.path = Path(path)
