@@ -743,8 +743,8 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
     Frames ``start, start+stride, ...`` below ``stop`` are processed (skipped frames are grabbed,
     not decoded into pixels); ``start_time``/``stop_time`` give the range in seconds instead.
     ``gray`` (default: True for diff, False for MOG/MOG2) decodes gray frames — straight from
-    the luma plane when PyAV is installed and ``decoder="auto"`` (or "pyav"); ``decoder="opencv"``
-    always uses OpenCV. Decoding — with the conversion to gray and the resizing by ``scale`` —
+    the luma plane with ``decoder="auto"`` (PyAV with frame threading for video files) or
+    "pyav"; ``decoder="opencv"`` always uses OpenCV. Decoding — with the conversion to gray and the resizing by ``scale`` —
     runs in a background thread, overlapping the kernels; full-size frames are only kept where
     needed (the background's first frame, median samples, the overlay video).
 

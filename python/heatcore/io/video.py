@@ -216,8 +216,9 @@ def iter_frames(source: str | os.PathLike[str] | Sequence, *, stride: int = 1, s
     ``backend``: ``"opencv"`` (default), ``"pyav"`` or ``"auto"``. PyAV decodes with FFmpeg's
     frame threading (``thread_type="AUTO"``). With PyAV and ``gray=True`` the gray frame is the
     decoder's luma plane, with no colour conversion (faster; note luma is video-range Y, not
-    OpenCV's BGR->gray of the decoded colour frame). ``"auto"`` uses PyAV for gray frames and
-    for ``keyframes``, OpenCV for colour frames.
+    OpenCV's BGR->gray of the decoded colour frame). ``"auto"`` uses PyAV for video files and
+    URLs (faster than OpenCV's reader in bench/compare_video.py for colour too; the same BGR
+    pixels on the test clips) and OpenCV for camera indices or when PyAV is missing.
 
     ``scale`` (factor, each side rounded) or ``size = (W, H)`` (pixels): frames are resized
     with area averaging right after decoding (``cv2.INTER_AREA``, the same pixels as
@@ -282,7 +283,7 @@ def decode_frames(source: str | os.PathLike[str] | Sequence, *, stride: int = 1,
         if not is_path:
             raise ValueError(f"keyframes=True needs a video file or URL, got {source!r}")
         return _iter_pyav(source, stride, start, stop, gray, keyframes=True)  # type: ignore[arg-type]
-    use_av = backend == "pyav" or (backend == "auto" and gray and have_pyav())
+    use_av = backend == "pyav" or (backend == "auto" and have_pyav())
     if use_av and is_path:
         return _iter_pyav(source, stride, start, stop, gray)  # type: ignore[arg-type]
     return _iter_opencv(source, stride, start, stop, gray)
