@@ -161,6 +161,28 @@ def decode_section(videos, repeats, rows, fastest):
             first = False
 
 
+def kernel_cpu(path: Path, nmax: int = 200) -> dict:
+    """CPU ms/frame of the motion work alone (frames decoded beforehand, 1 kernel thread)."""
+    gray = [f for _, f in iter_frames(path, backend="pyav", gray=True, stop=nmax)]
+
+    def run(fn) -> float:
+        c = time.process_time()
+        fn()
+        return (time.process_time() - c) / len(gray) * 1e3
+
+    def diff() -> None:
+        acc = MotionHeatmap("diff", threads=1)
+        for f in gray:
+            acc.update(f, processed=np.ascontiguousarray(f))
+
+    def mog_half() -> None:
+        acc = MotionHeatmap("mog", gray=True, scale=0.5, threads=1)
+        for f in gray:
+            acc.update(f, processed=cv2.resize(f, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA))
+
+    return {"diff": min(run(diff) for _ in range(3)), "mog": min(run(mog_half) for _ in range(3))}
+
+
 def e2e_section(videos, repeats, rows, fastest):
     for name, path in videos:
         best, t_best, n_best = fastest[name]
@@ -175,12 +197,19 @@ def e2e_section(videos, repeats, rows, fastest):
                    "PyAV AUTO threads, bare decode": av_decode(path, "AUTO")}[best]
         cases["pure decode: " + best] = pure_fn
         res = measure(cases, repeats)
-        t_dec = res["pure decode: " + best][0]
+        t_dec, c_dec, n_dec = res["pure decode: " + best]
+        dec_ms = c_dec / n_dec * 1e3
+        kern = kernel_cpu(path)
         first = True
         for k, (wall, cpu, n) in res.items():
-            target = "" if k.startswith("pure") else ">= 0.90x"
+            note = ""
+            if not k.startswith("pure"):
+                km = kern["diff" if "diff" in k else "mog"]
+                # decoding already keeps both cores busy: the run cannot beat (decode + kernel) CPU / 2
+                note = (f">= 0.90x; kernel alone {km:.2f} ms CPU/frame, 2-core bound "
+                        f"{dec_ms / (dec_ms + km):.2f}x")
             rows.append(("end to end vs fastest pure decode" if first else "", name if first else "", k,
-                         fmt_fps(n, wall), f"{t_dec / wall:.2f}x", f"{cpu / n * 1e3:.2f}", target))
+                         fmt_fps(n, wall), f"{t_dec / wall:.2f}x", f"{cpu / n * 1e3:.2f}", note))
             first = False
 
 
