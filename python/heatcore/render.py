@@ -282,12 +282,13 @@ def colorbar_strip(height: int, cmap: str = "inferno", *, vmin: float = 0.0, vma
     return strip
 
 
-# H.264 settings of every video heatcore writes. At 1920x1080 (bench/compare_video.py, CPU time
-# per frame) x264 costs about 9 ms at "ultrafast", 15 ms at "superfast", 20 ms at "veryfast";
-# rendering an overlay 5-16 ms more. "superfast" keeps the overlay writers above 50 frames/s on
-# two cores with room to spare, at files about 2x the size of "veryfast" (which leaves almost
-# no margin) and 0.6x those of "ultrafast".
-H264_PRESET = "superfast"
+# H.264 settings of every video heatcore writes. At 1920x1080 (bench/compare_video.py) x264 costs
+# about 9 ms of CPU per frame at "ultrafast", 15 ms at "superfast", 19 ms at "veryfast";
+# rendering an overlay 5-16 ms more. Only "ultrafast" measured >= 50 overlay frames/s on this
+# 2-core machine while other jobs loaded it (superfast/veryfast: 25-33 fps there, 65-85 fps
+# estimated from CPU time on idle cores); its files are about 1.5x those of "superfast" (about
+# 15 KiB per 1080p frame, 3.6 Mbit/s at 30 fps).
+H264_PRESET = "ultrafast"
 H264_CRF = 23
 _FASTSTART_SUFFIXES = {".mp4", ".m4v", ".mov"}
 
