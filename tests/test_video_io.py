@@ -167,10 +167,10 @@ def test_keyframes_of_campus(campus_video):
 def test_motion_heatmap_keyframes_equals_feeding_the_key_frames(mp4, tmp_path):
     keys = [f.image for f in iter_frames(mp4, backend="pyav", keyframes=True, gray=True)]
     for method in ("diff", "mog"):
-        expect = MotionHeatmap(method, gray=True)
+        expect = MotionHeatmap(method, gray=True, reference="first")
         for k in keys:
             expect.update(k)
-        got = motion_heatmap(mp4, method, gray=True, keyframes=True)
+        got = motion_heatmap(mp4, method, gray=True, keyframes=True, reference="first")
         assert got.frames == len(keys) == 7
         assert np.array_equal(got.result(), expect.result())
     # resume after 3 key frames gives the uninterrupted result
@@ -184,10 +184,12 @@ def test_motion_heatmap_keyframes_equals_feeding_the_key_frames(mp4, tmp_path):
             raise Stop
 
     with pytest.raises(Stop):
-        motion_heatmap(mp4, "diff", keyframes=True, checkpoint=ck, checkpoint_every=1, on_frame=bail)
-    resumed = motion_heatmap(mp4, "diff", keyframes=True, checkpoint=ck, checkpoint_every=1)
+        motion_heatmap(mp4, "diff", keyframes=True, checkpoint=ck, checkpoint_every=1, on_frame=bail,
+                       reference="first")
+    resumed = motion_heatmap(mp4, "diff", keyframes=True, checkpoint=ck, checkpoint_every=1, reference="first")
     assert resumed.frames == 7
-    assert np.array_equal(resumed.result(), motion_heatmap(mp4, "diff", keyframes=True).result())
+    assert np.array_equal(resumed.result(),
+                          motion_heatmap(mp4, "diff", keyframes=True, reference="first").result())
     with pytest.raises(ValueError, match="PyAV"):
         motion_heatmap(mp4, "diff", keyframes=True, decoder="opencv")
     with pytest.raises(ValueError, match="overlay video"):
@@ -196,9 +198,9 @@ def test_motion_heatmap_keyframes_equals_feeding_the_key_frames(mp4, tmp_path):
 
 def test_cli_keyframes_flag(mp4, tmp_path):
     npy = tmp_path / "k.npy"
-    assert main(["motion", str(mp4), "-o", str(tmp_path / "k.png"), "--method", "diff", "--keyframes",
+    assert main(["motion", str(mp4), "-o", str(tmp_path / "k.png"), "--method", "diff", "--reference", "first", "--keyframes",
                  "--npy", str(npy), "--quiet"]) == 0
-    expect = motion_heatmap(mp4, "diff", keyframes=True).result()
+    expect = motion_heatmap(mp4, "diff", keyframes=True, reference="first").result()
     assert np.array_equal(np.load(npy), expect)
     assert main(["motion", str(mp4), "-o", str(tmp_path / "k.png"), "--keyframes", "--decoder", "opencv",
                  "--quiet"]) == 2
@@ -215,10 +217,10 @@ def test_fused_decoding_gives_the_same_heatmap_and_background(mp4, decoder, meth
     frames = [f for _, f in iter_frames(mp4, backend=decoder, gray=gray, stride=kw.get("stride", 1))]
     acc_kw = {k: v for k, v in kw.items() if k != "stride"}
     acc_kw["gray"] = gray and method != "diff"
-    expect = MotionHeatmap(method, **acc_kw)
+    expect = MotionHeatmap(method, reference="first", **acc_kw)
     for f in frames:
         expect.update(f)
-    got = motion_heatmap(mp4, method, decoder=decoder, **kw)
+    got = motion_heatmap(mp4, method, decoder=decoder, reference="first", **kw)
     assert got.frames == expect.frames == len(frames)
     assert np.array_equal(got.result(), expect.result())
     assert np.array_equal(got.background_image(), expect.background_image())
@@ -388,12 +390,13 @@ def test_overlay_frames_match_render_overlay(tmp_path, scene):
 @pytest.mark.parametrize("method,kw", [("mog", {}), ("diff", {}), ("diff", dict(threshold=12)), ("mog2", {})])
 def test_overlay_window_equals_the_old_resumming(mp4, tmp_path, monkeypatch, method, kw):
     masks: list[np.ndarray] = []
-    acc = MotionHeatmap(method, batch=1, **kw)
+    acc = MotionHeatmap(method, batch=1, reference="first", **kw)
     for _, f in iter_frames(mp4, gray=method == "diff"):
         masks.append(acc.update(f, return_mask=True))
     window = 9  # frames
     heats = _capture_heats(monkeypatch)
-    motion_heatmap(mp4, method, decoder="opencv", video=tmp_path / "w.mp4", window=window / FPS, **kw)
+    motion_heatmap(mp4, method, decoder="opencv", video=tmp_path / "w.mp4", window=window / FPS, reference="first",
+                   **kw)
     old = _old_window_heats(masks, method, window)
     assert len(heats) == len(old) == N
     for h, o in zip(heats, old):
