@@ -355,8 +355,10 @@ def render_grid_frame(grid: np.ndarray, *, size: tuple[int, int], image: np.ndar
 
 class GridVideoWriter:
     """The heatmap overlay video ``<outdir>/video/<name>_heatmap.mp4`` (``heatmap.mp4`` without a
-    name), mp4v at ``fps``; frames are rendered with :func:`render_grid_frame` and encoded on a
-    background thread so rendering and encoding overlap.
+    name), H.264 at ``fps`` through :class:`heatcore.render.VideoWriter` (browser-playable MP4;
+    OpenCV ``mp4v`` only as a fallback, with a warning); frames are rendered with
+    :func:`render_grid_frame` in the caller's thread, converted to YUV on a background thread
+    and encoded by x264's own threads, so rendering and encoding overlap.
 
     ``max == 0`` is replaced by ``window`` (the sample's rule); if that leaves no range (window 0)
     and not ``sticky_opaque``, each frame is scaled to its own largest count. ``sticky_opaque`` (the sample's
