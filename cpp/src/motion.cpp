@@ -33,7 +33,8 @@ namespace heatcore {
 // MOG kernel, one instantiation per instruction set (cpp/src/mog_kernel.inc), chosen at run time.
 namespace {
 
-constexpr int kMaxK = 8;  // most mixture components (OpenCV's cap)
+constexpr int kMaxK = 8;                 // most mixture components (OpenCV's cap)
+constexpr std::size_t kPrefetch = 256;   // floats; must stay below the plane padding (272)
 
 struct MogRowCtx {
     int K, C, W;
