@@ -81,6 +81,20 @@ def test_mog_kernel_heatcore_hd(benchmark, hd_frames, threads):
     benchmark(_mog_hc, hd_frames, threads)
 
 
+@pytest.fixture(params=["scalar", "sse41", "avx2"])
+def simd_path(request):
+    if request.param not in _core.mog_simd_paths():
+        pytest.skip(f"this CPU has no {request.param}")
+    _core.mog_simd(request.param)
+    yield request.param
+    _core.mog_simd("auto")
+
+
+def test_mog_kernel_heatcore_hd_simd_path(benchmark, hd_frames, simd_path):
+    """Each SIMD path of the MOG kernel, one thread (all give identical results)."""
+    benchmark(_mog_hc, hd_frames, 1)
+
+
 def test_diff_kernel_hd(benchmark, hd_frames):
     ref = _core.gray_blur(hd_frames[0], 11)
     acc = np.zeros(ref.shape, np.float64)

@@ -33,11 +33,12 @@ namespace heatcore {
 // MOG kernel, one instantiation per instruction set (cpp/src/mog_kernel.inc), chosen at run time.
 namespace {
 
-constexpr int kMaxK = 8;  // most mixture components (OpenCV's cap)
+constexpr int kMaxK = 8;                 // most mixture components (OpenCV's cap)
+constexpr std::size_t kPrefetch = 256;   // floats; must stay below the plane padding (272)
 
 struct MogRowCtx {
     int K, C, W;
-    std::size_t N;
+    std::size_t N, npix;
     float vT, minVar, w0, var0, sk0, T;
     float *SK, *WT, *MU, *VR;
     std::uint8_t* NU;
@@ -429,6 +430,7 @@ void MogModel::process_rows(int y0, int y1, const std::uint8_t* const* frames, i
     c.C = channels_;
     c.W = width_;
     c.N = stride_;
+    c.npix = npix_;
     c.vT = kVarThreshold;
     c.minVar = static_cast<float>(params_.noise_sigma * params_.noise_sigma);
     c.w0 = kInitialWeight;
