@@ -192,3 +192,18 @@ def test_heatcore_simd_environment_variable_at_start():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300,
                          check=True).stdout.strip().splitlines()[-1]
     assert out == "scalar"
+
+
+def test_apply_frames_takes_a_stacked_array():
+    """A stacked (B, H, W, 3) array, contiguous or not (a non-contiguous one is copied per frame),
+    gives the same counts as frame-by-frame application: every per-frame view/copy stays alive
+    while the batch runs."""
+    rng = np.random.default_rng(5)
+    frames = rng.integers(0, 256, (12, 24, 80, 3), dtype=np.uint8)[:, :, ::2, ::-1]
+    one, many = _core.MogModel(40, 24, 3), _core.MogModel(40, 24, 3)
+    c1 = np.zeros((24, 40), np.uint32)
+    c2 = np.zeros((24, 40), np.uint32)
+    for f in frames:
+        one.apply(f, counts=c1)
+    many.apply_frames(frames, counts=c2)
+    np.testing.assert_array_equal(c1, c2)

@@ -156,7 +156,10 @@ void register_motion(py::module_& m) {
                 std::vector<carray<std::uint8_t>> keep;
                 std::vector<const std::uint8_t*> fptrs;
                 keep.reserve(py::len(frames));
-                for (py::handle item : frames) {
+                const py::ssize_t nfr = py::len(frames);
+                for (py::ssize_t i = 0; i < nfr; ++i) {
+                    // hold each item (a stacked array yields a new view per index) while it is used
+                    py::object item = frames[i];
                     keep.push_back(py::cast<carray<std::uint8_t>>(item));
                     const FrameView f = frame_view(keep.back(), "frame");
                     if (f.width != w || f.height != h || f.channels != C)
