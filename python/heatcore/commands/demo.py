@@ -21,10 +21,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from . import floorplan, grid, kde, motion
+    from .. import demo_report
 
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    for name, module in [("kde", kde), ("motion", motion), ("grid", grid), ("floorplan", floorplan)]:
+    for name, module in [("kde", kde), ("motion", motion), ("grid", grid), ("floorplan", floorplan),
+                         ("report", demo_report)]:
         t0 = time.perf_counter()
         files = module.demo(out / name, quiet=args.quiet)
         dt = time.perf_counter() - t0

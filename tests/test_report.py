@@ -1,0 +1,207 @@
+"""Comparison, the HTML report, the demo report, and the report in a real headless browser."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from heatcore import GridCounter, load_state
+from heatcore.comparison import compare, comparison_figure, footage
+from heatcore.report import build_report
+from heatcore.slices import SlicedAccumulator
+from heatcore.zones import Zones
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory) -> Path:
+    from heatcore.demo_report import demo
+
+    out = tmp_path_factory.mktemp("report_demo")
+    demo(out)
+    return out
+
+
+def _images(html: str) -> list[str]:
+    return re.findall(r"<img\b[^>]*>", html)
+
+
+def test_compare_with_itself_is_zero(demo_dir):
+    g = load_state(demo_dir / "grid.npz")
+    zones = Zones.from_dict(json.loads((demo_dir / "zones.json").read_text()))
+    for per in ("hour", "frame"):
+        c = compare(footage(g, "A"), footage(g, "B"), per=per, zones=zones)
+        assert c.a.sum() > 0
+        assert np.array_equal(c.diff, np.zeros_like(c.diff))
+        assert all(r["change_pct"] in (0.0, None) for r in c.zones)
+        assert ("per hour of footage" if per == "hour" else "per frame") in c.unit
+    # the per-hour normalisation: the demo has 2 h of footage (8 segments of 15 min)
+    c = compare(footage(g, "A"), footage(g, "B"), per="hour")
+    assert c.A.seconds == pytest.approx(2 * 3600, rel=1e-3)
+    np.testing.assert_allclose(c.a, g.total().astype(float) / (c.A.seconds / 3600), rtol=1e-12)
+
+
+def test_compare_refuses_different_configurations(demo_dir):
+    a = GridCounter(image_size=(640, 480), grid=(64, 48))
+    b = GridCounter(image_size=(640, 480), grid=(32, 24))
+    with pytest.raises(ValueError, match=r"grid: \[64, 48\] vs \[32, 24\]"):
+        compare(a, b, per="none")
+    g = load_state(demo_dir / "grid.npz")
+    with pytest.raises(ValueError, match="mode: 'point' vs 'box'"):  # a period of a sliced run vs a plain grid
+        compare(footage(g, "A"), a, per="none")
+    with pytest.raises(ValueError, match="hours of footage are unknown"):
+        compare(a, GridCounter(image_size=(640, 480), grid=(64, 48)), per="hour")
+
+
+def _cli(args, capsys):
+    from heatcore.cli import main
+
+    rc = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, rc, out, err)
+
+
+def test_compare_cli(demo_dir, tmp_path, capsys):
+    p = _cli(["compare", demo_dir / "grid.npz", "--split", "2026-11-30T10:00", "--zones", demo_dir / "zones.json",
+              "-o", tmp_path / "c.png"], capsys)
+    assert p.returncode == 0, p.stderr
+    assert "per hour of footage" in p.stdout
+    js = json.loads((tmp_path / "c.json").read_text())
+    zones = {r["zone"]: r for r in js["zones"]}
+    assert zones["left display"]["change_pct"] == pytest.approx(-100.0)  # the display moved away at 10:00
+    assert zones["right display"]["activity_b"] > 0 and zones["right display"]["activity_a"] == 0
+    assert (tmp_path / "c_zones.csv").is_file() and cv2.imread(str(tmp_path / "c.png")) is not None
+    p = _cli(["compare", demo_dir / "grid.npz", demo_dir / "zones.npz", "-o", tmp_path / "d.png"], capsys)
+    assert p.returncode == 2 and "no heatmap" in p.stderr and p.stderr.count("\n") == 1
+
+
+def test_report_is_self_contained(demo_dir):
+    html = (demo_dir / "report.html").read_text()
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//|file:)""", html)
+    assert "<link" not in html and not re.search(r"<script[^>]*\bsrc=", html)
+    assert "@media print" in html and 'type="range"' in html
+    imgs = _images(html)
+    assert len(imgs) >= 8 + 4  # the slices, overall, colour bar, activity, zones, comparison
+    for tag in imgs:
+        m = re.search(r'src="data:image/png;base64,([^"]+)"', tag)
+        assert m, tag[:80]
+        img = cv2.imdecode(np.frombuffer(base64.b64decode(m.group(1)), np.uint8), cv2.IMREAD_COLOR)
+        assert img is not None and img.shape[0] > 10 and float(img.std()) > 3
+    data = json.loads(re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S).group(1))
+    assert len(data["slices"]) == 8 and data["unit"] == "detections per cell"
+    assert data["comparison"]["normalised"] == "per hour of footage"
+    assert {"heatcore version", "inputs", "frames", "footage"} <= set(data["meta"])
+    assert data["meta"]["footage"].startswith("2 h")
+    # units on every colour bar: the overall, the slices and the comparison figures say them
+    assert "detections per cell per hour of footage" in html
+
+
+def test_build_report_python_figures(tmp_path):
+    from heatcore._synthetic import synthetic_people
+    from dataclasses import replace
+
+    recs = [replace(r, time=i * 30.0) for i, r in enumerate(synthetic_people(frames=120))]
+    g = SlicedAccumulator(lambda: GridCounter(image_size=(1920, 1080), grid=(48, 27), mode="point"), "15min")
+    g.update_batch(recs)
+    rep = build_report(g, title="t", camera="cam9", method="grid", out=tmp_path / "r.html")
+    assert set(rep.figures) >= {"overall", "activity", "slices_colorbar"}
+    assert rep.figures["overall"].axes[0].get_title().startswith("t\ncam9")
+    assert "+0:15:00" in rep.html and rep.path.is_file()
+    # every colour bar is labelled
+    for name in ("overall", "slices_colorbar"):
+        labels = [ax.get_xlabel() + ax.get_ylabel() for ax in rep.figures[name].axes[1 if name == "overall" else 0:]]
+        assert all("detections per cell" in s for s in labels), labels
+
+
+def test_report_cli_and_errors(demo_dir, tmp_path, capsys):
+    d = tmp_path / "run"
+    shutil.copytree(demo_dir, d)
+    (d / "report.html").unlink()
+    p = _cli(["report", d, "--compare-a", ":0", "--compare-b", "0:"], capsys)
+    assert p.returncode == 2 and "no time slices" in p.stderr  # slice keys are periods since 1970
+    p = _cli(["report", d, "--title", "Second look"], capsys)
+    assert p.returncode == 0, p.stderr
+    assert (d / "report.html").stat().st_size > 100_000 and "<title>Second look</title>" in (d / "report.html").read_text()
+    p = _cli(["report", tmp_path / "nope"], capsys)
+    assert p.returncode == 2 and "no such run folder" in p.stderr
+    p = _cli(["report", d, "-o", tmp_path / "r.pdf"], capsys)
+    assert p.returncode == 2 and "r.pdf" in p.stderr
+
+
+# -- a real browser ------------------------------------------------------------------------------------
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+_PROBE = """<script>
+window.__errors = []; window.__csp = [];
+window.addEventListener('error', function (e) { window.__errors.push(String(e.message || e.type)); }, true);
+document.addEventListener('securitypolicyviolation', function (e) { window.__csp.push(e.blockedURI + ' ' + e.violatedDirective); });
+var _ce = console.error; console.error = function () { window.__errors.push([].join.call(arguments, ' ')); _ce.apply(console, arguments); };
+window.addEventListener('load', function () {
+  var before = document.body.getAttribute('data-shown-slice');
+  var s = document.getElementById('slider');
+  s.value = 3; s.dispatchEvent(new Event('input'));
+  var imgs = [].slice.call(document.images);
+  var shown = [].slice.call(document.querySelectorAll('#slice-frames .slice.shown')).map(function (f) { return f.getAttribute('data-index'); });
+  var out = {before: before, after: document.body.getAttribute('data-shown-slice'), shown: shown,
+             images: imgs.length, broken: imgs.filter(function (i) { return !(i.complete && i.naturalWidth > 0); }).length,
+             resources: performance.getEntriesByType('resource').map(function (r) { return r.name; }),
+             errors: window.__errors, csp: window.__csp};
+  setTimeout(function () {
+    out.csp = window.__csp; out.errors = window.__errors;
+    var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(out);
+    document.body.appendChild(pre);
+  }, 200);
+});
+</script>"""
+
+
+def _probe(chromium: str, html_path: Path) -> dict:
+    p = subprocess.run([chromium, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run",
+                        "--virtual-time-budget=5000", "--dump-dom", html_path.as_uri()],
+                       capture_output=True, text=True, timeout=60)
+    m = re.search(r'<pre id="probe">(.*?)</pre>', p.stdout, re.S)
+    assert m, (p.stdout[-500:], p.stderr[-2000:])
+    return json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
+
+
+def test_report_in_headless_chromium(demo_dir, tmp_path):
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("no chromium binary (apt-get install chromium) for the browser test")
+    html = (demo_dir / "report.html").read_text()
+    i = html.index("<title>")
+    probed = tmp_path / "probed.html"
+    probed.write_text(html[:i] + _PROBE + html[i:])
+    r = _probe(chromium, probed)
+    assert r["errors"] == [] and r["csp"] == [], r
+    assert r["resources"] == []  # no network request of any kind
+    assert r["images"] == len(_images(html)) and r["broken"] == 0
+    labels = json.loads(re.search(r'id="report-data">(.*?)</script>', html, re.S).group(1))["slices"]
+    assert r["before"] == labels[0]["label"] and r["after"] == labels[3]["label"] and r["shown"] == ["3"]
+    # the probe can fail: an external image is a blocked request it reports
+    bad = tmp_path / "bad.html"
+    bad.write_text(html[:i] + _PROBE + html[i:].replace("</body>", '<img src="http://127.0.0.1:9/x.png"></body>'))
+    rb = _probe(chromium, bad)
+    assert rb["csp"] and rb["broken"] == 1
+    # a screenshot to look at
+    shot = tmp_path / "report_screenshot.png"
+    p = subprocess.run([chromium, "--headless", "--disable-gpu", "--no-sandbox", "--hide-scrollbars",
+                        f"--screenshot={shot}", "--window-size=1200,2400", (demo_dir / "report.html").as_uri()],
+                       capture_output=True, text=True, timeout=60)
+    img = cv2.imread(str(shot))
+    assert img is not None and img.shape[:2] == (2400, 1200) and float(img.std()) > 20, p.stderr[-500:]
