@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from heatcore import GridCounter, load_state
+from heatcore.records import Detections
 from heatcore.comparison import compare, comparison_figure, footage
 from heatcore.report import build_report
 from heatcore.slices import SlicedAccumulator
@@ -205,3 +206,52 @@ def test_report_in_headless_chromium(demo_dir, tmp_path):
                        capture_output=True, text=True, timeout=60)
     img = cv2.imread(str(shot))
     assert img is not None and img.shape[:2] == (2400, 1200) and float(img.std()) > 20, p.stderr[-500:]
+
+
+def _write_detections_csv(path: Path, records) -> None:
+    import csv
+
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["frame", "time_s", "track", "left", "top", "right", "bottom", "score", "class_id"])
+        for r in records:
+            for b, t in zip(r.xyxy, r.track_ids):
+                w.writerow([r.frame, r.time, t, *np.round(b, 2), 0.9, 0])
+
+
+def test_grid_and_floorplan_cli_slice_and_zones(demo_dir, tmp_path, capsys):
+    from heatcore._synthetic import synthetic_scene
+    from heatcore.demo_report import synthetic_day
+
+    name, recs = synthetic_day(segment_s=480)[0]
+    csvp = tmp_path / "cam1_2026-11-30_08-00-00.csv"  # the start time comes from the name
+    _write_detections_csv(csvp, recs)
+    p = _cli(["grid", csvp, "--image-size", "640x480", "--grid", "64x48", "--mode", "point", "--no-video", "--no-json",
+              "--fps", "0.5", "--slice", "2min", "--zones", demo_dir / "zones.json", "-o", tmp_path / "g", "--quiet"],
+             capsys)
+    assert p.returncode == 0, p.stderr
+    s = load_state(tmp_path / "g" / "sliced.npz")
+    assert isinstance(s, SlicedAccumulator) and s.basis == "wall" and s.labels()[0] == "2026-11-30 08:00"
+    np.testing.assert_array_equal(s.total(), load_state(tmp_path / "g" / "grid.npz").result())
+    p = _cli(["report", tmp_path / "g"], capsys)
+    assert p.returncode == 0, p.stderr
+    html = (tmp_path / "g" / "report.html").read_text()
+    assert "left display" in html and "2026-11-30 08:06" in html
+    # the floor plan: zones in image pixels mapped onto the plan through the homography
+    _, plan, H, frecs = synthetic_scene(seconds=20, fps=5)
+    H.save(tmp_path / "H.json")
+    cv2.imwrite(str(tmp_path / "plan.png"), plan)
+    fcsv = tmp_path / "shop_2026-11-30_09-00-00.csv"
+    _write_detections_csv(fcsv, [Detections(r.xyxy, r.scores, r.class_ids, np.arange(len(r)), frame=r.frame,
+                                            time=r.time) for r in frecs])  # (track ids: one per box)
+    zones = tmp_path / "z.yaml"
+    zones.write_text("units: plan\nzones:\n  front: [[0, 150], [400, 150], [400, 300], [0, 300]]\n"
+                     "  back: [[0, 0], [400, 0], [400, 150], [0, 150]]\n")
+    p = _cli(["floorplan", fcsv, "--homography", tmp_path / "H.json", "--plan", tmp_path / "plan.png", "--fps", "5",
+              "--slice", "5s", "--zones", zones, "-o", tmp_path / "plan_heat.png", "--quiet"], capsys)
+    assert p.returncode == 0, p.stderr
+    rd = tmp_path / "plan_heat_report"
+    assert {"plan.npz", "sliced.npz", "zones.npz", "run.json", "zones.yaml"} <= {f.name for f in rd.iterdir()}
+    assert len(load_state(rd / "sliced.npz")) == 4
+    p = _cli(["report", rd], capsys)
+    assert p.returncode == 0, p.stderr

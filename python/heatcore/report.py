@@ -124,7 +124,9 @@ def _colorize(values: np.ndarray, vmax: float, cmap: str, size: tuple[int, int],
     if bg.ndim == 2:
         bg = np.dstack([bg] * 3)
     bg = cv2.resize(bg, (W, H), interpolation=cv2.INTER_AREA).astype(np.float32)
-    a = (alpha * (v > 0))[..., None].astype(np.float32)
+    # opacity ramps up over the lowest 10 % of the scale: empty cells show the background, faint
+    # KDE tails fade in instead of covering the whole picture
+    a = (alpha * np.clip(v * 10.0, 0.0, 1.0))[..., None].astype(np.float32)
     return (bg * (1 - a) + rgb * a).clip(0, 255).astype(np.uint8)
 
 

@@ -179,8 +179,11 @@ class SlicedAccumulator(Accumulator):
     kind = "sliced"
 
     def __init__(self, factory: Callable[[], Accumulator] | Accumulator, slicing: str = "1h", *,
-                 tz: Any = None, clock: str = "auto") -> None:
+                 tz: Any = None, clock: str = "auto", start: float | None = None) -> None:
         self.slicing = slicing
+        if start is not None and not (isinstance(start, (int, float)) and math.isfinite(start)):
+            raise ValueError(f"start must be the wall-clock Unix seconds of the records' time 0, got {start!r}")
+        self.start = None if start is None else float(start)
         self.mode, self.period = parse_slicing(slicing)
         self.tz_offset = parse_tz(tz)
         if clock not in ("auto", "wall", "time"):
@@ -205,7 +208,7 @@ class SlicedAccumulator(Accumulator):
 
     # -- configuration ----------------------------------------------------------------------------
     def config(self) -> dict[str, Any]:
-        return {"slicing": self.slicing, "tz_offset": self.tz_offset, "clock": self.clock,
+        return {"slicing": self.slicing, "tz_offset": self.tz_offset, "clock": self.clock, "start": self.start,
                 "inner": {"kind": self._proto_kind, **self._proto_config}}
 
     @property
@@ -221,6 +224,8 @@ class SlicedAccumulator(Accumulator):
     def _clock_of(self, record: Any) -> tuple[str, float]:
         wall = getattr(record, "wall", None)
         t = getattr(record, "time", None)
+        if wall is None and t is not None and self.start is not None:
+            wall = self.start + t
         if self.basis is None:
             if wall is not None:
                 self.basis = "wall"
@@ -442,7 +447,7 @@ class SlicedAccumulator(Accumulator):
         keys = self.keys()
         st: dict[str, np.ndarray] = {
             "sliced_config": np.array(json.dumps({"slicing": self.slicing, "tz_offset": self.tz_offset,
-                                                  "clock": self.clock})),
+                                                  "clock": self.clock, "start": self.start})),
             "inner_kind": np.array(self._proto_kind),
             "basis": np.array(self.basis or ""),
             "keys": np.array(keys, np.int64).reshape(-1),
@@ -466,7 +471,7 @@ class SlicedAccumulator(Accumulator):
         inner = _REGISTRY[kind]
         proto = inner.from_state({k[6:]: v for k, v in state.items() if k.startswith("proto/")})
         tz_h = float(cfg["tz_offset"]) / 3600.0
-        obj = cls(proto, cfg["slicing"], tz=tz_h, clock=cfg["clock"])
+        obj = cls(proto, cfg["slicing"], tz=tz_h, clock=cfg["clock"], start=cfg.get("start"))
         obj.tz_offset = float(cfg["tz_offset"])
         basis = str(state["basis"])
         obj.basis = basis or None

@@ -196,11 +196,13 @@ class Zones:
         out = np.ascontiguousarray(image.copy())
         for z in self.zones:
             pts = np.round(z.array * np.asarray(scale) * 16).astype(np.int32)
+            cv2.polylines(out, [pts], True, (20, 20, 20), thickness + 2, cv2.LINE_AA, shift=4)  # visible on light
             cv2.polylines(out, [pts], True, color, thickness, cv2.LINE_AA, shift=4)
             if labels:
                 c = z.array.mean(0) * np.asarray(scale)
-                cv2.putText(out, z.name, (int(c[0]) - 4 * len(z.name), int(c[1])), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                            color, 1, cv2.LINE_AA)
+                org = (int(c[0]) - 4 * len(z.name), int(c[1]))
+                cv2.putText(out, z.name, org, cv2.FONT_HERSHEY_SIMPLEX, 0.5, (20, 20, 20), 3, cv2.LINE_AA)
+                cv2.putText(out, z.name, org, cv2.FONT_HERSHEY_SIMPLEX, 0.5, color, 1, cv2.LINE_AA)
         return out
 
 

@@ -84,6 +84,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     opt.add_threads(p)
     opt.add_checkpoint(p, 5000)
     opt.add_quiet(p)
+    from . import _where_when
+
+    _where_when.add_options(p, "the output folder")  # --slice / --zones (heatcore report)
     p.set_defaults(func=run)
 
 
@@ -176,8 +179,14 @@ def _run_file(args: argparse.Namespace) -> int:
     job = grid_job(source, counter, out, per_frame_json=not args.no_json, compact=args.compact, video=video,
                    reverse=geometry == "aitrios" and fmt == "aitrios", checkpoint=args.checkpoint,
                    checkpoint_every=args.checkpoint_every, restart=args.restart, quiet=args.quiet)
+    from . import _where_when
+
+    _where_when.attach(args, job.accumulators, lambda: GridCounter(**{**counter.config(), "window": 0}),
+                       seconds_per_obs=_where_when.seconds_per_obs(source), input=path)
     res = run_job(job)
     _report(res, res.outputs, source.skipped, args.quiet)
+    _where_when.finish(args, res, out, main="grid", title=f"grid heatmap: {path.name}", method=f"grid {args.mode}",
+                       inputs=[str(path)] + ([str(args.video)] if args.video else []))
     return 0
 
 
