@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -206,6 +207,10 @@ def test_report_in_headless_chromium(demo_dir, tmp_path):
                        capture_output=True, text=True, timeout=60)
     img = cv2.imread(str(shot))
     assert img is not None and img.shape[:2] == (2400, 1200) and float(img.std()) > 20, p.stderr[-500:]
+    keep = os.environ.get("HEATCORE_ARTIFACTS")
+    if keep:  # CI keeps the screenshot to look at
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, Path(keep) / "report_screenshot.png")
 
 
 def _write_detections_csv(path: Path, records) -> None:

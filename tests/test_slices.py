@@ -219,3 +219,18 @@ def test_errors():
         SlicedAccumulator(lambda: GridCounter(window=5), "1h")
     with pytest.raises(TypeError, match="accumulator"):
         SlicedAccumulator(lambda: 3, "1h")  # type: ignore[arg-type, return-value]
+
+
+def test_a_frame_the_grid_cannot_count_is_raised():
+    # point mode with spread 0 and a point on the far border: the AITRIOS sample's crash case
+    def mk():
+        return GridCounter(image_size=(100, 100), grid=(10, 10), spread=0, mode="point", geometry="aitrios")
+
+    recs = [replace(r, time=float(i)) for i, r in
+            enumerate([heatcore.records.Detections(np.array([[10.0, 10, 20, 20]])),
+                       heatcore.records.Detections(np.array([[90.0, 90, 110, 100]]))])]
+    probe = mk().update_batch(recs)
+    if probe.error is None:
+        pytest.skip("this geometry counts the border point")
+    with pytest.raises(ValueError, match="outside"):
+        SlicedAccumulator(mk, "1h").update_batch(recs)

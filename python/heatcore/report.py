@@ -59,7 +59,7 @@ dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; 
 dl.meta dt { color: var(--muted); } dl.meta dd { margin: 0; word-break: break-all; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }
-  .controls { display: none; }
+  .controls, .screen-only { display: none; }
   .slices .slice { display: inline-block !important; width: 32%; vertical-align: top; margin: 0 0.5% 6px 0; }
   section { break-inside: avoid-page; } h2 { break-after: avoid; }
   a { color: inherit; text-decoration: none; }
@@ -320,7 +320,8 @@ def build_report(heat: Accumulator, *, title: str = "heatcore report", camera: s
         more = "" if len(keys) == len(sliced) else f" (the first {len(keys)} of {len(sliced)} slices)"
         parts.append(
             f'<section id="slices"><h2>When: time slices ({html.escape(sliced.slicing)}){more}</h2>'
-            f'<p class="sub">All slices share one colour scale, {html.escape(sunit)}; drag the slider.</p>'
+            f'<p class="sub">All slices share one colour scale, {html.escape(sunit)}<span class="screen-only">; '
+            f'drag the slider</span>.</p>'
             f'<div class="controls"><input type="range" id="slider" min="0" max="{len(keys) - 1}" value="0" step="1" '
             f'aria-label="time slice"><output id="slice-label">{html.escape(sliced.label(keys[0]))}</output></div>'
             f'<div id="slice-frames" class="slices">{"".join(frames_html)}</div>'

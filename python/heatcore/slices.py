@@ -353,6 +353,9 @@ class SlicedAccumulator(Accumulator):
                 res: Any = [self._feed(acc, r) for r in run]
             else:
                 res = acc.update_batch(run, detail=detail)
+            err = getattr(res, "error", None)
+            if isinstance(err, BaseException):  # e.g. a grid frame the AITRIOS sample crashes on
+                raise err
             for r in run:
                 self._note(r, keys[i])
             out.append(SliceUpdate(keys[i], res))
