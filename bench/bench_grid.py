@@ -19,7 +19,8 @@ import pytest
 
 import heatcore as hc
 from heatcore import _core
-from heatcore.commands.grid import run_pipeline
+from heatcore.jobs import grid_job
+from heatcore.pipeline import run as _run
 from heatcore.grid_output import frame_json, render_grid_frame
 from heatcore.io.detections import AitriosCSV
 from heatcore.reference import grid as ref
@@ -40,9 +41,14 @@ def frames():
 
 @pytest.fixture(scope="module")
 def packed(frames):
-    boxes = np.ascontiguousarray(np.concatenate([f.boxes for f in frames]))
+    boxes = np.ascontiguousarray(np.concatenate([f.xyxy for f in frames]))
     off = np.concatenate([[0], np.cumsum([len(f) for f in frames])]).astype(np.int64)
     return boxes, off
+
+
+def run_pipeline(records, counter, out, **kw):
+    """CSV/records → grid outputs through the pipeline (heatcore.jobs.grid_job)."""
+    return _run(grid_job(records, counter, out, **kw))
 
 
 def test_count_cpp_one_thread(benchmark, packed):
@@ -72,7 +78,7 @@ def test_count_numpy_twin(benchmark, packed):
 
 
 def test_count_pure_python_sample_loop(benchmark, frames):
-    boxes = [[tuple(int(v) for v in b) for b in f.boxes[::-1]] for f in frames]
+    boxes = [[tuple(int(v) for v in b) for b in f.xyxy[::-1]] for f in frames]
 
     def run():
         s = SampleHeatMap(1, 600, 1920, 1080, 60, 36, True)
@@ -91,7 +97,7 @@ def test_parse_csv(benchmark):
 def test_frame_json(benchmark, frames):
     g = hc.grid_counts(frames, **SETTINGS)[-1]
     f = frames[-1]
-    benchmark(frame_json, g, f.boxes, mode="point", points=f.boxes[:, 2:])
+    benchmark(frame_json, g, f.xyxy, mode="point", points=f.xyxy[:, 2:])
 
 
 def test_csv_to_json_end_to_end(benchmark):

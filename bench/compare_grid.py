@@ -41,7 +41,8 @@ sys.path.insert(0, str(ROOT / "python"))
 
 import heatcore as hc  # noqa: E402
 from heatcore import _core  # noqa: E402
-from heatcore.commands.grid import run_pipeline  # noqa: E402
+from heatcore.jobs import grid_job  # noqa: E402
+from heatcore.pipeline import run as _run  # noqa: E402
 from heatcore.grid_output import GridVideoWriter  # noqa: E402
 from heatcore.io.detections import AitriosCSV  # noqa: E402
 from heatcore.reference import grid as ref  # noqa: E402
@@ -52,6 +53,11 @@ VIDEO = ROOT.parent / "shared" / "data" / "campus_480x360.avi"
 SETTINGS = dict(image_size=(1920, 1080), grid=(60, 36), spread=1, window=600, mode="point", geometry="aitrios")
 DEFAULT_CSV_USED: list[Path] = [DEFAULT_CSV]
 SAMPLE_FPS = 3000.0  # fact sheet §13: the sample's counting, flatbuffer decoding included
+
+
+def run_pipeline(records, counter, out, **kw):
+    """CSV/records → grid outputs through the pipeline (heatcore.jobs.grid_job)."""
+    return _run(grid_job(records, counter, out, **kw))
 
 
 def median_time(fn, repeat: int, number: int = 1) -> float:
@@ -68,7 +74,7 @@ def sample_grids(frames) -> np.ndarray:
     s = SampleHeatMap(1, 600, 1920, 1080, 60, 36, True)
     out = []
     for f in frames:
-        d = s([tuple(int(v) for v in b) for b in f.boxes[::-1]])
+        d = s([tuple(int(v) for v in b) for b in f.xyxy[::-1]])
         out.append(np.array(d["griddata"], np.int32))
     return np.stack(out)
 
@@ -87,7 +93,7 @@ def fmt_rate(x: float) -> str:
 
 
 def bench_counting(frames, repeat: int) -> list[dict]:
-    boxes = np.ascontiguousarray(np.concatenate([f.boxes for f in frames]))
+    boxes = np.ascontiguousarray(np.concatenate([f.xyxy for f in frames]))
     off = np.concatenate([[0], np.cumsum([len(f) for f in frames])]).astype(np.int64)
     t_frames = len(frames)
     truth = sample_grids(frames)

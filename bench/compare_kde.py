@@ -15,6 +15,14 @@ for Scott, which GaussianBlur cannot do).
 
     python bench/compare_kde.py            # full (several minutes)
     python bench/compare_kde.py --quick    # N <= 1e5, fewer repeats, no slow competitors
+    python bench/compare_kde.py --small    # only the small-end row: 1e3 points, 1920x1080, sigma 15
+    python bench/compare_kde.py --small --previous OLD/python   # + an older heatcore's exact path
+
+The small-end table (printed first) times heatcore's separable exact path (float64 and float32
+output, all threads and 1 thread) against np.bincount + cv2.GaussianBlur, the NumPy twin (exact)
+and, with ``--previous DIR``, the exact path of another heatcore build (DIR holds its
+``heatcore`` package with a built ``_core``; it runs in a subprocess, rounds interleaved with
+this process's). Times are medians; ratio = time / heatcore's.
 """
 
 from __future__ import annotations
@@ -131,11 +139,95 @@ def scipy_kde(pts, shape, cov):
     return k(np.vstack([X.ravel(), Y.ravel()])).reshape(H, W)
 
 
+_PREV_SNIPPET = r"""
+import sys, time, json
+sys.meta_path[:] = [f for f in sys.meta_path if "heatcore" not in type(f).__module__]
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+import heatcore as hc
+pts = np.load(sys.argv[2])
+reps = int(sys.argv[3])
+hc.kde(pts, (1080, 1920), 15.0, method="exact")
+ts = []
+for _ in range(reps):
+    t = time.perf_counter()
+    hc.kde(pts, (1080, 1920), 15.0, method="exact")
+    ts.append(time.perf_counter() - t)
+print(json.dumps({"file": hc.__file__, "times": ts}))
+"""
+
+
+def small_end(reps: int, previous: str | None) -> None:
+    """1e3 clustered points onto 1920x1080 at sigma 15: the exact path's small end."""
+    import json
+    import subprocess
+    import tempfile
+
+    shape = (1080, 1920)
+    pts = np.ascontiguousarray(np.clip(clustered(1000), 0.5 + 1e-6, [1920 - 0.5 - 1e-6, 1080 - 0.5 - 1e-6]))
+    cov = (225.0, 0.0, 225.0)
+    win = window(shape)
+    ref = exact_window(pts, shape, cov, win)
+    cases = [
+        ("heatcore exact (float64)", lambda: hc.kde(pts, shape, 15.0, method="exact")),
+        ("heatcore exact (float32)", lambda: hc.kde(pts, shape, 15.0, method="exact", dtype=np.float32)),
+        ("heatcore exact, 1 thread", lambda: hc.kde(pts, shape, 15.0, method="exact", threads=1)),
+        ("heatcore auto", lambda: hc.kde(pts, shape, 15.0)),
+        ("bincount + cv2.GaussianBlur", lambda: bincount_cv2(pts, shape, cov)),
+    ]
+    times: dict[str, list[float]] = {name: [] for name, _ in cases}
+    outs = {}
+    prev_times: list[float] = []
+    prev_file = None
+    tmp = None
+    if previous:
+        tmp = tempfile.NamedTemporaryFile(suffix=".npy", delete=False)
+        np.save(tmp.name, pts)
+    rounds = max(1, reps // 5)
+    for _ in range(rounds):  # interleaved: every contender runs in every round
+        for name, fn in cases:
+            fn()  # warm
+            for _ in range(5):
+                t = time.perf_counter()
+                outs[name] = fn()
+                times[name].append(time.perf_counter() - t)
+        if previous:
+            res = subprocess.run([sys.executable, "-c", _PREV_SNIPPET, previous, tmp.name, "5"], capture_output=True,
+                                 text=True, check=True)
+            d = json.loads(res.stdout.strip().splitlines()[-1])
+            prev_file = d["file"]
+            prev_times += d["times"]
+    twin_t, twin = timeit(lambda: hc.kde(pts, shape, 15.0, method="exact", backend="numpy"), 1)
+    base = float(np.median(times[cases[0][0]]))
+    print(f"small end: 1e3 clustered points, 1920x1080, sigma 15 px; {os.cpu_count()} cores; "
+          f"{rounds * 5} timed runs per contender in {rounds} interleaved rounds (median)\n")
+    print("| case | ms | x heatcore exact | rel L2 err |")
+    print("|---|---:|---:|---:|")
+
+    def row(name, t, out):
+        err = np.linalg.norm(out[win].astype(np.float64) - ref) / np.linalg.norm(ref)
+        print(f"| {name} | {t * 1e3:.2f} | {t / base:.2f} | {err:.1e} |", flush=True)
+
+    for name, _ in cases:
+        row(name, float(np.median(times[name])), outs[name])
+    if previous:
+        print(f"| previous heatcore exact ({prev_file}) | {np.median(prev_times) * 1e3:.2f} | "
+              f"{np.median(prev_times) / base:.2f} | |")
+        os.unlink(tmp.name)
+    row("NumPy twin (exact)", twin_t, twin)
+    print()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeats", type=int, default=None)
+    ap.add_argument("--small", action="store_true", help="only the small-end table (1e3 points, 1920x1080)")
+    ap.add_argument("--previous", default=None, help="python/ folder of another heatcore build to compare")
     args = ap.parse_args()
+    small_end(args.repeats or 25, args.previous)
+    if args.small:
+        return
     Ns = [1000, 10_000, 100_000] if args.quick else [1000, 10_000, 100_000, 1_000_000]
     grids = [(270, 480), (1080, 1920)]
     reps = args.repeats or (3 if args.quick else 7)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,8 @@ import pytest
 import heatcore._core  # noqa: F401  (built once up front: an editable build rebuilds on first import)
 
 _ROOT = Path(__file__).resolve().parents[1]
+# --import-mode=importlib: shared helpers (helpers.py, console_server.py) import from this folder
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 # The shared data folder sits beside the repository (../shared/data); HEATCORE_DATA overrides.
 DATA_DIR = Path(os.environ.get("HEATCORE_DATA", _ROOT.parent / "shared" / "data"))
 

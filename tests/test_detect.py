@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from heatcore import DNNDetector, Detections, HOGDetector, detect_video
-from heatcore.detect import as_detections, box_anchors, make_detector, parse_anchor, postprocess
+from heatcore.detect import (as_detections, box_anchors, have_onnxruntime, make_detector, parse_anchor,
+                             postprocess)
 from heatcore.records import Detections
 
 onnx = pytest.importorskip("onnx")
@@ -195,3 +196,81 @@ def test_caffe_model_gives_a_clear_error_when_opencv_cannot_read_it(tmp_path):
         DNNDetector(weights, config=proto)
     if int(cv2.__version__.split(".")[0]) >= 5:
         assert "ONNX" in str(exc.value)
+
+
+def build_batch_onnx(path, base: np.ndarray, slope: np.ndarray, size=(32, 32)):
+    """A model with a free batch axis: output[n] = base + mean(image n) * slope, shape (N, R, K)."""
+    nodes = [
+        helper.make_node("Constant", [], ["b"], value=numpy_helper.from_array(base[None].astype(np.float32), "bv")),
+        helper.make_node("Constant", [], ["s"], value=numpy_helper.from_array(slope[None].astype(np.float32), "sv")),
+        helper.make_node("ReduceMean", ["data"], ["m3"], axes=[1, 2, 3], keepdims=1),  # (N, 1, 1, 1)
+        helper.make_node("Constant", [], ["shape"], value=numpy_helper.from_array(np.array([-1, 1, 1], np.int64), "shv")),
+        helper.make_node("Reshape", ["m3", "shape"], ["m"]),
+        helper.make_node("Mul", ["m", "s"], ["ms"]),
+        helper.make_node("Add", ["b", "ms"], ["out"]),
+    ]
+    g = helper.make_graph(nodes, "batch", [helper.make_tensor_value_info("data", TensorProto.FLOAT, ["N", 3, size[1], size[0]])],
+                          [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["N"] + list(base.shape))])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    onnx.save(m, str(path))
+    return path
+
+
+def test_detect_batch_matches_single_frames_on_both_engines(tmp_path):
+    # YOLOv5 rows whose objectness grows with the image's brightness (blob = pixel / 255 here)
+    base = np.array([[16, 16, 8, 8, 0.0, 0.2, 0.8], [4, 4, 4, 4, 0.0, 0.9, 0.1]])
+    slope = np.array([[0, 0, 0, 0, 1.0, 0, 0], [0, 0, 0, 0, 0.5, 0, 0]])
+    model = build_batch_onnx(tmp_path / "b.onnx", base, slope)
+    frames = [np.full((200, 400, 3), v, np.uint8) for v in (255, 128, 30)]
+    engines = ["opencv"] + (["onnxruntime"] if have_onnxruntime() else [])
+    results = {}
+    for eng in engines:
+        d = DNNDetector(model, decode="yolo", input_size=(32, 32), scale=1 / 255, mean=(0, 0, 0), transpose=False,
+                        min_score=0.1, nms_threshold=None, engine=eng)
+        single = [d(f) for f in frames]
+        batched = d.detect_batch(frames)
+        for s, b in zip(single, batched):
+            np.testing.assert_allclose(b.xyxy, s.xyxy, atol=1e-4)
+            np.testing.assert_allclose(b.scores, s.scores, atol=1e-5)
+        # independent expectation: objectness = slope * mean brightness, score = obj * best class score
+        for f, det in zip(frames, single):
+            m = f[0, 0, 0] / 255.0
+            want = sorted(v for v in (0.8 * 1.0 * m, 0.9 * 0.5 * m) if v >= 0.1)
+            np.testing.assert_allclose(sorted(det.scores), want, atol=1e-4)
+        results[eng] = batched
+    if "onnxruntime" in results:
+        for a, b in zip(results["opencv"], results["onnxruntime"]):
+            np.testing.assert_allclose(a.xyxy, b.xyxy, atol=1e-4)
+            np.testing.assert_allclose(a.scores, b.scores, atol=1e-5)
+
+
+def test_onnxruntime_engine_decodes_like_opencv(tmp_path):
+    pytest.importorskip("onnxruntime")
+    rows = np.array([[[[0, 15, 0.9, 0.1, 0.2, 0.3, 0.4], [0, 3, 0.8, 0.6, 0.1, 0.9, 0.9]]]])
+    model = build_onnx(tmp_path / "ssd.onnx", rows)
+    a = DNNDetector(model, input_size=(32, 32), engine="opencv")(FRAME)
+    b = DNNDetector(model, input_size=(32, 32), engine="onnxruntime")(FRAME)
+    c = make_detector(str(model), input_size=(32, 32), engine="auto")
+    assert c.engine == "onnxruntime"
+    np.testing.assert_allclose(a.xyxy, b.xyxy, atol=1e-4)
+    np.testing.assert_array_equal(a.class_ids, b.class_ids)
+    with pytest.raises(ValueError, match="engine must be"):
+        DNNDetector(model, engine="magic")
+    other = tmp_path / "m.pb"
+    other.write_bytes(b"x")
+    with pytest.raises(ValueError, match=r"\.onnx models only"):
+        DNNDetector(other, engine="onnxruntime")
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"nope")
+    with pytest.raises(ValueError, match="onnxruntime cannot read"):
+        DNNDetector(junk, engine="onnxruntime")
+
+
+def test_forward_and_decode_split(tmp_path):
+    rows = np.array([[[[0, 15, 0.9, 0.1, 0.2, 0.3, 0.4]]]])
+    d = DNNDetector(build_onnx(tmp_path / "s.onnx", rows), input_size=(32, 32))
+    raw = d.forward_batch([FRAME])
+    out = d.decode_batch(raw, [(400, 200)])
+    np.testing.assert_allclose(out[0].xyxy, d(FRAME).xyxy)
+    np.testing.assert_allclose(out[0].xyxy, [[40, 40, 120, 80]], atol=1e-3)

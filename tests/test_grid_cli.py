@@ -14,7 +14,7 @@ from heatcore.cli import main
 from heatcore.records import Detections
 from heatcore.reference.aitrios_sample import SampleHeatMap
 
-from test_grid_io import APP, PARAM, _obj, _row, make_sample_tree
+from helpers import APP, PARAM, _obj, _row, make_sample_tree
 
 
 def _first_rows(src, n):
@@ -221,9 +221,9 @@ def test_console_mode_with_a_fake_loader(tmp_path, monkeypatch):
 
 
 def test_demo(tmp_path):
-    from heatcore.commands.grid import demo
+    from heatcore.demo import grid_demo
 
-    files = demo(tmp_path / "grid", quiet=True)
+    files = grid_demo(tmp_path / "grid", quiet=True)
     png = [f for f in files if f.suffix == ".png"][0]
     img = cv2.imread(str(png))
     assert img is not None and float(img.std()) > 5

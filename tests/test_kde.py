@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 import numpy as np
@@ -269,8 +270,112 @@ def test_scott_from_moments_equals_numpy_cov(rng):
 
 
 def test_far_points_with_wide_kernel_do_not_blow_up_the_padding():
-    pts = np.array([[5.0, 5.0], [3e6, 5.0], [6.0, 4.0]])
+    # sigma 3e5 px on a 20x30 grid (diagonal 36 px: just inside the 1e4-diagonal bound)
+    pts = np.array([[5.0, 5.0], [1.5e6, 5.0], [6.0, 4.0]])
     with pytest.raises(ValueError, match="padded grid"):
-        hc.kde(pts, (20, 30), 6e5, method="binned")
-    g = hc.kde(pts, (20, 30), 6e5, normalize="count")  # auto falls back to exact
-    assert g.max() == pytest.approx(2.0 + np.exp(-0.5 * 3e6 ** 2 / 3.6e11), rel=1e-7)
+        hc.kde(pts, (20, 30), 3e5, method="binned")
+    g = hc.kde(pts, (20, 30), 3e5, normalize="count")  # auto falls back to exact
+    assert g.max() == pytest.approx(2.0 + np.exp(-0.5 * 1.5e6 ** 2 / 9e10), rel=1e-7)
+
+
+# --- the separable exact path at sigma 15, float32 output -----------------------------------------
+
+def test_exact_sigma15_wide_grid_matches_scipy(rng):
+    # the 1920x1080-style case in miniature: many bands, two threads, points near every edge
+    shape = (120, 320)
+    pts = np.c_[rng.uniform(-20, 340, 150), rng.uniform(-20, 140, 150)]
+    ref = gaussian_kde(pts.T, bw_method=1.0)
+    ref.set_bandwidth(1.0)
+    ref.covariance = np.diag([225.0, 225.0])
+    ref.cho_cov = np.linalg.cholesky(ref.covariance)
+    ref.log_det = 2 * np.log(np.diag(ref.cho_cov)).sum()
+    want = ref(centres(shape, (0, 320, 0, 120))).reshape(shape)
+    for threads in (1, 2):
+        got = hc.kde(pts, shape, 15.0, method="exact", threads=threads)
+        assert rel(got, want) < 1e-7  # tol 1e-7 truncation
+    np.testing.assert_allclose(hc.kde(pts, shape, 15.0, method="exact", backend="numpy"), got, rtol=1e-10,
+                               atol=1e-12 * got.max())
+
+
+@pytest.mark.parametrize("method", ["exact", "binned"])
+def test_float32_result_within_stated_tolerance_of_float64(rng, method):
+    pts = clustered(rng, 3000, EXT)
+    w = rng.uniform(0.2, 3.0, len(pts))
+    a = hc.kde(pts, (90, 120), 0.3, weights=w, extent=EXT, method=method)
+    b = hc.kde(pts, (90, 120), 0.3, weights=w, extent=EXT, method=method, dtype=np.float32)
+    assert a.dtype == np.float64 and b.dtype == np.float32
+    # summed in float64 and rounded once: within 2^-24 relative (documented as 6e-8)
+    np.testing.assert_allclose(b, a, rtol=6e-8, atol=0)
+    c = hc.kde(pts, (90, 120), 0.3, weights=w, extent=EXT, method=method, backend="numpy", dtype="float32")
+    assert c.dtype == np.float32
+    np.testing.assert_allclose(c, a, rtol=1e-4 if method == "binned" else 1e-6, atol=1e-6 * float(a.max()))
+    assert hc.kde(np.zeros((0, 2)), (4, 5), 2.0, dtype=np.float32).dtype == np.float32
+    with pytest.raises(ValueError, match="dtype must be float64 or float32, got 'float16'"):
+        hc.kde(pts, (9, 12), 0.3, extent=EXT, dtype="float16")
+
+
+def test_accumulator_float32_result(rng):
+    pts = clustered(rng, 5000, (0.0, 120.0, 0.0, 90.0))
+    a = hc.KDEAccumulator((90, 120), 6.0).update(pts)
+    b = hc.KDEAccumulator((90, 120), 6.0, dtype=np.float32).update(pts)
+    ra, rb = a.result(), b.result()
+    assert rb.dtype == np.float32
+    np.testing.assert_array_equal(rb, ra.astype(np.float32))
+    c = hc.KDEAccumulator.from_state(b.state())
+    assert c.dtype == np.float32 and c.result().dtype == np.float32
+    with pytest.raises(ValueError, match="dtype"):
+        hc.KDEAccumulator((9, 12), 6.0, dtype=int)
+
+
+# --- issue 9: bandwidth bound, non-finite results -------------------------------------------------
+
+@pytest.mark.parametrize("bw", [1e14, 1e17, (3.0, 1e15)])
+@pytest.mark.parametrize("method", ["auto", "exact", "binned"])
+def test_issue9_huge_bandwidth_is_a_clear_error_not_a_wrong_or_nan_grid(bw, method):
+    pts = np.array([[5.0, 5.0], [20.0, 9.0], [11.0, 3.0]])
+    with pytest.raises(ValueError, match=r"bandwidth sigma 1e\+1[457] \(data units\).*grid diagonal"):
+        hc.kde(pts, (20, 30), bw, method=method)
+
+
+def test_issue9_bandwidth_bound_is_relative_to_the_grid_diagonal():
+    pts = np.array([[5.0, 5.0], [20.0, 9.0], [11.0, 3.0]])
+    diag = math.hypot(20, 30)
+    ok = hc.kde(pts, (20, 30), 0.99e4 * diag, normalize="count", method="exact")  # just inside: a flat field
+    np.testing.assert_allclose(ok, 3.0, rtol=1e-8)
+    np.testing.assert_allclose(hc.kde(pts, (20, 30), 0.99e4 * diag, normalize="count"), 3.0, rtol=2e-4)  # binned
+    with pytest.raises(ValueError, match="grid diagonal"):
+        hc.kde(pts, (20, 30), 1.01e4 * diag)
+    # in data units with an extent: the bound is on grid pixels (here 1 data unit = 100 pixels)
+    ext = (0.0, 0.3, 0.0, 0.2)
+    hc.kde(pts / 100, (20, 30), 0.99e4 * diag / 100, extent=ext)
+    with pytest.raises(ValueError, match="grid diagonal"):
+        hc.kde(pts / 100, (20, 30), 1.01e4 * diag / 100, extent=ext)
+    with pytest.raises(ValueError, match="grid diagonal"):
+        hc.KDEAccumulator((20, 30), 1e17)
+    acc = hc.KDEAccumulator((20, 30), "scott", margin=(4, 4)).update(np.array([[0.0, 0.0], [1e15, 2e15], [3.0, 1e15]]))
+    with pytest.raises(ValueError, match="grid diagonal"):
+        acc.result()
+
+
+def test_issue9_non_finite_result_is_an_error(rng):
+    pts = np.array([[3.0, 3.0], [3.5, 3.0], [4.0, 3.5]])
+    for backend in ("cpp", "numpy"):
+        with pytest.raises(ValueError, match=r"weights sum to inf.*overflows"):
+            hc.kde(pts, (30, 30), 5.0, weights=np.full(3, 1e308), backend=backend)
+        # finite weights, finite sum, but the scaled kernel overflows float64 (exact) / float32 (binned grid)
+        with pytest.raises(ValueError, match="not finite"):
+            hc.kde([[3.5, 3.5]], (30, 30), 0.1, weights=[2e307], normalize="none", method="exact", backend=backend)
+        with pytest.raises(ValueError, match="not finite"):
+            hc.kde(pts[:1], (30, 30), 5.0, weights=[1e39], normalize="count", method="binned", backend="cpp")
+
+
+def test_issue9_cli_huge_bandwidth_exits_2_and_writes_no_png(tmp_path, capsys):
+    from heatcore.cli import main
+    csv = tmp_path / "c.csv"
+    csv.write_text("x,y\n1,2\n3,5\n4,1\n")
+    for bw in ("1e14", "1e17"):
+        out = tmp_path / f"o{bw}.png"
+        assert main(["kde", str(csv), "-o", str(out), "--shape", "10x10", "--bandwidth", bw]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("heatcore kde: error:") and "grid diagonal" in err and "\n" not in err
+        assert not out.exists()

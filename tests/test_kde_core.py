@@ -184,3 +184,99 @@ def test_parallel_binning_split_matches_single_thread(rng):
     _core.kde_bin(pts, w, g, 20, 20, 2)
     c = _core.kde_blur(g, 20, 20, 200, 300, 100.0, 0.0, 64.0, 1)
     assert rel(b, a) < 1e-6 and rel(b, c) < 1e-6
+
+
+# --- separable tiled exact path, float32 output, folded scale -------------------------------------
+
+def test_exact_separable_wide_grid_matches_direct_and_twin(rng):
+    # sigma 15 on a grid wider than one band, points inside and beyond every edge, weights
+    H, W = 70, 260
+    pts = np.c_[rng.uniform(-60, W + 60, 40), rng.uniform(-60, H + 60, 40)]
+    w = rng.uniform(0.2, 3, 40)
+    cov = (225.0, 0.0, 140.0)
+    got = _core.kde_exact(pts, w, H, W, *cov, 1e-9, 2)
+    assert rel(got, direct(pts, w, (H, W), cov)) < 1e-8
+    np.testing.assert_allclose(got, ref.exact(pts, w, (H, W), cov, 1e-9), rtol=1e-11, atol=1e-300)
+
+
+def test_exact_is_bitwise_independent_of_threads(rng):
+    pts = np.c_[rng.uniform(0, 700, 500), rng.uniform(0, 300, 500)]
+    for cov in ((225.0, 0.0, 225.0), (225.0, 60.0, 120.0)):
+        a = _core.kde_exact(pts, None, 300, 700, *cov, 1e-7, 1)
+        b = _core.kde_exact(pts, None, 300, 700, *cov, 1e-7, 2)
+        np.testing.assert_array_equal(a, b)
+
+
+def test_exact_many_points_split_into_chunks_adds_up(rng):
+    # 25k points x (60 + 40) profile values exceed one chunk's 2^21 doubles: the later chunks add
+    # onto the earlier ones. The kernel sum is linear in the points.
+    pts = np.c_[rng.uniform(-20, 80, 25_000), rng.uniform(-20, 60, 25_000)]
+    w = rng.uniform(0, 2, len(pts))
+    cov = (225.0, 0.0, 225.0)
+    whole = _core.kde_exact(pts, w, 40, 60, *cov, 1e-7, 2)
+    parts = sum(_core.kde_exact(pts[s], w[s], 40, 60, *cov, 1e-7, 2) for s in (slice(0, 9000), slice(9000, None)))
+    np.testing.assert_allclose(whole, parts, rtol=1e-12)
+    f32 = _core.kde_exact(pts, w, 40, 60, *cov, 1e-7, 2, dtype="float32")
+    np.testing.assert_allclose(f32, whole, rtol=2e-7)  # one float32 rounding per chunk
+
+
+@pytest.mark.parametrize("cov", [(225.0, 0.0, 225.0), (30.0, 12.0, 20.0)])
+def test_float32_output_is_the_float64_result_rounded_once(rng, cov):
+    pts = np.c_[rng.uniform(-10, 130, 300), rng.uniform(-10, 90, 300)]
+    w = rng.uniform(0.1, 2, 300)
+    a = _core.kde_exact(pts, w, 80, 120, *cov, 1e-7, 2, (1.0, 0.0, 1.0, 0.0), 0.37)
+    b = _core.kde_exact(pts, w, 80, 120, *cov, 1e-7, 2, (1.0, 0.0, 1.0, 0.0), 0.37, "float32")
+    assert a.dtype == np.float64 and b.dtype == np.float32
+    np.testing.assert_array_equal(b, a.astype(np.float32))
+    np.testing.assert_allclose(a, 0.37 * _core.kde_exact(pts, w, 80, 120, *cov, 1e-7, 2), rtol=1e-14)
+    if cov[1] == 0:
+        c = _core.kde_binned(pts, w, 80, 120, 30, 30, *cov, 2, (1.0, 0.0, 1.0, 0.0), 0.37)
+        d = _core.kde_binned(pts, w, 80, 120, 30, 30, *cov, 2, (1.0, 0.0, 1.0, 0.0), 0.37, "float32")
+        np.testing.assert_array_equal(d, c.astype(np.float32))
+        g = np.zeros((140, 180))
+        _core.kde_bin(pts, w, g, 30, 30)
+        np.testing.assert_array_equal(_core.kde_blur(g, 30, 30, 80, 120, *cov, 2, 0.37, np.float32),
+                                      _core.kde_blur(g, 30, 30, 80, 120, *cov, 2, 0.37).astype(np.float32))
+    with pytest.raises(ValueError, match="dtype must be float32 or float64.*int32"):
+        _core.kde_exact(pts, w, 8, 8, *cov, dtype="int32")
+    with pytest.raises(ValueError, match="scale must be finite"):
+        _core.kde_exact(pts, w, 8, 8, *cov, scale=float("inf"))
+
+
+# --- issue 9: huge bandwidths and non-finite results in the kernels -------------------------------
+
+def test_issue9_exact_huge_bandwidth_has_no_float_to_int_overflow():
+    # windows of +-r * 1e150 pixels used to be converted to int (UBSan: float-cast-overflow); now
+    # they are clamped to the grid first and the kernel is the constant field it should be
+    pts = np.array([[3.0, 4.0], [1e6, -2e6], [-5.0, 1.0]])
+    w = np.array([1.0, 2.0, 0.5])
+    for cov in ((1e300, 0.0, 1e300), (1e300, 0.0, 4.0), (1e200, 3e199, 1e200), (1e12, 0.0, 1e12)):
+        got = _core.kde_exact(pts, w, 12, 17, *cov, 1e-7, 2)
+        assert np.isfinite(got).all()
+        np.testing.assert_allclose(got, direct(pts, w, (12, 17), cov), rtol=1e-12, atol=1e-300)
+
+
+def test_issue9_blur_refuses_pass_sigma_beyond_1e9():
+    g = np.zeros((20, 20))
+    g[10, 10] = 1.0
+    with pytest.raises(ValueError, match="exceeds 1e9"):
+        _core.kde_blur(g, 2, 2, 16, 16, 1e20, 0.0, 1e20)
+    with pytest.raises(ValueError, match="exceeds 1e9"):
+        _core.kde_binned(np.array([[3.0, 3.0]]), None, 16, 16, 2, 2, 1e34, 0.0, 1e34)
+    out = _core.kde_blur(g, 2, 2, 16, 16, 1e16, 0.0, 1e16)  # sigma 1e8: still accurate
+    assert np.isfinite(out).all() and out.std() < 1e-6 * out.mean()
+
+
+def test_issue9_non_finite_results_raise_instead_of_returning_inf():
+    pts = np.array([[3.0, 3.0], [3.5, 3.0], [4.0, 3.5]])
+    w = np.full(3, 1e308)  # each finite, their sum is not
+    with pytest.raises(ValueError, match="not finite"):
+        _core.kde_exact(pts, w, 8, 8, 4.0, 0.0, 4.0)
+    with pytest.raises(ValueError, match="not finite"):
+        _core.kde_exact(pts, w, 8, 8, 4.0, 1.0, 4.0)
+    with pytest.raises(ValueError, match="not finite"):
+        _core.kde_binned(pts, w, 8, 8, 10, 10, 25.0, 0.0, 25.0)
+    g = np.zeros((28, 28))
+    _core.kde_bin(pts, w, g, 10, 10)
+    with pytest.raises(ValueError, match="not finite"):
+        _core.kde_blur(g, 10, 10, 8, 8, 25.0, 0.0, 25.0, 0, 1e300)

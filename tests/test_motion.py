@@ -379,11 +379,11 @@ def test_cli_errors(tmp_path, capsys, clip):
 
 
 def test_demo(tmp_path):
-    from heatcore.commands import motion as cmd
+    from heatcore.demo import motion_demo
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        files = cmd.demo(tmp_path, quiet=True)
+        files = motion_demo(tmp_path, quiet=True)
     assert all(Path(f).exists() and Path(f).stat().st_size > 0 for f in files)
     counts = np.load(tmp_path / "motion_counts.npy")
     assert counts.max() > 0 and (counts == 0).mean() > 0.05  # moving blobs, some never-touched floor

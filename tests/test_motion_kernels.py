@@ -178,6 +178,11 @@ def test_mog_bad_input():
 def test_gray_blur_matches_opencv_and_twin(h, w, k, colour, seed):
     rng = np.random.default_rng(seed)
     f = rng.integers(0, 256, (h, w, 3) if colour else (h, w), dtype=np.uint8)
+    if k > max(h, w):  # documented bound: at most the frame's longer side
+        for fn in (_core.gray_blur, ref.gray_blur):
+            with pytest.raises(ValueError, match=f"blur size {k} is larger than the frame"):
+                fn(f, k)
+        return
     g = cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) if colour else f
     expect = cv2.blur(g, (k, k)) if k > 1 else g
     got = _core.gray_blur(f, k, 2)
@@ -244,3 +249,57 @@ def test_counts_never_saturate():
     c = np.full((4, 4), 300, np.uint32)  # past uint8's 255
     _core.accumulate_mask(mask, c)
     assert (c == 301).all()
+
+
+# -- box blur: range and cost (issue 9, finding 4) ------------------------------------------------
+def test_blur_2901_no_overflow_regression():
+    """blur >= 2901 used to overflow the window sums (255 came out as 17); now exact, as cv2.blur
+    and the NumPy twin."""
+    rng = np.random.default_rng(1)
+    for f in (np.full((3, 2901), 255, np.uint8), rng.integers(0, 256, (4, 3001, 3), dtype=np.uint8)):
+        g = cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) if f.ndim == 3 else f
+        expect = cv2.blur(g, (2901, 2901))
+        got = _core.gray_blur(f, 2901, 2)
+        assert np.array_equal(got, expect)
+        assert np.array_equal(ref.gray_blur(f, 2901), expect)
+        if f.ndim == 2:
+            assert (got == 255).all()
+        acc = np.zeros(g.shape, np.uint32)
+        reference = np.zeros(g.shape, np.uint8)
+        total = _core.diff_accumulate(f, reference, acc, 2901, None, -1, 2)
+        assert np.array_equal(acc, expect) and total == expect.sum()
+
+
+@pytest.mark.parametrize("shape,k", [((5, 300), 299), ((300, 5), 299), ((17, 40), 33), ((40, 17), 33), ((1, 64), 63),
+                                     ((64, 1), 63), ((2, 2), 1)])
+def test_wide_blur_window_wrapping_many_times(shape, k):
+    """Windows much larger than one side (reflected many times; the branch that keeps each source
+    row once and counts its multiplicity) and windows that fit (the ring of rows)."""
+    f = np.random.default_rng(k).integers(0, 256, shape, dtype=np.uint8)
+    expect = cv2.blur(f, (k, k)) if k > 1 else f
+    assert np.array_equal(_core.gray_blur(f, k, 1), expect)
+    assert np.array_equal(_core.gray_blur(f, k, 3), expect)
+    assert np.array_equal(ref.gray_blur(f, k), expect)
+
+
+def test_blur_1000001_raises_quickly_regression():
+    """A blur of 1,000,001 used to run for minutes (setup quadratic in the size); now a ValueError
+    naming the value, from the C++ check, the NumPy twin and MotionHeatmap's validation."""
+    from heatcore.motion import MAX_BLUR, MotionHeatmap
+
+    f = np.zeros((48, 64, 3), np.uint8)
+    with pytest.raises(ValueError, match="blur size 1000001 is larger than the frame"):
+        _core.gray_blur(f, 1000001)
+    with pytest.raises(ValueError, match="blur size 1000001"):
+        _core.diff_accumulate(f, np.zeros((48, 64), np.uint8), np.zeros((48, 64), np.uint32), 1000001)
+    with pytest.raises(ValueError, match="blur size 1000001"):
+        ref.gray_blur(f, 1000001)
+    with pytest.raises(ValueError, match=f"blur must be at most {MAX_BLUR}.*1000001"):
+        MotionHeatmap("diff", blur=1000001)
+    # within the static bound but larger than this frame: a clear error on the first frame
+    acc = MotionHeatmap("diff", blur=65)
+    with pytest.raises(ValueError, match="blur size 65 is larger than the frame \\(64x48\\)"):
+        acc.update(f)
+    # the largest allowed blur for this frame works (and is linear in the frame size)
+    g = np.random.default_rng(0).integers(0, 256, (48, 64), dtype=np.uint8)
+    assert np.array_equal(_core.gray_blur(g, 63), cv2.blur(g, (63, 63)))

@@ -1,5 +1,6 @@
 // pybind11 glue for the kde kernels (cpp/src/kde.cpp): conversion and size checks only.
 #include <cmath>
+#include <cstdio>
 #include <complex>
 #include <pybind11/complex.h>
 #include <array>
@@ -34,13 +35,32 @@ Pts check_points(const carray<double>& pts, const std::optional<carray<double>>&
     return r;
 }
 
+std::string fmt(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    return buf;
+}
+
 heatcore::KdeCov check_cov(double sxx, double sxy, double syy) {
-    const double det = sxx * syy - sxy * sxy;
+    // positive definite <=> sxx > 0 and the conditional variance sxx - sxy^2 / syy > 0, computed
+    // without forming sxx * syy (which overflows for huge but valid covariances)
     if (!std::isfinite(sxx) || !std::isfinite(sxy) || !std::isfinite(syy) || !(sxx > 0) ||
-        !(syy > 0) || !(det > 0))
-        throw py::value_error("covariance (" + std::to_string(sxx) + ", " + std::to_string(sxy) +
-                              ", " + std::to_string(syy) + ") is not positive definite");
+        !(syy > 0) || !(sxx - sxy * (sxy / syy) > 0))
+        throw py::value_error("covariance (" + fmt(sxx) + ", " + fmt(sxy) + ", " + fmt(syy) +
+                              ") is not positive definite");
     return {sxx, sxy, syy};
+}
+
+// true for float32, false for float64; anything else is a ValueError naming it.
+bool out_is_f32(const py::object& dtype) {
+    const py::dtype dt = py::dtype::from_args(dtype);
+    if (dt.kind() == 'f' && dt.itemsize() == 4) return true;
+    if (dt.kind() == 'f' && dt.itemsize() == 8) return false;
+    throw py::value_error("dtype must be float32 or float64, got " + std::string(py::str(dtype)));
+}
+
+void check_scale(double scale) {
+    if (!std::isfinite(scale)) throw py::value_error("scale must be finite, got " + std::to_string(scale));
 }
 
 void check_shape(int H, int W) {
@@ -55,25 +75,38 @@ void register_kde(py::module_& m) {
     m.def(
         "kde_exact",
         [](carray<double> pts, std::optional<carray<double>> weights, int H, int W, double sxx,
-           double sxy, double syy, double tol, int threads, std::array<double, 4> affine) {
+           double sxy, double syy, double tol, int threads, std::array<double, 4> affine, double scale,
+           py::object dtype) -> py::array {
             check_shape(H, W);
             const Pts p = check_points(pts, weights);
             const heatcore::KdeCov cov = check_cov(sxx, sxy, syy);
             if (!(tol > 0 && tol < 1)) throw py::value_error("tol must be in (0, 1), got " + std::to_string(tol));
+            check_scale(scale);
+            const heatcore::KdeAffine map{affine[0], affine[1], affine[2], affine[3]};
+            if (out_is_f32(dtype)) {
+                auto out = py::array_t<float>(std::vector<py::ssize_t>{H, W});
+                float* o = out.mutable_data();
+                {
+                    py::gil_scoped_release nogil;
+                    heatcore::kde_exact(p.p, p.w, p.n, H, W, cov, tol, o, threads, map, scale);
+                }
+                return std::move(out);
+            }
             auto out = py::array_t<double>(std::vector<py::ssize_t>{H, W});
             double* o = out.mutable_data();
             {
                 py::gil_scoped_release nogil;
-                heatcore::kde_exact(p.p, p.w, p.n, H, W, cov, tol, o, threads,
-                                    {affine[0], affine[1], affine[2], affine[3]});
+                heatcore::kde_exact(p.p, p.w, p.n, H, W, cov, tol, o, threads, map, scale);
             }
-            return out;
+            return std::move(out);
         },
         py::arg("points"), py::arg("weights"), py::arg("height"), py::arg("width"), py::arg("sxx"),
         py::arg("sxy"), py::arg("syy"), py::arg("tol") = 1e-7, py::arg("threads") = 0,
-        py::arg("affine") = std::array<double, 4>{1.0, 0.0, 1.0, 0.0},
-        "Exact truncated splatting: sum of peak-1 Gaussians at pixel centres (grid units; points are\n"
-        "mapped by affine = (ax, bx, ay, by): u = ax x + bx, v = ay y + by).");
+        py::arg("affine") = std::array<double, 4>{1.0, 0.0, 1.0, 0.0}, py::arg("scale") = 1.0,
+        py::arg("dtype") = "float64",
+        "Exact truncated splatting: scale x sum of peak-1 Gaussians at pixel centres (grid units; points\n"
+        "are mapped by affine = (ax, bx, ay, by): u = ax x + bx, v = ay y + by). dtype float64 or float32\n"
+        "(summed in float64, rounded once).");
 
     m.def(
         "kde_bin",
@@ -98,10 +131,11 @@ void register_kde(py::module_& m) {
     m.def(
         "kde_blur",
         [](carray<double> grid, int mx, int my, int H, int W, double sxx, double sxy, double syy,
-           int threads) {
+           int threads, double scale, py::object dtype) -> py::array {
             require_ndim(grid, 2, "grid");
             check_shape(H, W);
             const heatcore::KdeCov cov = check_cov(sxx, sxy, syy);
+            check_scale(scale);
             const int Hp = static_cast<int>(grid.shape(0)), Wp = static_cast<int>(grid.shape(1));
             if (mx < 0 || my < 0 || mx + W > Wp || my + H > Hp)
                 throw py::value_error("crop (" + std::to_string(H) + "x" + std::to_string(W) + " at " +
@@ -111,44 +145,66 @@ void register_kde(py::module_& m) {
             if (!heatcore::kde_blur_plan(cov).ok)
                 throw py::value_error("this covariance cannot be blurred accurately by recursive passes "
                                       "(a pass sigma would be below 2 pixels); use method='exact'");
+            const double* g = grid.data();
+            if (out_is_f32(dtype)) {
+                auto out = py::array_t<float>(std::vector<py::ssize_t>{H, W});
+                float* o = out.mutable_data();
+                {
+                    py::gil_scoped_release nogil;
+                    heatcore::kde_blur(g, Hp, Wp, mx, my, H, W, cov, o, threads, scale);
+                }
+                return std::move(out);
+            }
             auto out = py::array_t<double>(std::vector<py::ssize_t>{H, W});
             double* o = out.mutable_data();
-            const double* g = grid.data();
             {
                 py::gil_scoped_release nogil;
-                heatcore::kde_blur(g, Hp, Wp, mx, my, H, W, cov, o, threads);
+                heatcore::kde_blur(g, Hp, Wp, mx, my, H, W, cov, o, threads, scale);
             }
-            return out;
+            return std::move(out);
         },
         py::arg("grid"), py::arg("mx"), py::arg("my"), py::arg("height"), py::arg("width"),
-        py::arg("sxx"), py::arg("sxy"), py::arg("syy"), py::arg("threads") = 0,
-        "Recursive Gaussian blur of a linearly binned padded grid, cropped and scaled to peak-1 kernels.");
+        py::arg("sxx"), py::arg("sxy"), py::arg("syy"), py::arg("threads") = 0, py::arg("scale") = 1.0,
+        py::arg("dtype") = "float64",
+        "Recursive Gaussian blur of a linearly binned padded grid, cropped and scaled to scale x peak-1 kernels.");
 
     m.def(
         "kde_binned",
         [](carray<double> pts, std::optional<carray<double>> weights, int H, int W, int mx, int my,
-           double sxx, double sxy, double syy, int threads, std::array<double, 4> affine) {
+           double sxx, double sxy, double syy, int threads, std::array<double, 4> affine, double scale,
+           py::object dtype) -> py::array {
             check_shape(H, W);
             const Pts p = check_points(pts, weights);
             const heatcore::KdeCov cov = check_cov(sxx, sxy, syy);
+            check_scale(scale);
             if (mx < 0 || my < 0 || mx > (1 << 20) || my > (1 << 20))
                 throw py::value_error("margins must be in [0, 2^20], got " + std::to_string(mx) + ", " + std::to_string(my));
             if (!heatcore::kde_blur_plan(cov).ok)
                 throw py::value_error("this covariance cannot be blurred accurately by recursive passes "
                                       "(a pass sigma would be below 2 pixels); use method='exact'");
+            const heatcore::KdeAffine map{affine[0], affine[1], affine[2], affine[3]};
+            if (out_is_f32(dtype)) {
+                auto out = py::array_t<float>(std::vector<py::ssize_t>{H, W});
+                float* o = out.mutable_data();
+                {
+                    py::gil_scoped_release nogil;
+                    heatcore::kde_binned(p.p, p.w, p.n, H, W, mx, my, cov, o, threads, map, scale);
+                }
+                return std::move(out);
+            }
             auto out = py::array_t<double>(std::vector<py::ssize_t>{H, W});
             double* o = out.mutable_data();
             {
                 py::gil_scoped_release nogil;
-                heatcore::kde_binned(p.p, p.w, p.n, H, W, mx, my, cov, o, threads,
-                                     {affine[0], affine[1], affine[2], affine[3]});
+                heatcore::kde_binned(p.p, p.w, p.n, H, W, mx, my, cov, o, threads, map, scale);
             }
-            return out;
+            return std::move(out);
         },
         py::arg("points"), py::arg("weights"), py::arg("height"), py::arg("width"), py::arg("mx"), py::arg("my"),
         py::arg("sxx"), py::arg("sxy"), py::arg("syy"), py::arg("threads") = 0,
-        py::arg("affine") = std::array<double, 4>{1.0, 0.0, 1.0, 0.0},
-        "Linear binning (float32 scratch grid with margins mx, my) + recursive blur: peak-1 kernel sums.");
+        py::arg("affine") = std::array<double, 4>{1.0, 0.0, 1.0, 0.0}, py::arg("scale") = 1.0,
+        py::arg("dtype") = "float64",
+        "Linear binning (float32 scratch grid with margins mx, my) + recursive blur: scale x peak-1 kernel sums.");
 
     m.def(
         "kde_blur_plan",

@@ -179,17 +179,14 @@ void register_motion(py::module_& m) {
             "get_state",
             [](MogModel& s) {
                 const py::ssize_t K = s.nmixtures(), H = s.height(), W = s.width(), C = s.channels();
-                auto copy = [](const std::vector<float>& v, std::vector<py::ssize_t> shape) {
-                    py::array_t<float> a(shape);
-                    std::copy(v.begin(), v.end(), a.mutable_data());
-                    return a;
-                };
+                py::array_t<float> sk({K, H, W}), w({K, H, W}), mu({K, C, H, W}), var({K, C, H, W});
+                s.get_state(sk.mutable_data(), w.mutable_data(), mu.mutable_data(), var.mutable_data());
                 py::dict d;
                 d["nframes"] = s.nframes();
-                d["sort_key"] = copy(s.sort_key(), {K, H, W});
-                d["weight"] = copy(s.weight(), {K, H, W});
-                d["mean"] = copy(s.mean(), {K, C, H, W});
-                d["var"] = copy(s.var(), {K, C, H, W});
+                d["sort_key"] = sk;
+                d["weight"] = w;
+                d["mean"] = mu;
+                d["var"] = var;
                 return d;
             },
             "The model state: nframes and float32 planes sort_key/weight (K,H,W), mean/var (K,C,H,W).")
@@ -197,7 +194,7 @@ void register_motion(py::module_& m) {
             "set_state",
             [](MogModel& s, long long nframes, const carray<float>& sort_key, const carray<float>& weight,
                const carray<float>& mean, const carray<float>& var) {
-                const std::size_t n = s.weight().size(), nc = s.mean().size();
+                const std::size_t n = s.state_size(), nc = n * static_cast<std::size_t>(s.channels());
                 auto check = [](const carray<float>& a, std::size_t want, const char* name) {
                     if (static_cast<std::size_t>(a.size()) != want)
                         throw py::value_error(std::string("state array ") + name + " has " + std::to_string(a.size()) +
@@ -208,12 +205,7 @@ void register_motion(py::module_& m) {
                 check(mean, nc, "mean");
                 check(var, nc, "var");
                 if (nframes < 0) throw py::value_error("nframes must be >= 0");
-                std::copy(sort_key.data(), sort_key.data() + n, s.sort_key().begin());
-                std::copy(weight.data(), weight.data() + n, s.weight().begin());
-                std::copy(mean.data(), mean.data() + nc, s.mean().begin());
-                std::copy(var.data(), var.data() + nc, s.var().begin());
-                s.set_nframes(nframes);
-                s.state_changed();
+                s.set_state(nframes, sort_key.data(), weight.data(), mean.data(), var.data());
             },
             py::arg("nframes"), py::arg("sort_key"), py::arg("weight"), py::arg("mean"), py::arg("var"));
 
@@ -285,4 +277,22 @@ void register_motion(py::module_& m) {
         py::arg("threshold") = -1, py::arg("threads") = 0, py::arg("return_blurred") = false,
         "acc (uint32 or uint16 partial sums, H x W, in place) += |gray_blur(frame) - reference| (or 1 where it "
         "exceeds threshold >= 0) inside roi; returns the total added (and the blurred frame with return_blurred=True).");
+
+    // MOG SIMD path (run-time dispatch; every path gives bit-identical results)
+    m.def(
+        "mog_simd", [](std::optional<std::string> path) -> std::string {
+            if (path) return heatcore::mog_simd_name(heatcore::mog_set_simd(*path));
+            return heatcore::mog_simd_name(heatcore::mog_simd_path());
+        },
+        py::arg("path") = py::none(),
+        "The instruction set the MOG kernel uses ('scalar', 'sse41' or 'avx2'). With path: force it "
+        "('auto' = the HEATCORE_SIMD environment variable, else the best this CPU supports) and return the "
+        "path now in use; ValueError for an unknown name or a path this CPU lacks. Process-wide.");
+    m.def(
+        "mog_simd_paths", [] {
+            std::vector<std::string> out;
+            for (auto p : heatcore::mog_simd_available()) out.emplace_back(heatcore::mog_simd_name(p));
+            return out;
+        },
+        "The MOG SIMD paths this CPU can run, e.g. ['scalar', 'sse41', 'avx2'].");
 }

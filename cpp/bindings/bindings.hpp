@@ -39,3 +39,4 @@ void register_kde(py::module_& m);
 void register_motion(py::module_& m);
 void register_grid(py::module_& m);
 void register_homography(py::module_& m);
+void register_mog2(py::module_& m);

@@ -7,4 +7,5 @@ PYBIND11_MODULE(_core, m) {
     register_motion(m);
     register_grid(m);
     register_homography(m);
+    register_mog2(m);  // the Mog2Model class, next to the motion kernels
 }

@@ -2,13 +2,21 @@
 #include "heatcore/kde.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <cmath>
 #include <complex>
 #include <limits>
 #include <stdexcept>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "heatcore/parallel.hpp"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace heatcore {
 
@@ -24,6 +32,7 @@ constexpr double kFit[3][4] = {
 };
 constexpr double kBinVar = 1.0 / 6.0;  // mean variance linear binning adds per axis
 constexpr double kMinPassVar = 4.0;    // recursive passes need sigma >= 2 steps
+constexpr double kMaxPassVar = 1e18;   // and sigma <= 1e9 steps (float32 poles near 1 lose precision)
 }  // namespace
 
 double kde_truncation_radius(double tol) {
@@ -177,81 +186,314 @@ KdeStats kde_stats(const double* pts, const double* w, std::size_t n, bool momen
     return s;
 }
 
-void kde_exact(const double* pts, const double* w, std::size_t n, int H, int W, KdeCov cov,
-               double tol, double* out, int threads, KdeAffine map) {
-    const std::size_t total = static_cast<std::size_t>(H) * static_cast<std::size_t>(W);
-    std::fill(out, out + total, 0.0);
-    if (n == 0 || H <= 0 || W <= 0) return;
-    const double det = cov.sxx * cov.syy - cov.sxy * cov.sxy;
-    if (!(cov.sxx > 0) || !(cov.syy > 0) || !(det > 0))
-        throw std::invalid_argument("kde_exact: covariance must be positive definite");
-    const double r = kde_truncation_radius(tol);
-    // inverse covariance [a b; b c]
-    const double a = cov.syy / det, b = -cov.sxy / det;
-    const double rx = r * std::sqrt(cov.sxx), ry = r * std::sqrt(cov.syy);
-    const bool diag = cov.sxy == 0.0;
-    const double hx = r / std::sqrt(a);  // half-width of a row's span (conditional std * r)
-    const double ea = std::exp(-a);
+// Exact splatting, tiled: the output is produced in bands of a few rows that fit in L2 (threads
+// take the next band). A band is zeroed while in cache, every point whose window meets it adds
+// its rows, and it leaves the cache once, finished (float32 output: summed in a float64 scratch
+// band and rounded once). Axis-aligned kernels are separable: each point's 1-D x and y profiles
+// are computed once (a recurrence re-anchored by exp every 16 values, no per-pixel exp) and a
+// window row is row[j] += (w f_y(i)) f_x(j). Correlated kernels evaluate each window row by the
+// recurrence e_{j+1} = e_j rho_j, rho_{j+1} = rho_j exp(-a).
+namespace {
 
-    parallel_for(static_cast<std::size_t>(H), threads, [&](std::size_t r0, std::size_t r1, int) {
-        std::vector<double> gx;
-        gx.reserve(static_cast<std::size_t>(2 * rx + 3));
-        const double lo_row = static_cast<double>(r0), hi_row = static_cast<double>(r1) - 1.0;
-        for (std::size_t k = 0; k < n; ++k) {
+constexpr int kAnchor = 16;                  // recurrence values between two exact exp()
+constexpr std::size_t kBandBytes = 256 << 10;  // float64 scratch per band (fits in L2)
+constexpr std::size_t kMaxProfile = std::size_t{1} << 21;  // doubles of 1-D profiles per chunk
+constexpr std::size_t kMaxEntries = std::size_t{1} << 22;  // (point, band) pairs per chunk
+
+// g[j] = f exp(-(x0 + j - c)^2 / (2 var)), j in [0, len).
+void gauss_profile(double* g, int len, double x0, double c, double var, double f) {
+    const double h = -0.5 / var;
+    if (var < 1.0) {  // narrow: a few values, and the recurrence factors could overflow
+        for (int j = 0; j < len; ++j) {
+            const double d = (x0 + j) - c;
+            g[j] = f * std::exp(h * d * d);
+        }
+        return;
+    }
+    // e_{j+1} / e_j = exp(h (2 d_j + 1)) =: rho_j and rho_{j+1} = rho_j exp(2 h). With var >= 1
+    // and |d| <= r sigma (window) every exponent is within +-(r + 2): no overflow.
+    const double q = std::exp(2.0 * h);
+    for (int b = 0; b < len; b += kAnchor) {
+        const int e = std::min(len, b + kAnchor);
+        const double d = (x0 + b) - c;
+        double val = f * std::exp(h * d * d);
+        double rho = std::exp(h * (2.0 * d + 1.0));
+        for (int j = b; j < e; ++j) {
+            g[j] = val;
+            val *= rho;
+            rho *= q;
+        }
+    }
+}
+
+// rows[t * W + j] += s[t] * g[j] for t < nr (nr <= 4), j < len. The same multiply and add per
+// element on every path (no FMA contraction): the AVX2 clone gives bit-identical results.
+template <int NR>
+inline void splat_rows_t(double* __restrict__ row, std::size_t W, const double* __restrict__ g, int len,
+                         const double* s) {
+    if constexpr (NR == 1) {
+        const double s0 = s[0];
+        for (int j = 0; j < len; ++j) row[j] += s0 * g[j];
+    } else if constexpr (NR == 2) {
+        const double s0 = s[0], s1 = s[1];
+        double* __restrict__ r1 = row + W;
+        for (int j = 0; j < len; ++j) {
+            const double v = g[j];
+            row[j] += s0 * v;
+            r1[j] += s1 * v;
+        }
+    } else {
+        const double s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
+        double* __restrict__ r1 = row + W;
+        double* __restrict__ r2 = row + 2 * W;
+        double* __restrict__ r3 = row + 3 * W;
+        for (int j = 0; j < len; ++j) {
+            const double v = g[j];
+            row[j] += s0 * v;
+            r1[j] += s1 * v;
+            r2[j] += s2 * v;
+            r3[j] += s3 * v;
+        }
+    }
+}
+
+inline void splat_block(double* row, std::size_t W, const double* g, int len, const double* s, int nr) {
+    int t = 0;
+    for (; t + 4 <= nr; t += 4) splat_rows_t<4>(row + t * W, W, g, len, s + t);
+    if (t + 2 <= nr) { splat_rows_t<2>(row + t * W, W, g, len, s + t); t += 2; }
+    if (t < nr) splat_rows_t<1>(row + t * W, W, g, len, s + t);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HEATCORE_KDE_AVX2 1
+__attribute__((target("avx2"))) void splat_block_avx2(double* row, std::size_t W, const double* g, int len,
+                                                      const double* s, int nr) {
+    int t = 0;
+    for (; t + 4 <= nr; t += 4) splat_rows_t<4>(row + t * W, W, g, len, s + t);
+    if (t + 2 <= nr) { splat_rows_t<2>(row + t * W, W, g, len, s + t); t += 2; }
+    if (t < nr) splat_rows_t<1>(row + t * W, W, g, len, s + t);
+}
+bool have_avx2() {
+    static const bool yes = __builtin_cpu_supports("avx2");
+    return yes;
+}
+#endif
+
+using SplatFn = void (*)(double*, std::size_t, const double*, int, const double*, int);
+SplatFn pick_splat() {
+#ifdef HEATCORE_KDE_AVX2
+    if (have_avx2()) return splat_block_avx2;
+#endif
+    return splat_block;
+}
+
+// True when every value of x[0..m) is finite. x * 0 is +-0 for finite x and NaN otherwise;
+// OR-ing the bit patterns keeps a NaN (exponent all ones, mantissa non-zero) and turns zeros
+// into +-0 only. Two accumulators, no add latency chain.
+bool all_finite(const double* x, std::size_t m) {
+#if defined(__SSE2__)
+    __m128d b0 = _mm_setzero_pd(), b1 = _mm_setzero_pd();
+    const __m128d zero = _mm_setzero_pd();
+    std::size_t j = 0;
+    for (; j + 4 <= m; j += 4) {
+        b0 = _mm_or_pd(b0, _mm_mul_pd(_mm_loadu_pd(x + j), zero));
+        b1 = _mm_or_pd(b1, _mm_mul_pd(_mm_loadu_pd(x + j + 2), zero));
+    }
+    double lanes[2];
+    _mm_storeu_pd(lanes, _mm_or_pd(b0, b1));
+    bool ok = !std::isnan(lanes[0]) && !std::isnan(lanes[1]);
+#else
+    std::size_t j = 0;
+    bool ok = true;
+#endif
+    for (; j < m; ++j) ok = ok && std::isfinite(x[j]);
+    return ok;
+}
+
+struct Win {
+    double u, v, f;    // centre (grid units) and factor (weight x scale)
+    int i0, i1;        // rows [i0, i1]
+    int j0, len;       // columns [j0, j0 + len) (axis-aligned kernels)
+    std::size_t prof;  // offset of the x profile (len values) then the y profile (i1 - i0 + 1)
+};
+
+template <class T>
+void exact_impl(const double* pts, const double* w, std::size_t n, int H, int W, KdeCov cov, double tol,
+                T* out, int threads, KdeAffine map, double scale) {
+    if (H <= 0 || W <= 0) return;
+    const std::size_t total = static_cast<std::size_t>(H) * static_cast<std::size_t>(W);
+    const double sxx = cov.sxx, sxy = cov.sxy, syy = cov.syy;
+    if (!(std::isfinite(sxx) && std::isfinite(sxy) && std::isfinite(syy)) || !(sxx > 0) || !(syy > 0))
+        throw std::invalid_argument("kde_exact: covariance must be finite and positive definite");
+    // conditional variance of x given the row, computed without forming the determinant
+    // (which can overflow or underflow for extreme but valid covariances)
+    const double slope = sxy / syy;  // the row's centre moves by slope * dy
+    const double cvar = sxx - sxy * slope;
+    if (!(cvar > 0) || !std::isfinite(scale))
+        throw std::invalid_argument(!std::isfinite(scale) ? "kde_exact: scale must be finite"
+                                                          : "kde_exact: covariance must be positive definite");
+    if (n == 0) {
+        std::fill(out, out + total, T(0));
+        return;
+    }
+    const double r = kde_truncation_radius(tol);
+    const double rx = r * std::sqrt(sxx), ry = r * std::sqrt(syy);
+    const bool diag = sxy == 0.0;
+    const double a = 1.0 / cvar;
+    const double hx = r * std::sqrt(cvar);  // half-width of a row's span
+    const double ea = std::exp(-a);
+    const double Wm1 = static_cast<double>(W - 1), Hm1 = static_cast<double>(H - 1);
+
+    const int TB = static_cast<int>(std::clamp<std::size_t>(kBandBytes / (sizeof(double) * static_cast<std::size_t>(W)),
+                                                            1, 64));
+    const int nb = (H - 1) / TB + 1;
+    const int tmax = std::min({resolve_threads(threads), nb, 1024});
+    const SplatFn splat = pick_splat();
+
+    std::vector<Win> win;
+    std::vector<double> prof;
+    std::vector<std::size_t> start(static_cast<std::size_t>(nb) + 1);
+    std::vector<std::uint32_t> list;
+    std::size_t k = 0;
+    bool first = true;
+    while (first || k < n) {
+        // 1. windows of the next chunk of points (bounded profile and list memory)
+        win.clear();
+        std::size_t nprof = 0, nent = 0;
+        double work = 0.0;
+        for (; k < n; ++k) {
             const double u = map.ax * pts[2 * k] + map.bx, v = map.ay * pts[2 * k + 1] + map.by;
             const double wk = w ? w[k] : 1.0;
             if (wk == 0.0 || !std::isfinite(u) || !std::isfinite(v) || !std::isfinite(wk)) continue;
-            // rows of this point inside this band
-            const double ylo = std::max(lo_row, std::ceil(v - ry));
-            const double yhi = std::min(hi_row, std::floor(v + ry));
+            // ranges in double, clamped to the grid before any conversion to int
+            const double ylo = std::max(0.0, std::ceil(v - ry)), yhi = std::min(Hm1, std::floor(v + ry));
             if (!(ylo <= yhi)) continue;
-            const int i0 = static_cast<int>(ylo), i1 = static_cast<int>(yhi);
+            Win q{u, v, wk * scale, static_cast<int>(ylo), static_cast<int>(yhi), 0, 0, 0};
+            const std::size_t rows = static_cast<std::size_t>(q.i1 - q.i0) + 1;
+            std::size_t need = 0;
             if (diag) {
-                const double xlo = std::max(0.0, std::ceil(u - rx));
-                const double xhi = std::min(static_cast<double>(W - 1), std::floor(u + rx));
+                const double xlo = std::max(0.0, std::ceil(u - rx)), xhi = std::min(Wm1, std::floor(u + rx));
                 if (!(xlo <= xhi)) continue;
-                const int j0 = static_cast<int>(xlo), j1 = static_cast<int>(xhi);
-                const int len = j1 - j0 + 1;
-                gx.resize(static_cast<std::size_t>(len));
-                const double ix = -0.5 / cov.sxx;
-                for (int j = 0; j < len; ++j) {
-                    const double d = (j0 + j) - u;
-                    gx[j] = std::exp(ix * d * d);
-                }
-                const double iy = -0.5 / cov.syy;
-                const double* g = gx.data();
-                for (int i = i0; i <= i1; ++i) {
-                    const double d = i - v;
-                    const double s = wk * std::exp(iy * d * d);
-                    double* row = out + static_cast<std::size_t>(i) * W + j0;
-                    for (int j = 0; j < len; ++j) row[j] += s * g[j];
-                }
+                q.j0 = static_cast<int>(xlo);
+                q.len = static_cast<int>(xhi) - q.j0 + 1;
+                need = static_cast<std::size_t>(q.len) + rows;
+                work += static_cast<double>(rows) * q.len;
             } else {
-                for (int i = i0; i <= i1; ++i) {
-                    const double dy = i - v;
-                    const double qs = dy * dy / cov.syy;  // min of q over the row
-                    if (qs > r * r) continue;
-                    const double m = u - (b / a) * dy;  // where q is smallest on this row
-                    const double xlo = std::max(0.0, std::ceil(m - hx));
-                    const double xhi = std::min(static_cast<double>(W - 1), std::floor(m + hx));
-                    if (!(xlo <= xhi)) continue;
-                    const int j0 = static_cast<int>(xlo), j1 = static_cast<int>(xhi);
-                    const double d0 = j0 - m;
-                    // value e_j = wk exp(-qs/2 - a (j - m)^2 / 2), by the recurrence
-                    // e_{j+1} = e_j * rho_j, rho_{j+1} = rho_j * exp(-a)  (|log rho| <= r^2/2)
-                    double e = wk * std::exp(-0.5 * qs - 0.5 * a * d0 * d0);
-                    double rho = std::exp(-a * d0 - 0.5 * a);
-                    double* row = out + static_cast<std::size_t>(i) * W;
-                    for (int j = j0; j <= j1; ++j) {
-                        row[j] += e;
-                        e *= rho;
-                        rho *= ea;
+                work += static_cast<double>(rows) * std::min(static_cast<double>(W), 2.0 * hx + 1.0);
+            }
+            const std::size_t bands = static_cast<std::size_t>(q.i1 / TB - q.i0 / TB) + 1;
+            if (!win.empty() && (nprof + need > kMaxProfile || nent + bands > kMaxEntries)) break;
+            q.prof = nprof;
+            nprof += need;
+            nent += bands;
+            win.push_back(q);
+        }
+        // tiny jobs stay on the calling thread (thread start-up costs ~50 us)
+        const int nt = work + static_cast<double>(total) < 4e5 ? 1 : tmax;
+
+        // 2. the 1-D profiles (axis-aligned kernels)
+        if (diag) {
+            if (prof.size() < nprof) prof.resize(nprof);
+            parallel_for(win.size(), nt, [&](std::size_t b, std::size_t e, int) {
+                for (std::size_t p = b; p < e; ++p) {
+                    const Win& q = win[p];
+                    double* g = prof.data() + q.prof;
+                    gauss_profile(g, q.len, q.j0, q.u, sxx, 1.0);
+                    gauss_profile(g + q.len, q.i1 - q.i0 + 1, q.i0, q.v, syy, q.f);
+                }
+            }, 64);
+        }
+
+        // 3. points by band (counting sort; points keep their order: results do not depend on threads)
+        std::fill(start.begin(), start.end(), std::size_t{0});
+        for (const Win& q : win)
+            for (int b = q.i0 / TB; b <= q.i1 / TB; ++b) ++start[static_cast<std::size_t>(b) + 1];
+        for (int b = 0; b < nb; ++b) start[b + 1] += start[b];
+        list.resize(nent);
+        {
+            std::vector<std::size_t> fill(start.begin(), start.end() - 1);
+            for (std::size_t p = 0; p < win.size(); ++p)
+                for (int b = win[p].i0 / TB; b <= win[p].i1 / TB; ++b) list[fill[b]++] = static_cast<std::uint32_t>(p);
+        }
+
+        // 4. bands: accumulate in scratch, write once; workers take the next band (clustered
+        // points make some bands much busier than others)
+        std::atomic<int> next{0};
+        std::atomic<bool> finite{true};
+        parallel_for(static_cast<std::size_t>(nt), nt, [&](std::size_t, std::size_t, int) {
+            // float64 output: accumulate in place (the band is in cache once zeroed); float32:
+            // in a float64 scratch band, rounded once when stored
+            std::vector<double> scratch(std::is_same<T, double>::value ? 0 : static_cast<std::size_t>(TB) * W);
+            for (int b; (b = next.fetch_add(1, std::memory_order_relaxed)) < nb;) {
+                const int r0 = b * TB, r1 = std::min(H, r0 + TB);  // rows [r0, r1)
+                const std::size_t m = static_cast<std::size_t>(r1 - r0) * static_cast<std::size_t>(W);
+                T* dst = out + static_cast<std::size_t>(r0) * static_cast<std::size_t>(W);
+                double* band;
+                if constexpr (std::is_same<T, double>::value) {
+                    band = dst;
+                    if (first) std::fill(band, band + m, 0.0);
+                } else {
+                    band = scratch.data();
+                    if (first) {
+                        std::fill(band, band + m, 0.0);
+                    } else {
+                        for (std::size_t j = 0; j < m; ++j) band[j] = static_cast<double>(dst[j]);
                     }
                 }
+                for (std::size_t e = start[b]; e < start[b + 1]; ++e) {
+                    const Win& q = win[list[e]];
+                    const int ia = std::max(q.i0, r0), ib = std::min(q.i1, r1 - 1);
+                    if (diag) {
+                        const double* gx = prof.data() + q.prof;
+                        const double* gy = gx + q.len + (ia - q.i0);
+                        splat(band + static_cast<std::size_t>(ia - r0) * W + q.j0, static_cast<std::size_t>(W), gx,
+                              q.len, gy, ib - ia + 1);
+                        continue;
+                    }
+                    for (int i = ia; i <= ib; ++i) {
+                        const double dy = i - q.v;
+                        const double qs = dy * dy / syy;  // min of q over the row
+                        if (qs > r * r) continue;
+                        const double mc = q.u + slope * dy;  // where q is smallest on this row
+                        const double xlo = std::max(0.0, std::ceil(mc - hx));
+                        const double xhi = std::min(Wm1, std::floor(mc + hx));
+                        if (!(xlo <= xhi)) continue;
+                        const int j0 = static_cast<int>(xlo), j1 = static_cast<int>(xhi);
+                        const double d0 = j0 - mc;
+                        // e_j = f exp(-qs/2 - a (j - mc)^2 / 2); e_{j+1} = e_j rho_j, rho_{j+1} = rho_j exp(-a)
+                        double ev = q.f * std::exp(-0.5 * qs - 0.5 * a * d0 * d0);
+                        double rho = std::exp(-a * d0 - 0.5 * a);
+                        double* row = band + static_cast<std::size_t>(i - r0) * W;
+                        for (int j = j0; j <= j1; ++j) {
+                            row[j] += ev;
+                            ev *= rho;
+                            rho *= ea;
+                        }
+                    }
+                }
+                if (!all_finite(band, m)) finite.store(false, std::memory_order_relaxed);
+                if constexpr (!std::is_same<T, double>::value)
+                    for (std::size_t j = 0; j < m; ++j) dst[j] = static_cast<T>(band[j]);
             }
-        }
-    }, 8);
+        }, 1);
+        if (!finite.load())
+            throw std::range_error("kde_exact: the result is not finite (weights or scale too large)");
+        first = false;
+    }
 }
+
+}  // namespace
+
+void kde_exact(const double* pts, const double* w, std::size_t n, int H, int W, KdeCov cov, double tol,
+               double* out, int threads, KdeAffine map, double scale) {
+    exact_impl(pts, w, n, H, W, cov, tol, out, threads, map, scale);
+}
+
+void kde_exact(const double* pts, const double* w, std::size_t n, int H, int W, KdeCov cov, double tol,
+               float* out, int threads, KdeAffine map, double scale) {
+    exact_impl(pts, w, n, H, W, cov, tol, out, threads, map, scale);
+}
+
 
 // ------------------------------------------------------------------------------------------
 // Linear binning
@@ -522,14 +764,19 @@ std::vector<float>& scratch(int k) {
     return bufs[k];
 }
 
-template <class Tin>
+template <class Tin, class Tout>
 void blur_impl(const Tin* grid, int Hp, int Wp, int mx, int my, int H, int W, KdeCov cov,
-               double* out, int threads) {
+               Tout* out, int threads, double user_scale) {
     const KdeBlurPlan plan = kde_blur_plan(cov);
     if (!plan.ok)
         throw std::invalid_argument(
             "kde_blur: this covariance cannot be split into accurate recursive passes (a pass "
             "sigma would be below 2 pixels); use exact splatting");
+    const double pass_max = std::max({plan.A, plan.B, plan.C, plan.C2});
+    if (!(pass_max <= kMaxPassVar))
+        throw std::invalid_argument("kde_blur: a pass sigma of " + std::to_string(std::sqrt(pass_max)) +
+                                    " pixels exceeds 1e9 (the float32 recursive filter loses precision)");
+    if (!std::isfinite(user_scale)) throw std::invalid_argument("kde_blur: scale must be finite");
     if (mx < 0 || my < 0 || H <= 0 || W <= 0 || mx + W > Wp || my + H > Hp)
         throw std::invalid_argument("kde_blur: crop outside the padded grid");
     const std::size_t np = static_cast<std::size_t>(Hp) * Wp;
@@ -538,7 +785,15 @@ void blur_impl(const Tin* grid, int Hp, int Wp, int mx, int my, int H, int W, Kd
     if (a.size() < np) a.resize(np);
     if (b.size() < np) b.resize(np);
     const double det = cov.sxx * cov.syy - cov.sxy * cov.sxy;
-    const double scale = kTwoPi * std::sqrt(det);  // unit-sum blur -> peak-1 kernels
+    const double scale = kTwoPi * std::sqrt(det) * user_scale;  // unit-sum blur -> peak-1 kernels
+    std::atomic<bool> finite{true};
+    auto check = [&](bool ok) {
+        if (!ok) finite.store(false, std::memory_order_relaxed);
+    };
+    auto done = [&] {
+        if (!finite.load())
+            throw std::range_error("kde_blur: the result is not finite (weights or scale too large)");
+    };
 
     if (plan.C == 0.0) {
         // Separable: y pass over columns (vectorised across columns), then the x pass on blocks
@@ -562,13 +817,20 @@ void blur_impl(const Tin* grid, int Hp, int Wp, int mx, int my, int H, int W, Kd
                     }
                 }
                 line_pass(ibuf.data(), obuf.data(), Wp, 8, 0, z, g, 0, 8);
+                bool ok = true;
                 for (int l = 0; l < cnt; ++l) {
-                    double* o = out + static_cast<std::size_t>(i0 + l) * W;
+                    Tout* o = out + static_cast<std::size_t>(i0 + l) * W;
                     const float* ob = obuf.data() + static_cast<std::size_t>(mx) * 8 + l;
-                    for (int j = 0; j < W; ++j) o[j] = scale * static_cast<double>(ob[static_cast<std::size_t>(j) * 8]);
+                    for (int j = 0; j < W; ++j) {
+                        const double v = scale * static_cast<double>(ob[static_cast<std::size_t>(j) * 8]);
+                        ok = ok & (std::abs(v) <= std::numeric_limits<double>::max());
+                        o[j] = static_cast<Tout>(v);
+                    }
                 }
+                check(ok);
             }
         }, 1);
+        done();
         return;
     }
     // 1. optional diagonal pass along (dx, 1) in the row-major layout, then the y pass.
@@ -597,30 +859,45 @@ void blur_impl(const Tin* grid, int Hp, int Wp, int mx, int my, int H, int W, Kd
     // tiled (32 x 32) so reads and writes both stay in cache
     parallel_for(static_cast<std::size_t>(H), threads, [&](std::size_t r0, std::size_t r1, int) {
         const int B = 32;
+        bool ok = true;
         for (int i0 = static_cast<int>(r0); i0 < static_cast<int>(r1); i0 += B) {
             const int i1 = std::min(static_cast<int>(r1), i0 + B);
             for (int j0 = 0; j0 < W; j0 += B) {
                 const int j1 = std::min(W, j0 + B);
                 for (int i = i0; i < i1; ++i) {
-                    double* o = out + static_cast<std::size_t>(i) * W;
+                    Tout* o = out + static_cast<std::size_t>(i) * W;
                     const float* src = res + static_cast<std::size_t>(my + i);
-                    for (int j = j0; j < j1; ++j)
-                        o[j] = scale * static_cast<double>(src[static_cast<std::size_t>(mx + j) * Hp]);
+                    for (int j = j0; j < j1; ++j) {
+                        const double v = scale * static_cast<double>(src[static_cast<std::size_t>(mx + j) * Hp]);
+                        ok = ok & (std::abs(v) <= std::numeric_limits<double>::max());
+                        o[j] = static_cast<Tout>(v);
+                    }
                 }
             }
         }
+        check(ok);
     }, 16);
+    done();
 }
 }  // namespace
 
 void kde_blur(const double* grid, int Hp, int Wp, int mx, int my, int H, int W, KdeCov cov,
-              double* out, int threads) {
-    blur_impl(grid, Hp, Wp, mx, my, H, W, cov, out, threads);
+              double* out, int threads, double scale) {
+    blur_impl(grid, Hp, Wp, mx, my, H, W, cov, out, threads, scale);
 }
 
-void kde_binned(const double* pts, const double* w, std::size_t n, int H, int W, int mx, int my,
-                KdeCov cov, double* out, int threads, KdeAffine map) {
-    if (mx < 0 || my < 0 || H <= 0 || W <= 0)
+void kde_blur(const double* grid, int Hp, int Wp, int mx, int my, int H, int W, KdeCov cov,
+              float* out, int threads, double scale) {
+    blur_impl(grid, Hp, Wp, mx, my, H, W, cov, out, threads, scale);
+}
+
+namespace {
+template <class Tout>
+void binned_impl(const double* pts, const double* w, std::size_t n, int H, int W, int mx, int my,
+                 KdeCov cov, Tout* out, int threads, KdeAffine map, double scale) {
+    if (mx < 0 || my < 0 || H <= 0 || W <= 0 || mx > (1 << 20) || my > (1 << 20) ||
+        static_cast<long long>(H) + 2LL * my > std::numeric_limits<int>::max() ||
+        static_cast<long long>(W) + 2LL * mx > std::numeric_limits<int>::max())
         throw std::invalid_argument("kde_binned: bad grid size or margins");
     const int Hp = H + 2 * my, Wp = W + 2 * mx;
     std::vector<float>& g = scratch(2);
@@ -654,7 +931,18 @@ void kde_binned(const double* pts, const double* w, std::size_t n, int H, int W,
         std::fill(g.begin(), g.begin() + static_cast<std::ptrdiff_t>(np), 0.0f);
         bin_impl(pts, w, n, g.data(), Hp, Wp, mx, my, 1, map);
     }
-    blur_impl(g.data(), Hp, Wp, mx, my, H, W, cov, out, threads);
+    blur_impl(g.data(), Hp, Wp, mx, my, H, W, cov, out, threads, scale);
+}
+}  // namespace
+
+void kde_binned(const double* pts, const double* w, std::size_t n, int H, int W, int mx, int my,
+                KdeCov cov, double* out, int threads, KdeAffine map, double scale) {
+    binned_impl(pts, w, n, H, W, mx, my, cov, out, threads, map, scale);
+}
+
+void kde_binned(const double* pts, const double* w, std::size_t n, int H, int W, int mx, int my,
+                KdeCov cov, float* out, int threads, KdeAffine map, double scale) {
+    binned_impl(pts, w, n, H, W, mx, my, cov, out, threads, map, scale);
 }
 
 }  // namespace heatcore

@@ -12,14 +12,278 @@
 
 #include "heatcore/parallel.hpp"
 
-#if defined(__SSE2__) || defined(_M_X64)
-#include <emmintrin.h>
-#define HEATCORE_MOG_SSE2 1
+#include <atomic>
+#include <cstdlib>
+
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#include <immintrin.h>
+#define HEATCORE_MOG_X86 1
 #else
-#define HEATCORE_MOG_SSE2 0
+#define HEATCORE_MOG_X86 0
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define HEATCORE_MOG_INLINE inline __attribute__((always_inline))
+#else
+#define HEATCORE_MOG_INLINE inline
 #endif
 
 namespace heatcore {
+
+// ---------------------------------------------------------------------------------------------
+// MOG kernel, one instantiation per instruction set (cpp/src/mog_kernel.inc), chosen at run time.
+namespace {
+
+constexpr int kMaxK = 8;  // most mixture components (OpenCV's cap)
+
+struct MogRowCtx {
+    int K, C, W;
+    std::size_t N;
+    float vT, minVar, w0, var0, sk0, T;
+    float *SK, *WT, *MU, *VR;
+    std::uint8_t* NU;
+};
+
+namespace mog_scalar {
+#define HEATCORE_MOG_SCALAR_ONLY
+#include "mog_kernel.inc"
+#undef HEATCORE_MOG_SCALAR_ONLY
+}  // namespace mog_scalar
+
+#if HEATCORE_MOG_X86
+// BGR or gray uint8 row -> float planes, 16 pixels per step (SSE2, the x86-64 baseline; a byte
+// butterfly de-interleaves BGR). Used by both SIMD paths.
+template <int C>
+void to_planes_sse2(const std::uint8_t* src, int W, float* const* planes) {
+    const __m128i z = _mm_setzero_si128();
+    auto widen_store = [&](__m128i v, float* dst) {
+        const __m128i lo = _mm_unpacklo_epi8(v, z), hi = _mm_unpackhi_epi8(v, z);
+        _mm_storeu_ps(dst, _mm_cvtepi32_ps(_mm_unpacklo_epi16(lo, z)));
+        _mm_storeu_ps(dst + 4, _mm_cvtepi32_ps(_mm_unpackhi_epi16(lo, z)));
+        _mm_storeu_ps(dst + 8, _mm_cvtepi32_ps(_mm_unpacklo_epi16(hi, z)));
+        _mm_storeu_ps(dst + 12, _mm_cvtepi32_ps(_mm_unpackhi_epi16(hi, z)));
+    };
+    int x = 0;
+    if (C == 1) {
+        for (; x + 16 <= W; x += 16) widen_store(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + x)), planes[0] + x);
+    } else {
+        auto round3 = [](__m128i& t0, __m128i& t1, __m128i& t2) {
+            const __m128i u0 = _mm_unpacklo_epi8(t0, _mm_unpackhi_epi64(t1, t1));
+            const __m128i u1 = _mm_unpacklo_epi8(_mm_unpackhi_epi64(t0, t0), t2);
+            const __m128i u2 = _mm_unpacklo_epi8(t1, _mm_unpackhi_epi64(t2, t2));
+            t0 = u0;
+            t1 = u1;
+            t2 = u2;
+        };
+        for (; x + 16 <= W; x += 16) {
+            const std::uint8_t* q = src + 3 * x;
+            __m128i t0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+            __m128i t1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16));
+            __m128i t2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 32));
+            round3(t0, t1, t2);
+            round3(t0, t1, t2);
+            round3(t0, t1, t2);
+            round3(t0, t1, t2);
+            widen_store(t0, planes[0] + x);
+            widen_store(t1, planes[1] + x);
+            widen_store(t2, planes[2] + x);
+        }
+    }
+    for (; x < W; ++x)
+        for (int ch = 0; ch < C; ++ch) planes[ch][x] = static_cast<float>(src[C * x + ch]);
+}
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("sse4.1"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("sse4.1")
+#endif
+namespace mog_sse41 {
+struct VW {
+    static constexpr int L = 4;
+    using F = __m128;
+    using M = __m128;
+    static HEATCORE_MOG_INLINE F load(const float* p) { return _mm_loadu_ps(p); }
+    static HEATCORE_MOG_INLINE void store(float* p, F v) { _mm_storeu_ps(p, v); }
+    static HEATCORE_MOG_INLINE F set1(float v) { return _mm_set1_ps(v); }
+    static HEATCORE_MOG_INLINE F add(F a, F b) { return _mm_add_ps(a, b); }
+    static HEATCORE_MOG_INLINE F sub(F a, F b) { return _mm_sub_ps(a, b); }
+    static HEATCORE_MOG_INLINE F mul(F a, F b) { return _mm_mul_ps(a, b); }
+    static HEATCORE_MOG_INLINE F div(F a, F b) { return _mm_div_ps(a, b); }
+    static HEATCORE_MOG_INLINE F sqrt(F a) { return _mm_sqrt_ps(a); }
+    // max(v, minVar) == (v < minVar ? minVar : v) == std::max(v, minVar) for non-NaN v
+    static HEATCORE_MOG_INLINE F vmax(F a, F b) { return _mm_max_ps(a, b); }
+    static HEATCORE_MOG_INLINE M lt(F a, F b) { return _mm_cmplt_ps(a, b); }
+    static HEATCORE_MOG_INLINE M ge(F a, F b) { return _mm_cmpge_ps(a, b); }
+    static HEATCORE_MOG_INLINE M gt(F a, F b) { return _mm_cmpgt_ps(a, b); }
+    static HEATCORE_MOG_INLINE M mand(M a, M b) { return _mm_and_ps(a, b); }
+    static HEATCORE_MOG_INLINE M mor(M a, M b) { return _mm_or_ps(a, b); }
+    static HEATCORE_MOG_INLINE M mandnot(M a, M b) { return _mm_andnot_ps(a, b); }
+    static HEATCORE_MOG_INLINE bool any(M m) { return _mm_movemask_ps(m) != 0; }
+    static HEATCORE_MOG_INLINE bool all(M m) { return _mm_movemask_ps(m) == 0xF; }
+    static HEATCORE_MOG_INLINE M ones() { return _mm_castsi128_ps(_mm_set1_epi32(-1)); }
+    static HEATCORE_MOG_INLINE unsigned bits(M m) { return static_cast<unsigned>(_mm_movemask_ps(m)); }
+    static HEATCORE_MOG_INLINE F sel(M m, F a, F b) { return _mm_blendv_ps(b, a, m); }
+    static HEATCORE_MOG_INLINE std::uint64_t finish(M fgm, std::uint8_t* mrow, std::uint32_t* crow,
+                                                    const std::uint8_t* rrow) {
+        __m128i fg = _mm_castps_si128(fgm);
+        if (mrow) {
+            const __m128i b16 = _mm_packs_epi32(fg, fg);
+            const int v = _mm_cvtsi128_si32(_mm_packs_epi16(b16, b16));
+            std::memcpy(mrow, &v, 4);
+        }
+        if (!crow) return 0;
+        if (rrow) {
+            int rv;
+            std::memcpy(&rv, rrow, 4);
+            const __m128i r = _mm_cvtepu8_epi32(_mm_cvtsi32_si128(rv));
+            fg = _mm_andnot_si128(_mm_cmpeq_epi32(r, _mm_setzero_si128()), fg);
+        }
+        __m128i* cp = reinterpret_cast<__m128i*>(crow);
+        _mm_storeu_si128(cp, _mm_sub_epi32(_mm_loadu_si128(cp), fg));
+        return static_cast<std::uint64_t>(__builtin_popcount(static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(fg)))));
+    }
+    template <int C>
+    static void to_planes(const std::uint8_t* src, int W, float* const* planes) {
+        to_planes_sse2<C>(src, W, planes);
+    }
+};
+#include "mog_kernel.inc"
+}  // namespace mog_sse41
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#endif
+namespace mog_avx2 {
+struct VW {
+    static constexpr int L = 8;
+    using F = __m256;
+    using M = __m256;
+    static HEATCORE_MOG_INLINE F load(const float* p) { return _mm256_loadu_ps(p); }
+    static HEATCORE_MOG_INLINE void store(float* p, F v) { _mm256_storeu_ps(p, v); }
+    static HEATCORE_MOG_INLINE F set1(float v) { return _mm256_set1_ps(v); }
+    static HEATCORE_MOG_INLINE F add(F a, F b) { return _mm256_add_ps(a, b); }
+    static HEATCORE_MOG_INLINE F sub(F a, F b) { return _mm256_sub_ps(a, b); }
+    static HEATCORE_MOG_INLINE F mul(F a, F b) { return _mm256_mul_ps(a, b); }
+    static HEATCORE_MOG_INLINE F div(F a, F b) { return _mm256_div_ps(a, b); }
+    static HEATCORE_MOG_INLINE F sqrt(F a) { return _mm256_sqrt_ps(a); }
+    static HEATCORE_MOG_INLINE F vmax(F a, F b) { return _mm256_max_ps(a, b); }
+    static HEATCORE_MOG_INLINE M lt(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+    static HEATCORE_MOG_INLINE M ge(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+    static HEATCORE_MOG_INLINE M gt(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
+    static HEATCORE_MOG_INLINE M mand(M a, M b) { return _mm256_and_ps(a, b); }
+    static HEATCORE_MOG_INLINE M mor(M a, M b) { return _mm256_or_ps(a, b); }
+    static HEATCORE_MOG_INLINE M mandnot(M a, M b) { return _mm256_andnot_ps(a, b); }
+    static HEATCORE_MOG_INLINE bool any(M m) { return _mm256_movemask_ps(m) != 0; }
+    static HEATCORE_MOG_INLINE bool all(M m) { return _mm256_movemask_ps(m) == 0xFF; }
+    static HEATCORE_MOG_INLINE M ones() { return _mm256_castsi256_ps(_mm256_set1_epi32(-1)); }
+    static HEATCORE_MOG_INLINE unsigned bits(M m) { return static_cast<unsigned>(_mm256_movemask_ps(m)); }
+    static HEATCORE_MOG_INLINE F sel(M m, F a, F b) { return _mm256_blendv_ps(b, a, m); }
+    static HEATCORE_MOG_INLINE std::uint64_t finish(M fgm, std::uint8_t* mrow, std::uint32_t* crow,
+                                                    const std::uint8_t* rrow) {
+        __m256i fg = _mm256_castps_si256(fgm);
+        if (mrow) {
+            const __m128i b16 = _mm_packs_epi32(_mm256_castsi256_si128(fg), _mm256_extracti128_si256(fg, 1));
+            _mm_storel_epi64(reinterpret_cast<__m128i*>(mrow), _mm_packs_epi16(b16, b16));
+        }
+        if (!crow) return 0;
+        if (rrow) {
+            const __m256i r = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(rrow)));
+            fg = _mm256_andnot_si256(_mm256_cmpeq_epi32(r, _mm256_setzero_si256()), fg);
+        }
+        __m256i* cp = reinterpret_cast<__m256i*>(crow);
+        _mm256_storeu_si256(cp, _mm256_sub_epi32(_mm256_loadu_si256(cp), fg));
+        return static_cast<std::uint64_t>(
+            __builtin_popcount(static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(fg)))));
+    }
+    template <int C>
+    static void to_planes(const std::uint8_t* src, int W, float* const* planes) {
+        to_planes_sse2<C>(src, W, planes);
+    }
+};
+#include "mog_kernel.inc"
+}  // namespace mog_avx2
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+#endif  // HEATCORE_MOG_X86
+
+MogSimd best_mog_simd() {
+#if HEATCORE_MOG_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2")) return MogSimd::avx2;
+    if (__builtin_cpu_supports("sse4.1")) return MogSimd::sse41;
+#endif
+    return MogSimd::scalar;
+}
+
+// -1: not chosen yet (the first MOG call reads HEATCORE_SIMD)
+std::atomic<int> g_mog_simd{-1};
+
+}  // namespace
+
+const char* mog_simd_name(MogSimd path) {
+    switch (path) {
+        case MogSimd::avx2: return "avx2";
+        case MogSimd::sse41: return "sse41";
+        default: return "scalar";
+    }
+}
+
+std::vector<MogSimd> mog_simd_available() {
+    std::vector<MogSimd> out{MogSimd::scalar};
+    const MogSimd best = best_mog_simd();
+    if (best >= MogSimd::sse41) out.push_back(MogSimd::sse41);
+    if (best >= MogSimd::avx2) out.push_back(MogSimd::avx2);
+    return out;
+}
+
+MogSimd mog_simd_parse(const std::string& name, bool allow_auto) {
+    if (name == "scalar") return MogSimd::scalar;
+    if (name == "sse41" || name == "sse4.1") return MogSimd::sse41;
+    if (name == "avx2") return MogSimd::avx2;
+    if (allow_auto && (name == "auto" || name.empty())) return best_mog_simd();
+    throw std::invalid_argument("MOG SIMD path must be 'scalar', 'sse41', 'avx2' or 'auto', got '" + name + "'");
+}
+
+MogSimd mog_simd_path() {
+    int v = g_mog_simd.load(std::memory_order_relaxed);
+    if (v >= 0) return static_cast<MogSimd>(v);
+    const char* env = std::getenv("HEATCORE_SIMD");
+    MogSimd want;
+    try {
+        want = mog_simd_parse(env ? std::string(env) : std::string(), true);
+    } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(std::string("environment variable HEATCORE_SIMD: ") + e.what());
+    }
+    // a path this CPU lacks falls back to the best one it has
+    want = std::min(want, best_mog_simd());
+    g_mog_simd.store(static_cast<int>(want), std::memory_order_relaxed);
+    return want;
+}
+
+MogSimd mog_set_simd(const std::string& name) {
+    if (name == "auto") {
+        g_mog_simd.store(-1, std::memory_order_relaxed);
+        return mog_simd_path();
+    }
+    const MogSimd want = mog_simd_parse(name, false);
+    if (want > best_mog_simd())
+        throw std::invalid_argument(std::string("MOG SIMD path '") + name + "' is not supported by this CPU (best: " +
+                                    mog_simd_name(best_mog_simd()) + ")");
+    g_mog_simd.store(static_cast<int>(want), std::memory_order_relaxed);
+    return want;
+}
 
 namespace {
 constexpr double kDefaultNoiseSigma = 30 * 0.5;
@@ -47,22 +311,57 @@ MogModel::MogModel(int width, int height, int channels, const MogParams& params)
         throw std::invalid_argument("MOG accepts 1- or 3-channel frames, got " + std::to_string(channels));
     K_ = params_.nmixtures;
     npix_ = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
-    sortkey_.assign(K_ * npix_, 0.f);
-    weight_.assign(K_ * npix_, 0.f);
-    mean_.assign(K_ * channels_ * npix_, 0.f);
-    var_.assign(K_ * channels_ * npix_, 0.f);
+    // One buffer of K * (2 + 2C) planes. The plane stride is padded so that it is not a multiple
+    // of 4 KiB (1280x720 would be): the same pixel in successive planes then falls in different
+    // L1 sets (no conflict misses across the up to 64 planes one vector of pixels touches) and
+    // loads do not falsely alias the previous plane's stores.
+    stride_ = (npix_ + 1023) / 1024 * 1024 + 272;  // 272 floats = 17 cache lines
+    const std::size_t kc = static_cast<std::size_t>(K_) * static_cast<std::size_t>(channels_);
+    state_.assign((2 * static_cast<std::size_t>(K_) + 2 * kc) * stride_, 0.f);
+    wt_ = state_.data();
+    sk_ = wt_ + K_ * stride_;
+    mu_ = sk_ + K_ * stride_;
+    vr_ = mu_ + kc * stride_;
     nused_.assign(npix_, 0);
 }
 
+void MogModel::get_state(float* sort_key, float* weight, float* mean, float* var) const {
+    const std::size_t N = npix_, kc = static_cast<std::size_t>(K_) * static_cast<std::size_t>(channels_);
+    for (int k = 0; k < K_; ++k) {
+        std::memcpy(sort_key + k * N, sk_ + k * stride_, N * sizeof(float));
+        std::memcpy(weight + k * N, wt_ + k * stride_, N * sizeof(float));
+    }
+    for (std::size_t i = 0; i < kc; ++i) {
+        std::memcpy(mean + i * N, mu_ + i * stride_, N * sizeof(float));
+        std::memcpy(var + i * N, vr_ + i * stride_, N * sizeof(float));
+    }
+}
+
+void MogModel::set_state(long long nframes, const float* sort_key, const float* weight, const float* mean,
+                         const float* var) {
+    if (nframes < 0) throw std::invalid_argument("nframes must be >= 0, got " + std::to_string(nframes));
+    const std::size_t N = npix_, kc = static_cast<std::size_t>(K_) * static_cast<std::size_t>(channels_);
+    for (int k = 0; k < K_; ++k) {
+        std::memcpy(sk_ + k * stride_, sort_key + k * N, N * sizeof(float));
+        std::memcpy(wt_ + k * stride_, weight + k * N, N * sizeof(float));
+    }
+    for (std::size_t i = 0; i < kc; ++i) {
+        std::memcpy(mu_ + i * stride_, mean + i * N, N * sizeof(float));
+        std::memcpy(vr_ + i * stride_, var + i * N, N * sizeof(float));
+    }
+    nframes_ = nframes;
+    state_changed();
+}
+
 void MogModel::state_changed() {
-    const std::size_t N = npix_;
+    const std::size_t N = npix_, S = stride_;
     const int C = channels_;
     for (std::size_t p = 0; p < N; ++p) {
         int n = 0;
         for (int k = K_ - 1; k >= 0 && n == 0; --k) {
-            bool nz = weight_[k * N + p] != 0.f || sortkey_[k * N + p] != 0.f;
+            bool nz = wt_[k * S + p] != 0.f || sk_[k * S + p] != 0.f;
             for (int c = 0; c < C && !nz; ++c)
-                nz = mean_[(k * C + c) * N + p] != 0.f || var_[(k * C + c) * N + p] != 0.f;
+                nz = mu_[(k * C + c) * S + p] != 0.f || vr_[(k * C + c) * S + p] != 0.f;
             if (nz) n = k + 1;
         }
         nused_[p] = static_cast<std::uint8_t>(n);
@@ -70,10 +369,7 @@ void MogModel::state_changed() {
 }
 
 void MogModel::reset() {
-    std::fill(sortkey_.begin(), sortkey_.end(), 0.f);
-    std::fill(weight_.begin(), weight_.end(), 0.f);
-    std::fill(mean_.begin(), mean_.end(), 0.f);
-    std::fill(var_.begin(), var_.end(), 0.f);
+    std::fill(state_.begin(), state_.end(), 0.f);
     std::fill(nused_.begin(), nused_.end(), std::uint8_t{0});
     nframes_ = 0;
 }
@@ -128,407 +424,53 @@ std::uint64_t MogModel::apply_batch(const std::uint8_t* const* frames, int nb, s
 void MogModel::process_rows(int y0, int y1, const std::uint8_t* const* frames, int nb, std::ptrdiff_t frame_stride,
                             std::uint8_t* const* masks, std::ptrdiff_t mask_stride, std::uint32_t* counts,
                             const std::uint8_t* roi, const float* alphas, std::uint64_t* fg_count) {
-    const int K = K_, C = channels_, W = width_;
-    const std::size_t N = npix_;
-    const float vT = kVarThreshold;
-    const float minVar = static_cast<float>(params_.noise_sigma * params_.noise_sigma);
-    const float w0 = kInitialWeight;
-    const float var0 = static_cast<float>(kDefaultNoiseSigma * kDefaultNoiseSigma * 4);
-    const float sk0 = C == 1 ? static_cast<float>(w0 / (kDefaultNoiseSigma * 2))
-                             : static_cast<float>(w0 / (kDefaultNoiseSigma * 2 * std::sqrt(3.)));
-    const float T = static_cast<float>(params_.background_ratio);
-    float* SK = sortkey_.data();
-    float* WT = weight_.data();
-    float* MU = mean_.data();
-    float* VR = var_.data();
-    std::uint8_t* NU = nused_.data();
-
-    std::vector<float> wsum_row(W);
-    std::vector<int> khit_row(W), fast_row(W), slow_row(W);
-    int* __restrict slow = slow_row.data();
-    std::vector<float> pix_rows(3 * static_cast<std::size_t>(W));
-    float* __restrict pa = pix_rows.data();
-    float* __restrict pb = pa + W;
-    float* __restrict pc = pb + W;
-    std::uint64_t fg_total = 0;
-
-    // Row by row; within a row, every frame of the batch in turn while the row's model state is
-    // still in cache (the per-pixel sequence of updates is unchanged, so is every result).
-    for (int y = y0; y < y1; ++y) {
-      for (int bi = 0; bi < nb; ++bi) {
-        const float alpha = alphas[bi];
-        std::uint8_t* mask = masks ? masks[bi] : nullptr;
-        const std::uint8_t* src = frames[bi] + static_cast<std::ptrdiff_t>(y) * frame_stride;
-        const std::size_t row0 = static_cast<std::size_t>(y) * W;
-        // Phase 0 (SIMD over the row): the common case, where the pixel matches its strongest
-        // component k = 0 (so nothing is re-sorted). The update is written with selects; pixels
-        // that do not take this path (and the row tail) are left untouched for phase 1.
-        int* __restrict fast = fast_row.data();
-        int xv = 0;  // pixels [0, xv) went through phase 0
-        {
-            float* __restrict w0p = WT + row0;
-            float* __restrict s0p = SK + row0;
-            if (C == 1) {
-                int x0 = 0;
-#if HEATCORE_MOG_SSE2
-                const __m128i z = _mm_setzero_si128();
-                for (; x0 + 16 <= W; x0 += 16) {
-                    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + x0));
-                    const __m128i lo = _mm_unpacklo_epi8(v, z), hi = _mm_unpackhi_epi8(v, z);
-                    _mm_storeu_ps(pa + x0, _mm_cvtepi32_ps(_mm_unpacklo_epi16(lo, z)));
-                    _mm_storeu_ps(pa + x0 + 4, _mm_cvtepi32_ps(_mm_unpackhi_epi16(lo, z)));
-                    _mm_storeu_ps(pa + x0 + 8, _mm_cvtepi32_ps(_mm_unpacklo_epi16(hi, z)));
-                    _mm_storeu_ps(pa + x0 + 12, _mm_cvtepi32_ps(_mm_unpackhi_epi16(hi, z)));
-                }
+    MogRowCtx c;
+    c.K = K_;
+    c.C = channels_;
+    c.W = width_;
+    c.N = stride_;
+    c.vT = kVarThreshold;
+    c.minVar = static_cast<float>(params_.noise_sigma * params_.noise_sigma);
+    c.w0 = kInitialWeight;
+    c.var0 = static_cast<float>(kDefaultNoiseSigma * kDefaultNoiseSigma * 4);
+    c.sk0 = channels_ == 1 ? static_cast<float>(kInitialWeight / (kDefaultNoiseSigma * 2))
+                           : static_cast<float>(kInitialWeight / (kDefaultNoiseSigma * 2 * std::sqrt(3.)));
+    c.T = static_cast<float>(params_.background_ratio);
+    c.SK = sk_;
+    c.WT = wt_;
+    c.MU = mu_;
+    c.VR = vr_;
+    c.NU = nused_.data();
+    std::vector<float> pixbuf(3 * (static_cast<std::size_t>(width_) + 8));
+    std::vector<int> listbuf((kMaxK + 1) * (static_cast<std::size_t>(width_) + 1));
+    switch (mog_simd_path()) {
+#if HEATCORE_MOG_X86
+        case MogSimd::avx2:
+            mog_avx2::mog_rows(c, y0, y1, frames, nb, frame_stride, masks, mask_stride, counts, roi, alphas,
+                               pixbuf.data(), listbuf.data(), fg_count);
+            return;
+        case MogSimd::sse41:
+            mog_sse41::mog_rows(c, y0, y1, frames, nb, frame_stride, masks, mask_stride, counts, roi, alphas,
+                                pixbuf.data(), listbuf.data(), fg_count);
+            return;
 #endif
-                for (int x = x0; x < W; ++x) pa[x] = static_cast<float>(src[x]);
-            } else {
-                int x0 = 0;
-#if HEATCORE_MOG_SSE2
-                // 16 interleaved BGR pixels -> three planes: four rounds of the same byte
-                // butterfly (unpack the low half of one vector with the high half of the next).
-                const __m128i z = _mm_setzero_si128();
-                auto round3 = [](__m128i& t0, __m128i& t1, __m128i& t2) {
-                    const __m128i u0 = _mm_unpacklo_epi8(t0, _mm_unpackhi_epi64(t1, t1));
-                    const __m128i u1 = _mm_unpacklo_epi8(_mm_unpackhi_epi64(t0, t0), t2);
-                    const __m128i u2 = _mm_unpacklo_epi8(t1, _mm_unpackhi_epi64(t2, t2));
-                    t0 = u0;
-                    t1 = u1;
-                    t2 = u2;
-                };
-                auto widen_store = [&](__m128i v, float* dst) {
-                    const __m128i lo = _mm_unpacklo_epi8(v, z), hi = _mm_unpackhi_epi8(v, z);
-                    _mm_storeu_ps(dst, _mm_cvtepi32_ps(_mm_unpacklo_epi16(lo, z)));
-                    _mm_storeu_ps(dst + 4, _mm_cvtepi32_ps(_mm_unpackhi_epi16(lo, z)));
-                    _mm_storeu_ps(dst + 8, _mm_cvtepi32_ps(_mm_unpacklo_epi16(hi, z)));
-                    _mm_storeu_ps(dst + 12, _mm_cvtepi32_ps(_mm_unpackhi_epi16(hi, z)));
-                };
-                for (; x0 + 16 <= W; x0 += 16) {
-                    const std::uint8_t* q = src + 3 * x0;
-                    __m128i t0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
-                    __m128i t1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16));
-                    __m128i t2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 32));
-                    round3(t0, t1, t2);
-                    round3(t0, t1, t2);
-                    round3(t0, t1, t2);
-                    round3(t0, t1, t2);
-                    widen_store(t0, pa + x0);
-                    widen_store(t1, pb + x0);
-                    widen_store(t2, pc + x0);
-                }
-#endif
-                for (int x = x0; x < W; ++x) {
-                    pa[x] = static_cast<float>(src[3 * x]);
-                    pb[x] = static_cast<float>(src[3 * x + 1]);
-                    pc[x] = static_cast<float>(src[3 * x + 2]);
-                }
-            }
-#if HEATCORE_MOG_SSE2
-            const __m128 vAlpha = _mm_set1_ps(alpha), vOne = _mm_set1_ps(1.f), vEps = _mm_set1_ps(FLT_EPSILON),
-                         vVT = _mm_set1_ps(vT), vMinVar = _mm_set1_ps(minVar);
-            auto blend = [](__m128 m, __m128 a, __m128 b) {
-                return _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b));
-            };
-            // std::max(v, minVar) == (v < minVar ? minVar : v) == _mm_max_ps(v, minVar) for non-NaN v
-            if (C == 1) {
-                float* m0p = MU + row0;
-                float* v0p = VR + row0;
-                for (; xv + 4 <= W; xv += 4) {
-                    const __m128 w = _mm_loadu_ps(w0p + xv), mu = _mm_loadu_ps(m0p + xv), var = _mm_loadu_ps(v0p + xv);
-                    const __m128 diff = _mm_sub_ps(_mm_loadu_ps(pa + xv), mu);
-                    const __m128 d2 = _mm_mul_ps(diff, diff);
-                    const __m128 ok = _mm_and_ps(_mm_cmpge_ps(w, vEps), _mm_cmplt_ps(d2, _mm_mul_ps(vVT, var)));
-                    const __m128 dw = _mm_mul_ps(vAlpha, _mm_sub_ps(vOne, w));
-                    const __m128 nv = _mm_max_ps(_mm_add_ps(var, _mm_mul_ps(vAlpha, _mm_sub_ps(d2, var))), vMinVar);
-                    const __m128 sk = _mm_div_ps(w, _mm_sqrt_ps(nv));
-                    _mm_storeu_ps(w0p + xv, blend(ok, _mm_add_ps(w, dw), w));
-                    _mm_storeu_ps(m0p + xv, blend(ok, _mm_add_ps(mu, _mm_mul_ps(vAlpha, diff)), mu));
-                    _mm_storeu_ps(v0p + xv, blend(ok, nv, var));
-                    _mm_storeu_ps(s0p + xv, blend(ok, sk, _mm_loadu_ps(s0p + xv)));
-                    _mm_storeu_si128(reinterpret_cast<__m128i*>(fast + xv), _mm_castps_si128(ok));
-                }
-            } else {
-                float* m0p = MU + row0;
-                float* m1p = MU + N + row0;
-                float* m2p = MU + 2 * N + row0;
-                float* v0p = VR + row0;
-                float* v1p = VR + N + row0;
-                float* v2p = VR + 2 * N + row0;
-                for (; xv + 4 <= W; xv += 4) {
-                    const __m128 w = _mm_loadu_ps(w0p + xv);
-                    const __m128 m0 = _mm_loadu_ps(m0p + xv), m1 = _mm_loadu_ps(m1p + xv), m2 = _mm_loadu_ps(m2p + xv);
-                    const __m128 v0 = _mm_loadu_ps(v0p + xv), v1 = _mm_loadu_ps(v1p + xv), v2 = _mm_loadu_ps(v2p + xv);
-                    const __m128 e0 = _mm_sub_ps(_mm_loadu_ps(pa + xv), m0);
-                    const __m128 e1 = _mm_sub_ps(_mm_loadu_ps(pb + xv), m1);
-                    const __m128 e2 = _mm_sub_ps(_mm_loadu_ps(pc + xv), m2);
-                    const __m128 q0 = _mm_mul_ps(e0, e0), q1 = _mm_mul_ps(e1, e1), q2 = _mm_mul_ps(e2, e2);
-                    const __m128 d2 = _mm_add_ps(_mm_add_ps(q0, q1), q2);
-                    const __m128 vs = _mm_add_ps(_mm_add_ps(v0, v1), v2);
-                    const __m128 ok = _mm_and_ps(_mm_cmpge_ps(w, vEps), _mm_cmplt_ps(d2, _mm_mul_ps(vVT, vs)));
-                    const __m128 dw = _mm_mul_ps(vAlpha, _mm_sub_ps(vOne, w));
-                    const __m128 n0 = _mm_max_ps(_mm_add_ps(v0, _mm_mul_ps(vAlpha, _mm_sub_ps(q0, v0))), vMinVar);
-                    const __m128 n1 = _mm_max_ps(_mm_add_ps(v1, _mm_mul_ps(vAlpha, _mm_sub_ps(q1, v1))), vMinVar);
-                    const __m128 n2 = _mm_max_ps(_mm_add_ps(v2, _mm_mul_ps(vAlpha, _mm_sub_ps(q2, v2))), vMinVar);
-                    const __m128 sk = _mm_div_ps(w, _mm_sqrt_ps(_mm_add_ps(_mm_add_ps(n0, n1), n2)));
-                    _mm_storeu_ps(w0p + xv, blend(ok, _mm_add_ps(w, dw), w));
-                    _mm_storeu_ps(m0p + xv, blend(ok, _mm_add_ps(m0, _mm_mul_ps(vAlpha, e0)), m0));
-                    _mm_storeu_ps(m1p + xv, blend(ok, _mm_add_ps(m1, _mm_mul_ps(vAlpha, e1)), m1));
-                    _mm_storeu_ps(m2p + xv, blend(ok, _mm_add_ps(m2, _mm_mul_ps(vAlpha, e2)), m2));
-                    _mm_storeu_ps(v0p + xv, blend(ok, n0, v0));
-                    _mm_storeu_ps(v1p + xv, blend(ok, n1, v1));
-                    _mm_storeu_ps(v2p + xv, blend(ok, n2, v2));
-                    _mm_storeu_ps(s0p + xv, blend(ok, sk, _mm_loadu_ps(s0p + xv)));
-                    _mm_storeu_si128(reinterpret_cast<__m128i*>(fast + xv), _mm_castps_si128(ok));
-                }
-            }
-#endif
-            for (int x = xv; x < W; ++x) fast[x] = 0;  // tail (or no SIMD): all through phase 1
-        }
-        // Phase 1 (scalar, data dependent) on the remaining pixels only: match, update, bubble
-        // up or replace.
-        int ns = 0;
-        {
-            int x = 0;
-#if HEATCORE_MOG_SSE2
-            // skip blocks of 4 fast pixels (the common case) with one test
-            for (; x + 4 <= W; x += 4) {
-                const int mm = _mm_movemask_ps(_mm_castsi128_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(fast + x))));
-                if (mm == 0xF) continue;
-                for (int j = 0; j < 4; ++j) {
-                    slow[ns] = x + j;
-                    ns += fast[x + j] == 0;
-                }
-            }
-#endif
-            for (; x < W; ++x) {
-                slow[ns] = x;
-                ns += fast[x] == 0;
-            }
-        }
-        if (C == 1) {
-            for (int i = 0; i < ns; ++i) {
-                const int x = slow[i];
-                const std::size_t p = row0 + x;
-                float wsum = 0.f;
-                const float pix = src[x];
-                int kHit = -1, k = 0;
-                for (; k < K; ++k) {
-                    const float w = WT[k * N + p];
-                    wsum += w;
-                    if (w < FLT_EPSILON) break;
-                    const float mu = MU[k * N + p];
-                    float var = VR[k * N + p];
-                    const float diff = pix - mu;
-                    const float d2 = diff * diff;
-                    if (d2 < vT * var) {
-                        wsum -= w;
-                        const float dw = alpha * (1.f - w);
-                        WT[k * N + p] = w + dw;
-                        MU[k * N + p] = mu + alpha * diff;
-                        var = std::max(var + alpha * (d2 - var), minVar);
-                        VR[k * N + p] = var;
-                        SK[k * N + p] = w / std::sqrt(var);
-                        int k1 = k - 1;
-                        for (; k1 >= 0; --k1) {
-                            const std::size_t a = k1 * N + p, c = (k1 + 1) * N + p;
-                            if (SK[a] >= SK[c]) break;
-                            std::swap(SK[a], SK[c]);
-                            std::swap(WT[a], WT[c]);
-                            std::swap(MU[a], MU[c]);
-                            std::swap(VR[a], VR[c]);
-                        }
-                        kHit = k1 + 1;
-                        break;
-                    }
-                }
-                if (kHit < 0) {
-                    k = std::min(k, K - 1);
-                    kHit = k;
-                    wsum += w0 - WT[k * N + p];
-                    WT[k * N + p] = w0;
-                    MU[k * N + p] = pix;
-                    VR[k * N + p] = var0;
-                    SK[k * N + p] = sk0;
-                    if (NU[p] < k + 1) NU[p] = static_cast<std::uint8_t>(k + 1);
-                } else {
-                    for (; k < K; ++k) wsum += WT[k * N + p];
-                }
-                wsum_row[x] = wsum;
-                khit_row[x] = kHit;
-            }
-        } else {
-            for (int i = 0; i < ns; ++i) {
-                const int x = slow[i];
-                const std::size_t p = row0 + x;
-                float wsum = 0.f;
-                const float p0 = src[3 * x], p1 = src[3 * x + 1], p2 = src[3 * x + 2];
-                int kHit = -1, k = 0;
-                for (; k < K; ++k) {
-                    const float w = WT[k * N + p];
-                    wsum += w;
-                    if (w < FLT_EPSILON) break;
-                    float* mu = MU + (std::size_t)k * 3 * N + p;  // channel c at mu[c * N]
-                    float* vr = VR + (std::size_t)k * 3 * N + p;
-                    const float m0 = mu[0], m1 = mu[N], m2 = mu[2 * N];
-                    const float v0 = vr[0], v1 = vr[N], v2 = vr[2 * N];
-                    const float e0 = p0 - m0, e1 = p1 - m1, e2 = p2 - m2;
-                    const float d2 = e0 * e0 + e1 * e1 + e2 * e2;
-                    if (d2 < vT * (v0 + v1 + v2)) {
-                        wsum -= w;
-                        const float dw = alpha * (1.f - w);
-                        WT[k * N + p] = w + dw;
-                        mu[0] = m0 + alpha * e0;
-                        mu[N] = m1 + alpha * e1;
-                        mu[2 * N] = m2 + alpha * e2;
-                        const float n0 = std::max(v0 + alpha * (e0 * e0 - v0), minVar);
-                        const float n1 = std::max(v1 + alpha * (e1 * e1 - v1), minVar);
-                        const float n2 = std::max(v2 + alpha * (e2 * e2 - v2), minVar);
-                        vr[0] = n0;
-                        vr[N] = n1;
-                        vr[2 * N] = n2;
-                        SK[k * N + p] = w / std::sqrt(n0 + n1 + n2);
-                        int k1 = k - 1;
-                        for (; k1 >= 0; --k1) {
-                            const std::size_t a = k1 * N + p, c = (k1 + 1) * N + p;
-                            if (SK[a] >= SK[c]) break;
-                            std::swap(SK[a], SK[c]);
-                            std::swap(WT[a], WT[c]);
-                            const std::size_t a3 = (std::size_t)k1 * 3 * N + p, c3 = (std::size_t)(k1 + 1) * 3 * N + p;
-                            for (int ch = 0; ch < 3; ++ch) {
-                                std::swap(MU[a3 + ch * N], MU[c3 + ch * N]);
-                                std::swap(VR[a3 + ch * N], VR[c3 + ch * N]);
-                            }
-                        }
-                        kHit = k1 + 1;
-                        break;
-                    }
-                }
-                if (kHit < 0) {
-                    k = std::min(k, K - 1);
-                    kHit = k;
-                    wsum += w0 - WT[k * N + p];
-                    WT[k * N + p] = w0;
-                    const std::size_t b3 = (std::size_t)k * 3 * N + p;
-                    MU[b3] = p0;
-                    MU[b3 + N] = p1;
-                    MU[b3 + 2 * N] = p2;
-                    VR[b3] = VR[b3 + N] = VR[b3 + 2 * N] = var0;
-                    SK[k * N + p] = sk0;
-                    if (NU[p] < k + 1) NU[p] = static_cast<std::uint8_t>(k + 1);
-                } else {
-                    for (; k < K; ++k) wsum += WT[k * N + p];
-                }
-                wsum_row[x] = wsum;
-                khit_row[x] = kHit;
-            }
-        }
-        // Phase 2 (SIMD over the row): wsum of the fast-path pixels (0 + w_0(new) + w_1 + ... +
-        // w_{K-1}: the match at k = 0 took w_0 back out of the running sum, leaving exactly 0),
-        // normalisation of weights and sort keys, kForeground, the foreground test, the mask and
-        // the accumulation.
-        float* __restrict wsr = wsum_row.data();
-        int* __restrict khr = khit_row.data();
-        std::uint8_t* mrow = mask ? mask + static_cast<std::ptrdiff_t>(y) * mask_stride : nullptr;
-        std::uint32_t* crow = counts ? counts + row0 : nullptr;
-        const std::uint8_t* rrow = roi ? roi + row0 : nullptr;
-        std::uint64_t nfg = 0;
-        int x = 0;
-#if HEATCORE_MOG_SSE2
-        {
-            const __m128 vT4 = _mm_set1_ps(T), one = _mm_set1_ps(1.f), zero = _mm_setzero_ps();
-            const __m128i izero = _mm_setzero_si128(), minus1 = _mm_set1_epi32(-1);
-            __m128i vfg = _mm_setzero_si128();
-            for (; x + 4 <= W; x += 4) {
-                const __m128i fm = _mm_loadu_si128(reinterpret_cast<const __m128i*>(fast + x));
-                const __m128 fmf = _mm_castsi128_ps(fm);
-                const std::uint8_t* nu = NU + row0 + x;
-                const int kmax = std::max(std::max(nu[0], nu[1]), std::max(nu[2], nu[3]));
-                __m128 acc = zero;
-                for (int k = 0; k < kmax; ++k) acc = _mm_add_ps(acc, _mm_loadu_ps(WT + k * N + row0 + x));
-                const __m128 ws = _mm_or_ps(_mm_and_ps(fmf, acc), _mm_andnot_ps(fmf, _mm_loadu_ps(wsr + x)));
-                const __m128i kh = _mm_andnot_si128(fm, _mm_loadu_si128(reinterpret_cast<const __m128i*>(khr + x)));
-                const __m128 sc = _mm_div_ps(one, ws);
-                __m128 cum = zero;
-                __m128i kfg = minus1;
-                for (int k = 0; k < kmax; ++k) {
-                    float* wk = WT + k * N + row0 + x;
-                    float* sk = SK + k * N + row0 + x;
-                    const __m128 w = _mm_mul_ps(_mm_loadu_ps(wk), sc);
-                    _mm_storeu_ps(wk, w);
-                    cum = _mm_add_ps(cum, w);
-                    _mm_storeu_ps(sk, _mm_mul_ps(_mm_loadu_ps(sk), sc));
-                    const __m128i cond = _mm_and_si128(_mm_cmplt_epi32(kfg, izero), _mm_castps_si128(_mm_cmpgt_ps(cum, vT4)));
-                    kfg = _mm_or_si128(_mm_and_si128(cond, _mm_set1_epi32(k + 1)), _mm_andnot_si128(cond, kfg));
-                }
-                // foreground where kHit >= kForeground, i.e. not (kForeground > kHit)
-                __m128i fg = _mm_andnot_si128(_mm_cmpgt_epi32(kfg, kh), minus1);
-                if (mrow) {
-                    const __m128i b16 = _mm_packs_epi32(fg, fg);
-                    const __m128i b8 = _mm_packs_epi16(b16, b16);
-                    const int v = _mm_cvtsi128_si32(b8);
-                    std::memcpy(mrow + x, &v, 4);
-                }
-                if (crow) {
-                    if (rrow) {
-                        int rv;
-                        std::memcpy(&rv, rrow + x, 4);
-                        __m128i r = _mm_cvtsi32_si128(rv);
-                        r = _mm_unpacklo_epi16(_mm_unpacklo_epi8(r, izero), izero);
-                        fg = _mm_andnot_si128(_mm_cmpeq_epi32(r, izero), fg);
-                    }
-                    __m128i* cp = reinterpret_cast<__m128i*>(crow + x);
-                    _mm_storeu_si128(cp, _mm_sub_epi32(_mm_loadu_si128(cp), fg));
-                    vfg = _mm_sub_epi32(vfg, fg);
-                }
-            }
-            alignas(16) std::uint32_t lanes[4];
-            _mm_store_si128(reinterpret_cast<__m128i*>(lanes), vfg);
-            nfg += static_cast<std::uint64_t>(lanes[0]) + lanes[1] + lanes[2] + lanes[3];
-        }
-#endif
-        for (; x < W; ++x) {
-            float wsum = wsr[x];
-            int kHit = khr[x];
-            if (fast[x]) {
-                wsum = 0.f;
-                for (int k = 0; k < K; ++k) wsum += WT[k * N + row0 + x];
-                kHit = 0;
-            }
-            const float wscale = 1.f / wsum;
-            float cumw = 0.f;
-            int kForeground = -1;
-            for (int k = 0; k < K; ++k) {
-                const std::size_t p = k * N + row0 + x;
-                const float w = WT[p] * wscale;
-                WT[p] = w;
-                cumw += w;
-                SK[p] *= wscale;
-                if (cumw > T && kForeground < 0) kForeground = k + 1;
-            }
-            const bool fg = kHit >= kForeground;
-            if (mrow) mrow[x] = fg ? 255 : 0;
-            if (crow && fg && (!rrow || rrow[x])) {
-                crow[x] += 1;
-                ++nfg;
-            }
-        }
-        fg_total += nfg;
-      }
+        default:
+            mog_scalar::mog_rows(c, y0, y1, frames, nb, frame_stride, masks, mask_stride, counts, roi, alphas,
+                                 pixbuf.data(), listbuf.data(), fg_count);
     }
-    *fg_count += fg_total;
 }
 
 void MogModel::frozen_rows(int y0, int y1, const std::uint8_t* frame, std::ptrdiff_t frame_stride,
                            std::uint8_t* mask, std::ptrdiff_t mask_stride, std::uint32_t* counts,
                            const std::uint8_t* roi, std::uint64_t* fg_count) {
     const int K = K_, C = channels_, W = width_;
-    const std::size_t N = npix_;
+    const std::size_t N = stride_;  // plane stride
     const float vT = kVarThreshold;
     const float T = static_cast<float>(params_.background_ratio);
-    const float* SK = sortkey_.data();
-    const float* WT = weight_.data();
-    const float* MU = mean_.data();
-    const float* VR = var_.data();
+    const float* SK = sk_;
+    const float* WT = wt_;
+    const float* MU = mu_;
+    const float* VR = vr_;
     (void)SK;
     std::uint64_t fg_total = 0;
     for (int y = y0; y < y1; ++y) {
@@ -616,10 +558,14 @@ std::uint64_t accumulate_mask(const std::uint8_t* mask, std::size_t n, std::uint
 
 namespace {
 
-inline int reflect101(int p, int len) {
+// Reflect-101 border index (... 2 1 | 0 1 2 ... n-1 | n-2 ...) in O(1) for any p, however far
+// outside [0, len) (the sequence is periodic with period 2 * len - 2).
+inline int reflect101(long long p, int len) {
     if (len == 1) return 0;
-    while (p < 0 || p >= len) p = p < 0 ? -p : 2 * len - 2 - p;
-    return p;
+    const long long period = 2LL * len - 2;
+    long long q = p % period;
+    if (q < 0) q += period;
+    return static_cast<int>(q < len ? q : period - q);
 }
 
 // OpenCV's fixed-point BGR -> gray weights (15-bit, as cv2.cvtColor(COLOR_BGR2GRAY) rounds for uint8).
@@ -637,27 +583,32 @@ inline void gray_row(const std::uint8_t* src, int width, int channels, std::uint
 }
 
 // Blur rows [y0, y1) of the gray+box-blurred image; calls emit(y, row) for each output row.
-// General version (any odd ksize): horizontal running sums per source row, then columns.
+// General version (any odd ksize up to kMaxBlur): horizontal window sums per source row
+// (int32: <= 255 * ksize), vertical window sums in int64 (<= 255 * ksize^2). Work and memory are
+// linear in the frame size and in ksize: when ksize <= height, a ring of the ksize rows in the
+// window; otherwise (the window covers every row, several times) the horizontal sums of all
+// `height` rows are kept once and the first window is built from the number of times each source
+// row occurs in it.
 template <class Emit>
 void blur_rows_wide(const std::uint8_t* frame, int width, int height, int channels, std::ptrdiff_t stride, int ksize,
                int y0, int y1, Emit&& emit) {
     const int r = ksize / 2;
     const int W = width;
-    std::vector<std::int32_t> ring(static_cast<std::size_t>(ksize) * W);
-    std::vector<std::int32_t> col(W, 0);
-    std::vector<std::uint8_t> out(W);
-    std::vector<int> xmap(static_cast<std::size_t>(W) + 2 * r);
-    for (int i = 0; i < W + 2 * r; ++i) xmap[i] = reflect101(i - r, W);
-    const std::uint32_t area = static_cast<std::uint32_t>(ksize) * ksize;
-    std::vector<std::uint8_t> gp(static_cast<std::size_t>(W) + 2 * r);  // gray row padded by reflection
-    auto hrow = [&](int sy, std::int32_t* dst) {
-        gray_row(frame + static_cast<std::ptrdiff_t>(reflect101(sy, height)) * stride, W, channels, gp.data() + r);
+    const std::size_t Wz = static_cast<std::size_t>(W);
+    std::vector<std::int64_t> col(Wz, 0);
+    std::vector<std::uint8_t> out(Wz);
+    std::vector<int> xmap(Wz + 2 * static_cast<std::size_t>(r));
+    for (std::size_t i = 0; i < xmap.size(); ++i) xmap[i] = reflect101(static_cast<long long>(i) - r, W);
+    const std::uint64_t area = static_cast<std::uint64_t>(ksize) * static_cast<std::uint64_t>(ksize);
+    std::vector<std::uint8_t> gp(Wz + 2 * static_cast<std::size_t>(r));  // gray row padded by reflection
+    auto hrow = [&](int sy, std::int32_t* dst) {  // sy in [0, height)
+        gray_row(frame + static_cast<std::ptrdiff_t>(sy) * stride, W, channels, gp.data() + r);
         for (int i = 0; i < r; ++i) {
             gp[i] = gp[r + xmap[i]];
-            gp[r + W + i] = gp[r + xmap[r + W + i]];
+            gp[static_cast<std::size_t>(r) + W + i] = gp[r + xmap[static_cast<std::size_t>(r) + W + i]];
         }
         const std::uint8_t* __restrict q = gp.data();
-        std::int32_t s = 0;
+        std::int32_t s = 0;  // <= 255 * ksize < 2^31 (ksize <= kMaxBlur)
         for (int i = 0; i < ksize; ++i) s += q[i];
         dst[0] = s;
         for (int x = 1; x < W; ++x) {
@@ -665,11 +616,31 @@ void blur_rows_wide(const std::uint8_t* frame, int width, int height, int channe
             dst[x] = s;
         }
     };
-    // Ring slot j holds the horizontal sums of source row (y - r + j) for the current y.
-    for (int j = 0; j < ksize; ++j) {
-        std::int32_t* d = ring.data() + static_cast<std::size_t>(j) * W;
-        hrow(y0 - r + j, d);
-        for (int x = 0; x < W; ++x) col[x] += d[x];
+    const bool ring_mode = ksize <= height;
+    const std::size_t nslots = ring_mode ? static_cast<std::size_t>(ksize) : static_cast<std::size_t>(height);
+    std::vector<std::int32_t> rows(nslots * Wz);
+    if (ring_mode) {
+        // Ring slot j holds the horizontal sums of source row (y - r + j) for the current y.
+        for (int j = 0; j < ksize; ++j) {
+            std::int32_t* d = rows.data() + static_cast<std::size_t>(j) * Wz;
+            hrow(reflect101(static_cast<long long>(y0) - r + j, height), d);
+            for (int x = 0; x < W; ++x) col[x] += d[x];
+        }
+    } else {
+        // Slot s holds source row s; the first window counts each row as often as it occurs.
+        std::vector<std::int64_t> mult(static_cast<std::size_t>(height), 0);
+        const long long period = height == 1 ? 1 : 2LL * height - 2;
+        const long long a = static_cast<long long>(y0) - r;
+        const long long full = static_cast<long long>(ksize) / period;  // whole periods in the window
+        for (int s = 0; s < height; ++s) mult[s] = full * ((height == 1 || s == 0 || s == height - 1) ? 1 : 2);
+        for (long long m = a + full * period; m <= static_cast<long long>(y0) + r; ++m) ++mult[reflect101(m, height)];
+        for (int s = 0; s < height; ++s) {
+            std::int32_t* d = rows.data() + static_cast<std::size_t>(s) * Wz;
+            hrow(s, d);
+            const std::int64_t c = mult[s];
+            if (c)
+                for (int x = 0; x < W; ++x) col[x] += c * d[x];
+        }
     }
     int oldest = 0;  // ring slot of row y - r
     // round(col / area) with halves up (never reached: area is odd). For area < 32768 the float
@@ -679,21 +650,28 @@ void blur_rows_wide(const std::uint8_t* frame, int width, int height, int channe
     const float den = static_cast<float>(2u * area);
     for (int y = y0; y < y1; ++y) {
         if (fast_div) {
-            const std::int32_t* __restrict cs = col.data();
+            const std::int64_t* __restrict cs = col.data();
             std::uint8_t* __restrict o = out.data();
             for (int x = 0; x < W; ++x)
-                o[x] = static_cast<std::uint8_t>(static_cast<int>(static_cast<float>(2 * cs[x] + static_cast<std::int32_t>(area)) / den));
+                o[x] = static_cast<std::uint8_t>(static_cast<int>(
+                    static_cast<float>(2 * static_cast<std::int32_t>(cs[x]) + static_cast<std::int32_t>(area)) / den));
         } else {
             for (int x = 0; x < W; ++x)
-                out[x] = static_cast<std::uint8_t>((2u * static_cast<std::uint32_t>(col[x]) + area) / (2u * area));
+                out[x] = static_cast<std::uint8_t>((2u * static_cast<std::uint64_t>(col[x]) + area) / (2u * area));
         }
         emit(y, out.data());
         if (y + 1 < y1) {
-            std::int32_t* d = ring.data() + static_cast<std::size_t>(oldest) * W;
-            for (int x = 0; x < W; ++x) col[x] -= d[x];
-            hrow(y + r + 1, d);
-            for (int x = 0; x < W; ++x) col[x] += d[x];
-            oldest = (oldest + 1) % ksize;
+            if (ring_mode) {
+                std::int32_t* d = rows.data() + static_cast<std::size_t>(oldest) * Wz;
+                for (int x = 0; x < W; ++x) col[x] -= d[x];
+                hrow(reflect101(static_cast<long long>(y) + r + 1, height), d);
+                for (int x = 0; x < W; ++x) col[x] += d[x];
+                oldest = (oldest + 1) % ksize;
+            } else {
+                const std::int32_t* dout = rows.data() + static_cast<std::size_t>(reflect101(static_cast<long long>(y) - r, height)) * Wz;
+                const std::int32_t* din = rows.data() + static_cast<std::size_t>(reflect101(static_cast<long long>(y) + r + 1, height)) * Wz;
+                for (int x = 0; x < W; ++x) col[x] += static_cast<std::int64_t>(din[x]) - dout[x];
+            }
         }
     }
 }
@@ -779,7 +757,13 @@ void blur_rows(const std::uint8_t* frame, int width, int height, int channels, s
 void check_blur(int width, int height, int channels, int ksize) {
     if (width <= 0 || height <= 0) throw std::invalid_argument("frame size must be positive");
     if (channels != 1 && channels != 3) throw std::invalid_argument("frames must have 1 or 3 channels");
-    if (ksize < 1 || ksize % 2 == 0) throw std::invalid_argument("blur size must be odd and >= 1");
+    if (ksize < 1 || ksize % 2 == 0)
+        throw std::invalid_argument("blur size must be an odd number >= 1, got " + std::to_string(ksize));
+    if (ksize > std::max(width, height) || ksize > kMaxBlur)
+        throw std::invalid_argument("blur size " + std::to_string(ksize) + " is larger than the frame (" +
+                                    std::to_string(width) + "x" + std::to_string(height) +
+                                    "): it must be at most the longer side, and at most " +
+                                    std::to_string(kMaxBlur));
 }
 
 }  // namespace
@@ -817,7 +801,7 @@ double diff_accumulate_impl(const std::uint8_t* frame, int width, int height, in
                           const std::uint8_t* ref = reference + o;
                           T* a = acc + o;
                           const std::uint8_t* rr = roi ? roi + o : nullptr;
-                          std::int32_t rs = 0;  // <= 255 * width
+                          std::int64_t rs = 0;
                           if (threshold < 0 && !rr) {
                               for (int x = 0; x < width; ++x) {
                                   const int d = std::abs(static_cast<int>(row[x]) - static_cast<int>(ref[x]));

@@ -18,21 +18,26 @@ import numpy.typing as npt
 
 def kde_exact(points: npt.NDArray[np.float64], weights: npt.NDArray[np.float64] | None, height: int, width: int,
               sxx: float, sxy: float, syy: float, tol: float = 1e-7, threads: int = 0,
-              affine: tuple[float, float, float, float] = (1.0, 0.0, 1.0, 0.0)) -> npt.NDArray[np.float64]:
-    """Exact truncated splatting onto a new (height, width) grid (any positive-definite covariance).
-    Points are mapped to grid units by affine = (ax, bx, ay, by): u = ax x + bx, v = ay y + by."""
+              affine: tuple[float, float, float, float] = (1.0, 0.0, 1.0, 0.0), scale: float = 1.0,
+              dtype: Any = "float64") -> npt.NDArray[Any]:
+    """Exact truncated splatting onto a new (height, width) grid (any positive-definite covariance),
+    every kernel times ``scale``. Points are mapped to grid units by affine = (ax, bx, ay, by):
+    u = ax x + bx, v = ay y + by. dtype float64 or float32 (summed in float64, rounded once).
+    ValueError if the result is not finite."""
 
 def kde_bin(points: npt.NDArray[np.float64], weights: npt.NDArray[np.float64] | None, grid: npt.NDArray[np.float64],
             mx: int, my: int, threads: int = 0) -> None:
     """Linear binning added in place into a C-contiguous float64 padded grid; grid pixel (0, 0) is at (my, mx)."""
 
 def kde_blur(grid: npt.NDArray[np.float64], mx: int, my: int, height: int, width: int, sxx: float, sxy: float,
-             syy: float, threads: int = 0) -> npt.NDArray[np.float64]:
-    """Recursive Gaussian blur of a binned padded grid (binning variance 1/6 subtracted), cropped at (my, mx)."""
+             syy: float, threads: int = 0, scale: float = 1.0, dtype: Any = "float64") -> npt.NDArray[Any]:
+    """Recursive Gaussian blur of a binned padded grid (binning variance 1/6 subtracted), cropped at (my, mx),
+    times ``scale``. ValueError for a pass sigma > 1e9 pixels or a result that is not finite."""
 
 def kde_binned(points: npt.NDArray[np.float64], weights: npt.NDArray[np.float64] | None, height: int, width: int,
                mx: int, my: int, sxx: float, sxy: float, syy: float, threads: int = 0,
-               affine: tuple[float, float, float, float] = (1.0, 0.0, 1.0, 0.0)) -> npt.NDArray[np.float64]:
+               affine: tuple[float, float, float, float] = (1.0, 0.0, 1.0, 0.0), scale: float = 1.0,
+               dtype: Any = "float64") -> npt.NDArray[Any]:
     """Binning into a float32 scratch grid (margins mx, my) + recursive blur, in one call (heatcore.kde's fast path)."""
 
 def kde_blur_plan(sxx: float, sxy: float, syy: float) -> dict[str, Any] | None:
@@ -99,13 +104,22 @@ def accumulate_mask(mask: npt.NDArray[np.uint8], counts: npt.NDArray[np.uint32],
     """counts += (mask >= min_value) & (roi != 0), in place; returns the number of pixels added."""
 
 def gray_blur(frame: npt.NDArray[np.uint8], ksize: int = 11, threads: int = 0) -> npt.NDArray[np.uint8]:
-    """cv2.cvtColor(BGR2GRAY) + cv2.blur((ksize, ksize)) (reflect-101 border), bit-exact."""
+    """cv2.cvtColor(BGR2GRAY) + cv2.blur((ksize, ksize)) (reflect-101 border), bit-exact. ksize: odd,
+    at most the frame's longer side (pixels) and 4194303, else ValueError."""
 
 def diff_accumulate(frame: npt.NDArray[np.uint8], reference: npt.NDArray[np.uint8], acc: npt.NDArray[np.uint32],
                     ksize: int = 11, roi: npt.NDArray[np.uint8] | None = None, threshold: int = -1,
                     threads: int = 0, return_blurred: bool = False) -> Any:
     """acc (uint32) += |gray_blur(frame) - reference| (or 1 where it exceeds threshold >= 0) inside
     roi, in place (fold into a wider sum at least every 16843009 frames); returns the total added (and the blurred frame with return_blurred=True)."""
+
+def mog_simd(path: str | None = None) -> str:
+    """The MOG kernel's instruction set ('scalar', 'sse41', 'avx2'); with ``path``, force it ('auto':
+    the HEATCORE_SIMD environment variable, else the best this CPU supports). All paths give
+    bit-identical masks and state. ValueError for an unknown or unsupported path. Process-wide."""
+
+def mog_simd_paths() -> list[str]:
+    """The MOG SIMD paths this CPU supports, e.g. ['scalar', 'sse41', 'avx2']."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,3 +176,61 @@ def apply_homography(H: npt.ArrayLike, points: npt.ArrayLike, threads: int = 0) 
     Returns (mapped (N, 2) float64, number of points with w <= 0, which come out NaN and are never
     mirrored). NaN inputs give NaN outputs and are not counted. threads <= 0: all cores (threads
     start above ~65k points). Raises ValueError for a non-3x3 / non-finite H or points not (N, 2)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# MOG2 (cpp/src/mog2.cpp), next to the motion kernels
+# ---------------------------------------------------------------------------------------------
+# (mog2 section)
+class Mog2Model:
+    """Zivkovic's adaptive Gaussian mixture with OpenCV's BackgroundSubtractorMOG2 semantics
+    (bit-identical masks and model), fused with the uint32 count of foreground frames per pixel;
+    its state can be exported and restored (exact checkpoints, warm-up of partitions)."""
+
+    def __init__(self, width: int, height: int, channels: int, history: int = 500, var_threshold: float = 16.0,
+                 detect_shadows: bool = True, nmixtures: int = 5, background_ratio: float = 0.9,
+                 var_threshold_gen: float = 9.0, var_init: float = 15.0, var_min: float = 4.0,
+                 var_max: float = 75.0, complexity_reduction_threshold: float = 0.05, shadow_value: int = 127,
+                 shadow_threshold: float = 0.5) -> None: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def channels(self) -> int: ...
+    @property
+    def nmixtures(self) -> int: ...
+    @property
+    def history(self) -> int: ...
+    @property
+    def var_threshold(self) -> float: ...
+    @property
+    def detect_shadows(self) -> bool: ...
+    @property
+    def shadow_value(self) -> int: ...
+    @property
+    def nframes(self) -> int: ...
+    simd_path: str
+    """"avx2" or "scalar": the implementation apply() uses on this CPU."""
+    @staticmethod
+    def _set_simd_enabled(enabled: bool) -> None:
+        """Testing hook: False forces the scalar path, True restores run-time dispatch."""
+    def apply(self, frame: npt.NDArray[np.uint8], counts: npt.NDArray[np.uint32] | None = None,
+              roi: npt.NDArray[np.uint8] | None = None, learning_rate: float = -1.0, threads: int = 0,
+              return_mask: bool = True, count_shadows: bool = False) -> npt.NDArray[np.uint8] | None:
+        """Update the model with one uint8 (H, W) or (H, W, 3) frame; returns the (H, W) mask (0
+        background, 255 foreground, shadow_value for shadows) unless return_mask=False. counts
+        (uint32, H x W, in place) += 1 where foreground (and shadows with count_shadows) inside roi.
+        learning_rate < 0: 1 / min(2 * nframes, history); >= 1 restarts the model (as OpenCV)."""
+    def apply_frames(self, frames: Any, counts: npt.NDArray[np.uint32] | None = None,
+                     roi: npt.NDArray[np.uint8] | None = None, learning_rate: float = -1.0, threads: int = 0,
+                     return_mask: bool = False, count_shadows: bool = False) -> npt.NDArray[np.uint8] | None:
+        """apply() for a sequence of frames (or a (B, H, W[, 3]) stack) in one pass over the model
+        state (identical results; the state crosses the memory bus once per batch). Returns the
+        (B, H, W) masks with return_mask=True."""
+    def get_state(self) -> dict[str, Any]:
+        """{'nframes': int, 'weight', 'var': float32 (H, W, K), 'mean': float32 (H, W, K, C),
+        'modes_used': uint8 (H, W)}; components k >= modes_used are zero."""
+    def set_state(self, nframes: int, weight: npt.ArrayLike, var: npt.ArrayLike, mean: npt.ArrayLike,
+                  modes_used: npt.ArrayLike) -> None:
+        """Restore a state from get_state() (same shapes; ValueError otherwise)."""

@@ -75,7 +75,14 @@ def synthetic_scene(seed: int = 7, seconds: float = 40.0, fps: float = 5.0):
     src = np.array([[40, 460], [600, 460], [470, 140], [170, 140]], np.float64)  # image corners of the floor
     dst = np.array([[0, ph], [pw, ph], [pw, 0], [0, 0]], np.float64)
     H = Homography.from_points(src, dst)
-    inv = H.inverse()
+    inv_h = H.inverse()
+
+    class _Inv:  # apply() without the (points, behind) variant, for the type checker
+        @staticmethod
+        def apply(p: Any) -> np.ndarray:
+            return np.asarray(inv_h.apply(p))
+
+    inv = _Inv()
     frame = np.full((480, 640, 3), 90, np.uint8)
     frame[:140] = (170, 150, 130)
     cv2.fillConvexPoly(frame, src.astype(np.int32), (200, 200, 200))

@@ -372,7 +372,7 @@ class GridCounter(Accumulator):
             grids = np.stack(gl) if gl else np.zeros((0, s.nv, s.nh), np.int32)
             kb = np.concatenate(bl) if bl else np.zeros((0, 4))
             ko = np.concatenate([[0], np.cumsum([len(b) for b in bl])]).astype(np.int64)
-        pts = grid_points(kb, geometry=s.geometry, anchor=s.anchor) if s.mode == "point" else None
+        pts = grid_points(kb, geometry=s.geometry, anchor=s.anchor) if s.mode == "point" else None  # type: ignore[arg-type]
         return GridBatch(grids, kb, ko, pts, error)
 
     def result(self) -> np.ndarray:
@@ -391,7 +391,7 @@ class GridCounter(Accumulator):
         (aitrios geometry: the sample's truncated integers)."""
         boxes = self.select(batch)
         s = self._spec
-        return grid_points(boxes, geometry=s.geometry, anchor=s.anchor)
+        return grid_points(boxes, geometry=s.geometry, anchor=s.anchor)  # type: ignore[arg-type]
 
     def reset(self) -> None:
         self._grid[:] = 0

@@ -19,7 +19,9 @@ from .pipeline import Job, Source, Stage
 from .records import Detections, as_detections
 from .sources import RecordsSource
 
-__all__ = ["grid_job", "detect_job", "DetectStage", "TrackStage", "as_source"]
+__all__ = ["grid_job", "aitrios_config_job", "detect_job", "floorplan_input", "DetectStage", "TrackStage", "as_source", "is_video"]
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", ".ts")
 
 
 def as_source(records: Source | Iterable[Any], *, fingerprint: dict[str, Any] | None = None,
@@ -166,3 +168,89 @@ def detect_job(video: str | os.PathLike[str], detector: Any = None, *, stride: i
     return Job(source=src, accumulators=dict(accumulators or {}), stages=stages, sinks=out_sinks,
                checkpoint=checkpoint, checkpoint_every=checkpoint_every, restart=restart, quiet=quiet,
                desc="detect")
+
+
+def is_video(path: str | os.PathLike[str]) -> bool:
+    """True for a video file (by extension) or a folder of images."""
+    p = Path(path)
+    return p.is_dir() or p.suffix.lower() in VIDEO_SUFFIXES
+
+
+def floorplan_input(path: str | os.PathLike[str], *, fps: float | None = None, stride: int | None = None,
+                    seconds_per_obs: float | None = None, detector: Any = None,
+                    classes: Iterable[int] | None = None, detector_spec: Any = None
+                    ) -> tuple[Source, list[Stage], float]:
+    """The source (and detect stage) for a floor plan from a video or a detections file, and the
+    seconds each observation stands for: ``seconds_per_obs``, else stride / fps from the video,
+    the file's ``.meta.json`` or ``fps``/``stride`` (video default stride 5). Raises ValueError
+    when the frame rate is unknown (nothing is guessed)."""
+    from .io.detections import read_meta
+    from .sources import DetectionFileSource, VideoSource, video_time_base
+
+    stages: list[Stage] = []
+    source: Source
+    if is_video(path):
+        step = stride or 5
+        tb = video_time_base(path, fps=fps)
+        source = VideoSource(path, stride=step, time_base=tb, batch=4)
+        stages.append(DetectStage(detector, classes=classes, spec=detector_spec))
+        rate = tb.fps
+    else:
+        src = DetectionFileSource(path, fps=fps)
+        meta = src.reader.meta if src.reader is not None else read_meta(path)
+        source, rate = src, src.time_base.fps
+        step = int(meta.get("stride") or stride or 1)
+    if seconds_per_obs is None:
+        if not rate:
+            raise ValueError(f"the frame rate of {path} is unknown, so dwell seconds cannot be known: give --fps N "
+                             "(and --stride N if rows are every N-th frame) or --seconds-per-obs S")
+        seconds_per_obs = step / rate
+    return source, stages, float(seconds_per_obs)
+
+
+def aitrios_config_job(config: str | os.PathLike[str], *, geometry: str = "exact",
+                       out: str | os.PathLike[str] | None = None, skip_bad_rows: bool = False,
+                       per_frame_json: bool = True, compact: str | None = "grids.jsonl", video: bool = True,
+                       overrides: dict[str, Any] | None = None, checkpoint: str | os.PathLike[str] | None = None,
+                       checkpoint_every: int = 5000, restart: bool = False, quiet: bool = True) -> tuple[Job, Source]:
+    """The AITRIOS sample's own run from its ``heat_map_app.yaml`` (local CSV + video, or the
+    Console): its grid settings, output folder and video settings (``overrides``: ``fps``,
+    ``cmap``, ``vmin``, ``vmax``, ``alpha``, ``colorbar`` replace the YAML's when not None).
+    Returns ``(job, source)``."""
+    from .grid import GridCounter
+    from .io.aitrios_config import load_app_config, resolve_path
+    from .sources import DetectionFileSource
+
+    ov = {k: v for k, v in (overrides or {}).items() if v is not None}
+    cfg = load_app_config(config, geometry=geometry)
+    params, o = cfg.params, cfg.output
+    assert params is not None and o is not None
+    counter = GridCounter(**params.counter_kwargs(geometry))
+    source: Source
+    if cfg.mode == "local":
+        src = DetectionFileSource(cfg.local["meta_file"], fmt="aitrios", fps=ov.get("fps", o.fps),
+                                  video=cfg.local["video_file"] or None,
+                                  on_error="skip" if skip_bad_rows else "raise", frame_numbers="rows")
+        image_name = src.reader.image_name if src.reader is not None else None
+        source, reverse = src, geometry == "aitrios"
+    else:
+        from .io.console import load_console_frames
+
+        settings = dict(cfg.console)
+        sp = settings.get("setting_path")
+        if isinstance(sp, str) and sp:
+            # the sample's rule (current directory), then the config's folder and its parent
+            settings["setting_path"] = str(resolve_path(sp, cfg.base_dir).resolve())
+        frames, image_name = load_console_frames(settings, base_dir=cfg.base_dir)
+        source, reverse = RecordsSource(frames, fingerprint={"console": str(config)}, batch=8), False
+    vid = None
+    if video:
+        vid = dict(name=image_name, fps=ov.get("fps", o.fps), size=(o.width, o.height), cmap=ov.get("cmap", o.cmap),
+                   vmin=ov.get("vmin", o.vmin), vmax=ov.get("vmax", o.vmax), window=params.last_valid_frame,
+                   alpha=ov.get("alpha", o.transparency), overlay=o.overlay, colorbar=ov.get("colorbar", o.cbar),
+                   sticky_opaque=geometry == "aitrios",
+                   text_color=(0, 225, 0) if geometry == "aitrios" else (0, 255, 0))
+    job = grid_job(source, counter, Path(out) if out is not None else Path(o.output_dir),
+                   per_frame_json=per_frame_json, compact=compact, video=vid, reverse=reverse, checkpoint=checkpoint,
+                   checkpoint_every=checkpoint_every, restart=restart, quiet=quiet)
+    return job, source

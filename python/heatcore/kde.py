@@ -6,7 +6,10 @@ faster. Two C++ kernels do the work:
 
 - ``"exact"``: truncated-kernel splatting. Every point adds its Gaussian on the box where it
   exceeds ``tol`` (relative L2 truncation error ``tol`` per kernel, default 1e-7). Any 2x2
-  covariance. Cost grows with N x sigma^2: best for few points or small sigma.
+  covariance. Cost grows with N x sigma^2: best for few points or small sigma. Axis-aligned
+  kernels are separable (each point's 1-D profiles are computed once; a window row is a scaled
+  copy of the x profile); the grid is built in row bands that stay in L2 cache and written once,
+  with the normalisation folded in (no second pass).
 - ``"binned"``: linear binning onto the grid (plus a margin so points outside still add their
   in-grid tails), then a recursive (IIR, three complex poles, forward + backward) Gaussian blur
   whose cost does not depend on sigma. The linear-binning variance (1/6 pixel^2 per axis) is
@@ -23,7 +26,11 @@ Speed (2-core VM, shared while measured; ``python bench/compare_kde.py`` for the
 1e6 clustered points onto 1920x1080 at sigma 15 take about 15-24 ms (np.bincount +
 cv2.GaussianBlur: 85-145 ms, KDEpy FFTKDE: ~850 ms), onto 480x270 about 4-7 ms; Scott's
 rule on 1920x1080 stays under ~45 ms for any N up to 1e6; 1e3 points exact on 1920x1080 take
-~9-20 ms. Binning splits the points over threads (one grid per worker, summed); the y pass runs
+~4-6 ms (about the cost of writing the 16 MB result; ``dtype=np.float32`` halves it).
+
+Limits: a kernel sigma more than ``MAX_SIGMA_DIAGONALS`` (1e4) grid diagonals wide is a
+ValueError naming the value (the heatmap would be flat to 5e-9; usually a units mistake), and
+so is a result that is not finite (weights near the float64 limit): never a NaN picture. Binning splits the points over threads (one grid per worker, summed); the y pass runs
 over column chunks and the x pass over 8-row blocks, both vectorised.
 
 Coordinates
@@ -58,6 +65,10 @@ _NS_EXACT = 0.4
 _NS_BIN = 5.0
 _NS_PASS = 3.5
 _BINNED_MAX_ERR = 2e-4
+# Largest kernel sigma, in multiples of the grid diagonal (grid pixels). Beyond it the heatmap is
+# flat to within (1/MAX_SIGMA_DIAGONALS)^2 / 2 = 5e-9 relative (below float32 resolution): such a
+# bandwidth is a units mistake, and the recursive filter would lose precision near 1e13 pixels.
+MAX_SIGMA_DIAGONALS = 1e4
 
 
 def scott_factor(n: float, d: int = 2) -> float:
@@ -88,8 +99,8 @@ def _check_cov(cov: np.ndarray, what: str) -> tuple[float, float, float]:
     sxx, sxy, syy = float(cov[0, 0]), float(0.5 * (cov[0, 1] + cov[1, 0])), float(cov[1, 1])
     if not all(math.isfinite(v) for v in (sxx, sxy, syy)):
         raise ValueError(f"{what} covariance is not finite: {cov.tolist()}")
-    det = sxx * syy - sxy * sxy
-    if not (sxx > 0 and syy > 0 and det > 1e-12 * sxx * syy):
+    # det > 1e-12 sxx syy, i.e. correlation^2 < 1 - 1e-12, without forming sxx * syy (overflow)
+    if not (sxx > 0 and syy > 0 and ((sxy / math.sqrt(sxx)) / math.sqrt(syy)) ** 2 < 1 - 1e-12):
         raise ValueError(
             f"{what} covariance {[[sxx, sxy], [sxy, syy]]} is singular (the points lie on a line or "
             "coincide, so a variance is 0): pass an explicit bandwidth, e.g. bandwidth=15 (pixels)")
@@ -146,12 +157,45 @@ def _scale(normalize: str, cov_data: tuple[float, float, float], total_weight: f
     if normalize == "count":
         return 1.0
     sxx, sxy, syy = cov_data
-    norm = 1.0 / (2.0 * math.pi * math.sqrt(sxx * syy - sxy * sxy))
+    rho = (sxy / math.sqrt(sxx)) / math.sqrt(syy)
+    norm = 1.0 / (2.0 * math.pi * math.sqrt(sxx) * math.sqrt(syy) * math.sqrt(1.0 - rho * rho))
     if normalize == "none":
-        return norm
-    if normalize == "density":
-        return norm / total_weight if total_weight > 0 else 0.0
-    raise ValueError(f"normalize must be 'density', 'count' or 'none', got {normalize!r}")
+        s = norm
+    elif normalize == "density":
+        s = norm / total_weight if total_weight > 0 else 0.0
+    else:
+        raise ValueError(f"normalize must be 'density', 'count' or 'none', got {normalize!r}")
+    if not math.isfinite(s):
+        raise ValueError(f"normalize={normalize!r}: the scale factor {s!r} is not finite (kernel covariance {cov_data}, "
+                         f"total weight {total_weight!r})")
+    return s
+
+
+def _out_dtype(dtype: Any) -> np.dtype:
+    """np.float64 or np.float32 (the result dtype); anything else is a ValueError naming it."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise ValueError(f"dtype must be float64 or float32, got {dtype!r}") from None
+    if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
+        raise ValueError(f"dtype must be float64 or float32, got {dtype!r}")
+    return dt
+
+
+def check_bandwidth_bound(covg: tuple[float, float, float], H: int, W: int, dx: float = 1.0, dy: float = 1.0) -> None:
+    """ValueError when the kernel (grid pixels^2) is wider than ``MAX_SIGMA_DIAGONALS`` grid diagonals.
+
+    ``dx``, ``dy``: data units per grid pixel, only to quote the bandwidth in the caller's units.
+    """
+    sxx, _, syy = covg
+    sigma = math.sqrt(max(sxx, syy))
+    diag = math.hypot(H, W)
+    if not sigma <= MAX_SIGMA_DIAGONALS * diag:
+        data = math.sqrt(max(sxx * dx * dx, syy * dy * dy))
+        raise ValueError(
+            f"bandwidth sigma {data:.6g} (data units) = {sigma:.6g} grid pixels is more than {MAX_SIGMA_DIAGONALS:g}x "
+            f"the grid diagonal ({diag:.6g} pixels): the heatmap would be flat. Pass a smaller bandwidth (check its "
+            "units against the extent)")
 
 
 def _to_grid(points: np.ndarray, ext: tuple[float, float, float, float], H: int, W: int):
@@ -213,10 +257,11 @@ def _stats_numpy(pts: np.ndarray, w: np.ndarray | None) -> dict[str, float]:
     x0, y0 = float(pts[0, 0]), float(pts[0, 1])
     dx, dy = pts[:, 0] - x0, pts[:, 1] - y0
     lo, hi = pts.min(axis=0), pts.max(axis=0)
-    return {"finite": n, "xmin": float(lo[0]), "xmax": float(hi[0]), "ymin": float(lo[1]), "ymax": float(hi[1]),
-            "wmin": float(ww.min()), "x0": x0, "y0": y0, "sw": float(ww.sum()), "sw2": float((ww * ww).sum()),
-            "swx": float(ww @ dx), "swy": float(ww @ dy), "swxx": float(ww @ (dx * dx)), "swxy": float(ww @ (dx * dy)),
-            "swyy": float(ww @ (dy * dy))}
+    with np.errstate(over="ignore", invalid="ignore"):  # sums of huge values: inf, reported by the caller
+        return {"finite": n, "xmin": float(lo[0]), "xmax": float(hi[0]), "ymin": float(lo[1]), "ymax": float(hi[1]),
+                "wmin": float(ww.min()), "x0": x0, "y0": y0, "sw": float(ww.sum()), "sw2": float((ww * ww).sum()),
+                "swx": float(ww @ dx), "swy": float(ww @ dy), "swxx": float(ww @ (dx * dx)),
+                "swxy": float(ww @ (dx * dy)), "swyy": float(ww @ (dy * dy))}
 
 
 def _cov_from_moments(sw: float, sw2: float, swx: float, swy: float, swxx: float, swxy: float, swyy: float) -> tuple[np.ndarray, float]:
@@ -264,7 +309,8 @@ def _clean_points(points: Any, weights: Any, backend: str, moments: bool = True)
 
 def kde(points: Any, shape: Any, bandwidth: Any = "scott", weights: Any = None,
         extent: Sequence[float] | None = None, normalize: Normalize = "density", method: Method = "auto",
-        threads: int | None = None, backend: Literal["cpp", "numpy"] = "cpp", tol: float = 1e-7) -> np.ndarray:
+        threads: int | None = None, backend: Literal["cpp", "numpy"] = "cpp", tol: float = 1e-7,
+        dtype: Any = np.float64) -> np.ndarray:
     """Gaussian kernel density of 2-D points at the pixel centres of an (H, W) grid.
 
     Parameters
@@ -285,12 +331,21 @@ def kde(points: Any, shape: Any, bandwidth: Any = "scott", weights: Any = None,
     threads : worker threads (None/0 = all cores).
     backend : ``"cpp"`` (compiled) or ``"numpy"`` (the pure-NumPy twins; slow).
     tol : relative L2 truncation error per kernel of the exact method.
+    dtype : ``np.float64`` (default) or ``np.float32`` (half the memory; the exact method sums in
+        float64 and rounds once, so values are within 6e-8 relative of the float64 result).
 
     Returns
     -------
-    (H, W) float64 array the caller owns.
+    (H, W) array of ``dtype`` the caller owns.
+
+    Raises
+    ------
+    ValueError : bad arguments; a kernel sigma more than ``MAX_SIGMA_DIAGONALS`` (1e4) grid
+        diagonals wide (the heatmap would be flat; usually a units mistake); a result that is
+        not finite (e.g. weights near the float64 limit) — never a NaN/inf picture.
     """
     H, W = _checks.as_shape(shape)
+    out_dtype = _out_dtype(dtype)
     nthreads = _checks.resolve_threads(threads)
     if backend not in ("cpp", "numpy"):
         raise ValueError(f"backend must be 'cpp' or 'numpy', got {backend!r}")
@@ -309,12 +364,16 @@ def kde(points: Any, shape: Any, bandwidth: Any = "scott", weights: Any = None,
     cov = _kernel_cov(bandwidth, st)
     n = int(st["finite"])
     total = float(st["sw"])
-    if n == 0:
-        return np.zeros((H, W))
+    if not math.isfinite(total):
+        raise ValueError(f"the weights sum to {total!r} (each is finite, their sum overflows float64): scale them down")
     xmin, xmax, ymin, ymax = ext
     dx, dy = (xmax - xmin) / W, (ymax - ymin) / H
     affine = (1.0 / dx, -xmin / dx - 0.5, 1.0 / dy, -ymin / dy - 0.5)
     covg = (cov[0] / (dx * dx), cov[1] / (dx * dy), cov[2] / (dy * dy))
+    check_bandwidth_bound(covg, H, W, dx, dy)
+    if n == 0:
+        return np.zeros((H, W), dtype=out_dtype)
+    scale = _scale(normalize, cov, total)
     r = _ref.truncation_radius(tol)
     plan = _ref.blur_plan(covg)
     bbox = np.array([[affine[0] * st["xmin"] + affine[1], affine[2] * st["ymin"] + affine[3]],
@@ -329,20 +388,22 @@ def kde(points: Any, shape: Any, bandwidth: Any = "scott", weights: Any = None,
         how = "exact"
     if backend == "cpp":
         from . import _core
+        # the normalisation is folded into the kernel's weights: no second pass over the grid
         if how == "exact":
-            K = _core.kde_exact(pts, w, H, W, *covg, tol, nthreads, affine)
-        else:
-            K = _core.kde_binned(pts, w, H, W, mx, my, *covg, nthreads, affine)
-    else:
-        gp, _, _ = _to_grid(pts, ext, H, W)
+            return _core.kde_exact(pts, w, H, W, *covg, tol, nthreads, affine, scale, out_dtype.name)
+        return _core.kde_binned(pts, w, H, W, mx, my, *covg, nthreads, affine, scale, out_dtype.name)
+    gp, _, _ = _to_grid(pts, ext, H, W)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below
         if how == "exact":
             K = _ref.exact(gp, w, (H, W), covg, tol)
         else:
             grid = np.zeros((H + 2 * my, W + 2 * mx))
             _ref.bin_linear(gp, w, grid, mx, my)
             K = _ref.blur(grid, mx, my, (H, W), covg)
-    K *= _scale(normalize, cov, total)
-    return K
+        K *= scale
+    if not np.isfinite(K).all():
+        raise ValueError("kde: the result is not finite (weights or scale too large)")
+    return K.astype(out_dtype, copy=False)
 
 
 class KDEAccumulator(Accumulator):
@@ -354,14 +415,18 @@ class KDEAccumulator(Accumulator):
     around the grid that still collect points outside it (default: 6 sigma for a fixed bandwidth,
     a quarter of the grid for data-driven ones); points beyond the margin are dropped.
     ``merge`` adds grids and moments (exact). ``state()``/``from_state()`` round-trip everything.
+    ``dtype``: of ``result()`` (``np.float64`` or ``np.float32``); the binned grid itself stays
+    float64 so that counts add exactly.
     """
 
     kind = "kde"
 
     def __init__(self, shape: Any, bandwidth: Any = 15.0, *, extent: Sequence[float] | None = None,
                  normalize: Normalize = "density", margin: tuple[int, int] | None = None,
-                 threads: int | None = None, backend: Literal["cpp", "numpy"] = "cpp") -> None:
+                 threads: int | None = None, backend: Literal["cpp", "numpy"] = "cpp",
+                 dtype: Any = np.float64) -> None:
         self.shape = _checks.as_shape(shape)
+        self.dtype = _out_dtype(dtype)
         H, W = self.shape
         self.extent = _extent(extent, H, W)
         if normalize not in ("density", "count", "none"):
@@ -384,7 +449,8 @@ class KDEAccumulator(Accumulator):
             if isinstance(self.bandwidth, str):
                 mx = my = max(H, W) // 4
             else:
-                sxx, _, syy = bandwidth_covariance(self.bandwidth, np.zeros((0, 2)))
+                sxx, sxy, syy = bandwidth_covariance(self.bandwidth, np.zeros((0, 2)))
+                check_bandwidth_bound((sxx / (dx * dx), sxy / (dx * dy), syy / (dy * dy)), H, W, dx, dy)
                 r = _ref.truncation_radius(1e-7)
                 mx = int(math.ceil(r * math.sqrt(sxx) / dx)) + 2
                 my = int(math.ceil(r * math.sqrt(syy) / dy)) + 2
@@ -398,7 +464,7 @@ class KDEAccumulator(Accumulator):
 
     def config(self) -> dict[str, Any]:
         return {"shape": list(self.shape), "bandwidth": self.bandwidth, "extent": list(self.extent),
-                "normalize": self.normalize, "margin": list(self.margin)}
+                "normalize": self.normalize, "margin": list(self.margin), "dtype": self.dtype.name}
 
     def update(self, batch: Any, weights: Any = None) -> "KDEAccumulator":
         """Add a batch of (N, 2) points (data units) with optional (N,) weights."""
@@ -435,22 +501,25 @@ class KDEAccumulator(Accumulator):
         """The (H, W) heatmap of every point so far (zeros before any point)."""
         H, W = self.shape
         if self.count == 0:
-            return np.zeros((H, W))
+            return np.zeros((H, W), dtype=self.dtype)
         cov = self.covariance()
         dx = (self.extent[1] - self.extent[0]) / W
         dy = (self.extent[3] - self.extent[2]) / H
         covg = (cov[0] / (dx * dx), cov[1] / (dx * dy), cov[2] / (dy * dy))
+        check_bandwidth_bound(covg, H, W, dx, dy)
         if _ref.blur_plan(covg) is None:
             raise ValueError(f"KDEAccumulator: the kernel covariance {covg} (pixels^2) is too small or too correlated "
                              "for the binned blur; use heatcore.kde(..., method='exact') on the points")
         mx, my = self.margin
+        scale = _scale(self.normalize, cov, float(self.moments[0]))
         if self.backend == "cpp":
             from . import _core
-            K = _core.kde_blur(self.grid, mx, my, H, W, *covg, self.threads)
-        else:
-            K = _ref.blur(self.grid, mx, my, (H, W), covg)
-        K *= _scale(self.normalize, cov, float(self.moments[0]))
-        return K
+            return _core.kde_blur(self.grid, mx, my, H, W, *covg, self.threads, scale, self.dtype.name)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below
+            K = _ref.blur(self.grid, mx, my, (H, W), covg) * scale
+        if not np.isfinite(K).all():
+            raise ValueError("KDEAccumulator: the result is not finite (weights or scale too large)")
+        return K.astype(self.dtype, copy=False)
 
     def state(self) -> dict[str, np.ndarray]:
         return {"grid": self.grid, "moments": self.moments, "count": np.array(self.count),
@@ -461,7 +530,7 @@ class KDEAccumulator(Accumulator):
         import json
         cfg = json.loads(str(state["config"]))
         obj = cls(tuple(cfg["shape"]), cfg["bandwidth"], extent=cfg["extent"], normalize=cfg["normalize"],
-                  margin=tuple(cfg["margin"]))
+                  margin=tuple(cfg["margin"]), dtype=cfg.get("dtype", "float64"))
         grid = np.asarray(state["grid"], dtype=np.float64)
         if grid.shape != obj.grid.shape:
             raise ValueError(f"state grid has shape {grid.shape}, expected {obj.grid.shape}")

@@ -5,8 +5,10 @@ Three ways to decide "motion" per pixel and frame, all accumulated without satur
 - ``method="mog"``: the KaewTraKulPong-Bowden Gaussian-mixture background model exactly as
   OpenCV's ``cv2.bgsegm.createBackgroundSubtractorMOG`` computes it (same parameters, same masks),
   fused in C++ with the uint32 count of foreground frames per pixel.
-- ``method="mog2"``: OpenCV's ``createBackgroundSubtractorMOG2`` masks; shadow pixels (127) are
-  not counted unless ``count_shadows=True``; counting in C++.
+- ``method="mog2"``: Zivkovic's adaptive mixture exactly as OpenCV's
+  ``createBackgroundSubtractorMOG2`` computes it (same parameters, same masks), in heatcore's own
+  C++ kernel fused with the count; shadow pixels (127) are not counted unless
+  ``count_shadows=True``. Its model is part of the state, so a resumed MOG2 run is exact too.
 - ``method="diff"``: gray + ``blur`` x ``blur`` box blur, ``|frame - reference|`` summed in float64
   (or, with ``threshold``, the count of frames whose difference exceeds it), fused in C++. The
   reference is a given image, the first sampled frame, or the per-pixel median of the first K
@@ -41,6 +43,8 @@ from .progress import progress
 
 __all__ = ["MotionHeatmap", "motion_heatmap", "METHODS", "preprocess_frame", "load_roi", "synthetic_frames",
            "write_synthetic_video"]
+
+MAX_BLUR = 65535  # largest diff box-blur size (pixels); the frame's longer side bounds it too
 
 METHODS = ("mog", "mog2", "diff")
 _BG_SAMPLES = 15
@@ -136,15 +140,16 @@ class MotionHeatmap(Accumulator):
         reference: diff only — "first", "median:K" or an image (path/array, full frame size).
         threshold: diff only — count frames where the blurred difference exceeds this (0..254)
             instead of summing the differences.
-        blur: diff only — odd box-blur size (1 = none).
+        blur: diff only — odd box-blur size in pixels (1 = none), at most the processed frame's
+            longer side and at most ``MAX_BLUR`` (65535); larger sizes raise ValueError.
         history, nmixtures, background_ratio, noise_sigma: MOG parameters with OpenCV's defaults
             (history defaults to 200 for MOG and 500 for MOG2).
         var_threshold, detect_shadows, count_shadows: MOG2 parameters.
         background: "first" (default) keeps the first frame, "median" also keeps up to 15 evenly
             spread full-size frames for a median background, None keeps none.
         threads: worker threads of the C++ kernels (None/0 = all cores).
-        backend: "cpp" (default) or "numpy" (the slow reference twins; MOG and diff only).
-        batch: MOG (C++) only — apply the model to this many frames per pass over its state (the
+        backend: "cpp" (default) or "numpy" (the slow reference twins).
+        batch: MOG/MOG2 (C++) only — apply the model to this many frames per pass over its state (the
             state then crosses the memory bus once per batch; results are identical). Frames given
             to ``update`` are kept until the batch is full, so with batch > 1 they must not be
             modified afterwards (``motion_heatmap`` passes fresh frames).
@@ -162,14 +167,15 @@ class MotionHeatmap(Accumulator):
             raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
         if backend not in ("cpp", "numpy"):
             raise ValueError(f"backend must be 'cpp' or 'numpy', got {backend!r}")
-        if backend == "numpy" and method == "mog2":
-            raise ValueError("method 'mog2' uses OpenCV's MOG2; backend='numpy' is for 'mog' and 'diff'")
         self.method = method
         self.scale = positive_float("scale", scale)
         self.gray = bool(gray)
         self.blur = positive_int("blur", blur)
         if self.blur % 2 == 0:
             raise ValueError(f"blur must be odd, got {blur}")
+        if self.blur > MAX_BLUR:  # also at most the processed frame's longer side (checked per frame)
+            raise ValueError(f"blur must be at most {MAX_BLUR} pixels (and at most the frame's longer side), "
+                             f"got {blur}")
         if threshold is not None:
             if isinstance(threshold, bool) or not isinstance(threshold, (int, np.integer)):
                 raise TypeError(f"threshold must be an integer gray level, got {threshold!r}")
@@ -267,8 +273,9 @@ class MotionHeatmap(Accumulator):
             self._model = cls(w, h, self.channels, history=self.history, nmixtures=self.nmixtures,
                               background_ratio=self.background_ratio, noise_sigma=self.noise_sigma)
         elif self.method == "mog2":
-            self._model = cv2.createBackgroundSubtractorMOG2(history=self.history, varThreshold=self.var_threshold,
-                                                             detectShadows=self.detect_shadows)
+            cls = _core().Mog2Model if self.backend == "cpp" else _ref_mog2().Mog2Reference
+            self._model = cls(w, h, self.channels, history=self.history, var_threshold=self.var_threshold,
+                              detect_shadows=self.detect_shadows)
 
     def _blur(self, proc: np.ndarray) -> np.ndarray:
         if self.backend == "numpy":
@@ -315,9 +322,14 @@ class MotionHeatmap(Accumulator):
                 mask = self._model.apply(proc, counts=self._grid, roi=self._roi, return_mask=return_mask)
             return mask
         if self.method == "mog2":
-            mask = self._model.apply(proc)
-            _core().accumulate_mask(mask, self._grid, self._roi, 127 if self.count_shadows else 255, self.threads)
-            return mask if return_mask else None
+            if self.backend == "cpp" and self.batch > 1 and not return_mask:
+                self._queued.append(proc)
+                if len(self._queued) >= self.batch:
+                    self._run_queued()
+                return None
+            self._run_queued()
+            return self._model.apply(proc, counts=self._grid, roi=self._roi, threads=self.threads,
+                                     return_mask=return_mask, count_shadows=self.count_shadows)
         return self._update_diff(proc, return_mask)
 
     def update_batch(self, records: Sequence[Any], *, detail: bool = False) -> list[Any]:
@@ -342,7 +354,8 @@ class MotionHeatmap(Accumulator):
         """Apply the MOG model to the queued frames in one pass over its state."""
         if self._queued:
             queued, self._queued = self._queued, []
-            self._model.apply_frames(queued, counts=self._grid, roi=self._roi, threads=self.threads)
+            kw = {"count_shadows": self.count_shadows} if self.method == "mog2" else {}
+            self._model.apply_frames(queued, counts=self._grid, roi=self._roi, threads=self.threads, **kw)
 
     def _update_diff(self, proc: np.ndarray, return_mask: bool) -> np.ndarray | None:
         if self._reference is None:
@@ -490,9 +503,6 @@ class MotionHeatmap(Accumulator):
 
     def state(self) -> dict[str, np.ndarray]:
         """Everything needed to continue exactly: configuration, counts, MOG model, reference."""
-        if self.method == "mog2" and self._model is not None:
-            warnings.warn("OpenCV does not export MOG2's background model: a run resumed from this state "
-                          "re-learns the background", RuntimeWarning, stacklevel=2)
         st: dict[str, np.ndarray] = {
             "params": np.array(json.dumps(self._init_params())),
             "frames": np.array(self.frames, np.int64),
@@ -525,6 +535,11 @@ class MotionHeatmap(Accumulator):
             st["mog_nframes"] = np.array(ms["nframes"], np.int64)
             for k in ("sort_key", "weight", "mean", "var"):
                 st["mog_" + k] = ms[k]
+        if self.method == "mog2" and self._model is not None:
+            ms = self._model.get_state()
+            st["mog2_nframes"] = np.array(ms["nframes"], np.int64)
+            for k in ("weight", "var", "mean", "modes_used"):
+                st["mog2_" + k] = ms[k]
         return st
 
     @classmethod
@@ -565,6 +580,9 @@ class MotionHeatmap(Accumulator):
         if obj.method == "mog" and "mog_weight" in state:
             obj._model.set_state(int(state["mog_nframes"]), state["mog_sort_key"], state["mog_weight"],
                                  state["mog_mean"], state["mog_var"])
+        if obj.method == "mog2" and "mog2_weight" in state:
+            obj._model.set_state(int(state["mog2_nframes"]), state["mog2_weight"], state["mog2_var"],
+                                 state["mog2_mean"], state["mog2_modes_used"])
         return obj
 
 
@@ -574,6 +592,12 @@ def _restore(state: dict[str, np.ndarray]) -> MotionHeatmap:
 
 def _ref():
     from .reference import motion as ref
+
+    return ref
+
+
+def _ref_mog2():
+    from .reference import mog2 as ref
 
     return ref
 
@@ -737,7 +761,7 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
     ``method="mog2"`` refuses a checkpoint. ``video``: write an overlay MP4 (one
     frame per processed frame, at the source's fps / stride) showing the heat so far, over the
     last ``window`` seconds, or decaying with half-life ``decay_half_life`` seconds. Other
-    keyword arguments go to :class:`MotionHeatmap` (MOG/MOG2 parameters). ``batch``: MOG frames
+    keyword arguments go to :class:`MotionHeatmap` (MOG/MOG2 parameters). ``batch``: MOG/MOG2 frames
     per pass over the model state (identical results, less memory traffic).
     """
     if method not in METHODS:
@@ -858,3 +882,34 @@ def write_synthetic_video(path: str | os.PathLike[str], width: int = 320, height
         for f in synthetic_frames(width, height, frames, seed=seed, **kw):
             w.write(f)
     return p
+
+
+def save_picture(acc: MotionHeatmap, path: str | os.PathLike[str], *, background: Any = "first",
+                 cmap: str = "hot", alpha: float = 0.6, vmin: float = 0.0, vmax: float | None = None,
+                 log: bool = False, colorbar: bool = False, counts: bool = False, title: str | None = None) -> Path:
+    """Write the heatmap over the scene as an image (PNG/JPEG), at full frame size.
+
+    ``background``: ``"first"`` / ``"median"`` (frames kept by the accumulator), a BGR image, or
+    None (heat alone). ``counts``: colour raw counts instead of the fraction of frames in motion.
+    ``colorbar``: a figure with a labelled colour bar and ``title``."""
+    assert acc.full_size is not None, "no frames were processed"
+    values = acc.result(normalize=not counts).astype(np.float32)
+    bg = background if isinstance(background, np.ndarray) else acc.background_image(background)
+    rgb_bg = None
+    if bg is not None:
+        rgb_bg = cv2.cvtColor(bg, cv2.COLOR_BGR2RGB if bg.ndim == 3 else cv2.COLOR_GRAY2RGB)
+        if rgb_bg.shape[:2] != (acc.full_size[1], acc.full_size[0]):
+            rgb_bg = cv2.resize(rgb_bg, acc.full_size, interpolation=cv2.INTER_AREA)
+    scale: Any = "log" if log else "linear"
+    label = "frames in motion" if counts else "fraction of frames in motion"
+    if acc.method == "diff" and acc.threshold is None:
+        label = "summed |difference| (gray levels)" if counts else "mean |difference| (gray levels)"
+    if colorbar:
+        full = render.resize(values, acc.full_size)
+        return render.save_figure(path, full, background=rgb_bg, cmap=cmap, alpha=alpha, vmin=vmin, vmax=vmax,
+                                  scale=scale, threshold=vmin, label=label, colorbar=True, title=title)
+    img = render.overlay(values, rgb_bg, cmap, alpha=alpha, vmin=vmin, vmax=vmax, scale=scale,
+                         threshold=vmin if rgb_bg is not None else None)
+    if rgb_bg is None:
+        img = render.resize(img, acc.full_size)
+    return render.save_image(path, img)

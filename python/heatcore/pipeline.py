@@ -227,7 +227,7 @@ def _fingerprint(job: Job) -> dict[str, Any]:
         "source": job.source.fingerprint(),
         "stages": [{"stage": s.name, **s.config()} for s in job.stages],
         "accumulators": {k: {"kind": a.kind, **a.config()} for k, a in job.accumulators.items()},
-        "sinks": [{"sink": s.name, **s.config()} for s in job.sinks],
+        "sinks": [{"sink": sk.name, **sk.config()} for sk in job.sinks],
         "params": job.params,
     })
 
@@ -262,7 +262,7 @@ def _save_checkpoint(path: Path, job: Job, fp: dict[str, Any], done: int, positi
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp.npz", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **payload)
+            np.savez(fh, **payload)  # type: ignore[arg-type]
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -298,9 +298,9 @@ def _check_resumable(job: Job) -> None:
         why = acc.checkpoint_refusal()
         if why:
             raise ValueError(f"cannot checkpoint: {why}")
-    for s in job.sinks:
-        if not s.resumable:
-            raise ValueError(f"cannot checkpoint: the {s.name} output cannot be resumed exactly; "
+    for sk in job.sinks:
+        if not sk.resumable:
+            raise ValueError(f"cannot checkpoint: the {sk.name} output cannot be resumed exactly; "
                              "drop it or run without a checkpoint")
 
 
@@ -337,8 +337,8 @@ def run(job: Job) -> RunResult:
                 return RunResult(job.accumulators, done, done, 0.0, [], complete=True)
     resumed_at = done
     t0 = time.perf_counter()
-    for s, pos in zip(job.sinks, positions):
-        s.open(pos)
+    for sk, pos in zip(job.sinks, positions):
+        sk.open(pos)
     detail = any(s.detail for s in job.sinks)
     bar = progress_bar(total=job.source.total(), initial=done, desc=job.desc, unit=job.unit, quiet=job.quiet)
     last_ck = done
@@ -348,8 +348,8 @@ def run(job: Job) -> RunResult:
             for st in job.stages:
                 batch = st.process(batch)
             results = {name: acc.update_batch(batch, detail=detail) for name, acc in job.accumulators.items()}
-            for s in job.sinks:
-                s.write(batch, results)
+            for sk in job.sinks:
+                sk.write(batch, results)
             for r in results.values():
                 err = getattr(r, "error", None)
                 if isinstance(err, BaseException):
@@ -368,25 +368,25 @@ def run(job: Job) -> RunResult:
         # a simulated kill: leave everything as a SIGKILL would (partial files, checkpoint)
         bar.close()
         job.source.close()
-        for s in job.sinks:
-            getattr(s, "release", lambda: None)()
+        for sk in job.sinks:
+            sk.release()
         return RunResult(job.accumulators, done, resumed_at, time.perf_counter() - t0, [])
     finally:
         bar.close()
         job.source.close()
         if not ok:
-            for s in job.sinks:
+            for sk in job.sinks:
                 if ck is None:
-                    s.abort()
+                    sk.abort()
                 else:
-                    getattr(s, "release", lambda: None)()
+                    sk.release()
     outputs: list[Path] = []
     try:
-        for s in job.sinks:
-            outputs += s.finish(job.accumulators)
+        for sk in job.sinks:
+            outputs += sk.finish(job.accumulators)
     except BaseException:
-        for s in job.sinks:
-            s.abort()
+        for sk in job.sinks:
+            sk.abort()
         raise
     if ck is not None:
         _save_checkpoint(ck, job, fp, done, [None] * len(job.sinks), complete=True)

@@ -170,9 +170,11 @@ def parse_anchor(anchor: str | Sequence[float]) -> tuple[float, float]:
     if isinstance(anchor, str):
         if anchor.lower() in named:
             return named[anchor.lower()]
-        anchor = anchor.split(",")
+        parts: Sequence[Any] = anchor.split(",")
+    else:
+        parts = anchor
     try:
-        fx, fy = (float(v) for v in anchor)
+        fx, fy = (float(v) for v in parts)
     except (TypeError, ValueError):
         raise ValueError(f"anchor must be bottom, center, top or 'fx,fy' fractions, got {anchor!r}") from None
     if not (0 <= fx <= 1 and 0 <= fy <= 1):
@@ -187,7 +189,7 @@ def box_anchors(xyxy: np.ndarray, anchor: str | Sequence[float] = "bottom") -> n
     return np.stack([b[:, 0] + fx * (b[:, 2] - b[:, 0]), b[:, 1] + fy * (b[:, 3] - b[:, 1])], axis=1)
 
 
-def _numpy(x: Any) -> np.ndarray | None:
+def _numpy(x: Any) -> Any:
     """A NumPy array from arrays, lists or tensors (``.cpu().numpy()`` duck typing)."""
     if x is None:
         return None

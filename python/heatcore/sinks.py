@@ -23,7 +23,7 @@ import numpy as np
 from .pipeline import Sink
 from .records import Detections
 
-__all__ = ["PartialFile", "GridJsonSink", "GridCompactSink", "GridVideoSink", "DetectionsCSVSink",
+__all__ = ["CountSink", "PartialFile", "GridJsonSink", "GridCompactSink", "GridVideoSink", "DetectionsCSVSink",
            "AitriosCSVSink", "FinalSink", "partial_path"]
 
 
@@ -38,20 +38,22 @@ class PartialFile:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.tmp = partial_path(self.path)
-        self.fh: io.BufferedWriter | None = None
+        self.fh: Any = None
 
-    def open(self, position: int | None) -> io.BufferedWriter:
+    def open(self, position: int | None) -> Any:
+        """The open binary file (fresh, or truncated at ``position`` bytes to continue)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if position is None:
-            self.fh = open(self.tmp, "wb")
+            fh: Any = open(self.tmp, "wb")
         else:
             if not self.tmp.exists() or self.tmp.stat().st_size < int(position):
                 raise ValueError(f"cannot resume: the partial output {self.tmp} is missing or shorter than the "
                                  "checkpoint says; use --restart")
-            self.fh = open(self.tmp, "r+b")
-            self.fh.truncate(int(position))
-            self.fh.seek(int(position))
-        return self.fh
+            fh = open(self.tmp, "r+b")
+            fh.truncate(int(position))
+            fh.seek(int(position))
+        self.fh = fh
+        return fh
 
     def position(self) -> int:
         assert self.fh is not None
@@ -364,7 +366,8 @@ class DetectionsCSVSink(Sink):
             assert isinstance(d, Detections)
             t = "" if d.time is None else _num(d.time)
             tr = d.track_ids if d.track_ids is not None else np.full(len(d), -1)
-            for b, s, c, k in zip(d.xyxy.tolist(), d.scores.tolist(), d.class_ids.tolist(), tr.tolist()):
+            for b, s, c, k in zip(d.xyxy.tolist(), np.asarray(d.scores).tolist(), np.asarray(d.class_ids).tolist(),
+                                  tr.tolist()):
                 self._w.writerow([d.frame, t, k, *(f"{v:.2f}" for v in b), f"{s:.6g}", c])
 
     def position(self) -> Any:
@@ -414,7 +417,7 @@ class AitriosCSVSink(Sink):
                      "bounding_box": {"left": int(round(b[0])), "top": int(round(b[1])), "right": int(round(b[2])),
                                       "bottom": int(round(b[3]))},
                      "score": float(s)}
-                    for b, s, c in zip(d.xyxy.tolist(), d.scores.tolist(), d.class_ids.tolist())]
+                    for b, s, c in zip(d.xyxy.tolist(), np.asarray(d.scores).tolist(), np.asarray(d.class_ids).tolist())]
             self._w.writerow([d.frame, json.dumps({"perception": {"object_detection_list": objs}})])
 
     def position(self) -> Any:
@@ -459,3 +462,23 @@ class FinalSink(Sink):
             if tmp.exists():
                 tmp.unlink()
         return [self.path]
+
+
+class CountSink(Sink):
+    """Counts records and boxes (for summaries); writes nothing, resumes exactly."""
+
+    name = "counter"
+
+    def __init__(self) -> None:
+        self.records = 0
+        self.boxes = 0
+
+    def open(self, position: Any | None) -> None:
+        self.records, self.boxes = (0, 0) if position is None else (int(position[0]), int(position[1]))
+
+    def write(self, batch: Sequence[Any], results: dict[str, Any]) -> None:
+        self.records += len(batch)
+        self.boxes += sum(len(d) for d in batch)
+
+    def position(self) -> Any:
+        return [self.records, self.boxes]

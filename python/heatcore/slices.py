@@ -24,8 +24,8 @@ records are sums).
 
 Stateful models carry over from slice to slice: the motion background model (MOG, diff
 reference) and the floor plan's tracker / stationary filter are handed to the next slice when the
-time moves on, so a sliced run counts exactly what the unsliced run counts. OpenCV's MOG2 (whose
-model cannot be exported) and sliding-window grids (``window > 0``) cannot be sliced and say so.
+time moves on, so a sliced run counts exactly what the unsliced run counts. A background model
+that cannot be saved and sliding-window grids (``window > 0``) cannot be sliced and say so.
 
 Kernel-density accumulators count points, not records: feed them :class:`TimedPoints`.
 """
@@ -122,7 +122,9 @@ def _expand(records: Sequence[Any]) -> list[Any]:
 
 # -- models that carry over from one slice to the next ----------------------------------------------
 
-_MOTION_MODEL = ("reference", "pending", "mog_nframes", "mog_sort_key", "mog_weight", "mog_mean", "mog_var")
+def _is_motion_model(key: str) -> bool:
+    """State keys of a motion heatmap's background model (MOG, MOG2, diff reference)."""
+    return key in ("reference", "pending") or key.startswith(("mog_", "mog2_"))
 
 
 def _carry_motion(prev: Any, nxt: Any) -> Any:
@@ -136,10 +138,8 @@ def _carry_motion(prev: Any, nxt: Any) -> Any:
         st.pop("bg", None)
         st["bg_step"], st["bg_seen"] = np.array(1, np.int64), np.array(0, np.int64)
     else:
-        st = dict(nxt.state())
-        for k in _MOTION_MODEL:
-            st.pop(k, None)
-        st.update({k: ps[k] for k in _MOTION_MODEL if k in ps})
+        st = {k: v for k, v in nxt.state().items() if not _is_motion_model(k)}
+        st.update({k: v for k, v in ps.items() if _is_motion_model(k)})
     prev._pending = []  # frames waiting for a median reference travel with the model
     return type(nxt).from_state(st)
 
@@ -155,9 +155,10 @@ _CARRY: dict[str, Callable[[Any, Any], Any]] = {"motion": _carry_motion, "floorp
 
 
 def _refuse(proto: Accumulator) -> None:
-    if proto.kind == "motion" and getattr(proto, "method", None) == "mog2":
-        raise ValueError("method 'mog2' cannot be sliced by time: OpenCV's MOG2 background model cannot be handed "
-                         "from one slice to the next; use method 'mog' or 'diff'")
+    why = proto.checkpoint_refusal() if proto.kind == "motion" else None
+    if why:
+        raise ValueError(f"cannot slice by time: the background model must be handed from one slice to the next, "
+                         f"but {why}")
     if proto.kind == "grid" and getattr(proto, "window", 0) > 0:
         raise ValueError(f"a grid with a sliding window (window={proto.window} frames) cannot be sliced by time: "
                          "its counts are not sums over frames; use window=0")

@@ -68,7 +68,7 @@ class VideoSource(Source):
         if isinstance(self.source, (list, tuple)):
             inp: Any = [str(p) for p in self.source]
         else:
-            inp = file_fingerprint(self.source)
+            inp = file_fingerprint(self.source)  # type: ignore[arg-type]
         return {"input": inp, "stride": self.stride, "start": self.start, "stop": self.stop, "gray": self.gray,
                 "decoder": self.decoder, "fps": self.time_base.fps}
 

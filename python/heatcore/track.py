@@ -116,12 +116,12 @@ class Tracker:
                 self.missed[t] += 1
                 if self.missed[t] > self.max_disappeared:
                     del self.boxes[t], self.missed[t]
-        for j in np.flatnonzero(ids < 0):
-            ids[j] = self.next_id
+        for j in np.flatnonzero(ids < 0).tolist():
+            ids[j] = int(self.next_id)
             self.missed[self.next_id] = 0
             self.next_id += 1
-        for j, t in enumerate(ids):
-            self.boxes[int(t)] = b[j].copy()
+        for j, tid in enumerate(ids.tolist()):
+            self.boxes[int(tid)] = b[j].copy()
         return ids
 
 

@@ -36,9 +36,18 @@ KdeStats kde_stats(const double* pts, const double* w, std::size_t n, bool momen
 double kde_truncation_radius(double tol);
 
 // Exact truncated splatting of n points (pts: n x 2 row-major (u, v); w: n weights or nullptr)
-// onto out (H x W, overwritten). Threads work on row bands (no extra buffers).
+// onto out (H x W, overwritten), every kernel multiplied by `scale` (folded into the weights:
+// no extra pass). Axis-aligned kernels (sxy == 0) are separable: each point's 1-D profiles are
+// computed once and its window rows are scaled copies of the x profile. The output is built in
+// row bands that stay in L2 (threads take bands) and written once; a float output is summed in
+// float64 and rounded once. Window ranges are clamped in floating point before any conversion
+// to int, so any finite covariance is safe (cost <= n x H x W). Throws std::invalid_argument for
+// a non-positive-definite or non-finite covariance or scale, std::range_error when the result
+// is not finite (e.g. weights near the float64 limit).
 void kde_exact(const double* pts, const double* w, std::size_t n, int H, int W, KdeCov cov,
-               double tol, double* out, int threads, KdeAffine map = {});
+               double tol, double* out, int threads, KdeAffine map = {}, double scale = 1.0);
+void kde_exact(const double* pts, const double* w, std::size_t n, int H, int W, KdeCov cov,
+               double tol, float* out, int threads, KdeAffine map = {}, double scale = 1.0);
 
 // Linear binning: adds each point's weight to its 4 nearest pixel centres of the padded grid
 // (Hp x Wp, row-major, accumulated in place). Grid pixel (0, 0) sits at padded (my, mx).
@@ -62,14 +71,20 @@ KdeBlurPlan kde_blur_plan(KdeCov cov);
 // Blur a linearly binned padded grid (Hp x Wp) with the Gaussian of covariance `cov` (the
 // binning variance is subtracted) and write the crop at (my, mx) of size H x W to out, scaled
 // to peak-1 kernels. Cost does not grow with sigma (third-order complex-pole recursive
-// filters, forward + backward, zero boundary). Throws std::invalid_argument if !plan.ok.
+// filters, forward + backward, zero boundary), every kernel multiplied by `scale`. Throws
+// std::invalid_argument if !plan.ok or a pass sigma exceeds 1e9 pixels (float32 poles that close
+// to 1 lose precision), std::range_error if the result is not finite.
 void kde_blur(const double* grid, int Hp, int Wp, int mx, int my, int H, int W, KdeCov cov,
-              double* out, int threads);
+              double* out, int threads, double scale = 1.0);
+void kde_blur(const double* grid, int Hp, int Wp, int mx, int my, int H, int W, KdeCov cov,
+              float* out, int threads, double scale = 1.0);
 
 // Binning (into a float32 padded scratch grid with margins mx, my) + blur in one call: the fast
 // path of heatcore.kde. Scratch buffers are kept per calling thread and reused.
 void kde_binned(const double* pts, const double* w, std::size_t n, int H, int W, int mx, int my,
-                KdeCov cov, double* out, int threads, KdeAffine map = {});
+                KdeCov cov, double* out, int threads, KdeAffine map = {}, double scale = 1.0);
+void kde_binned(const double* pts, const double* w, std::size_t n, int H, int W, int mx, int my,
+                KdeCov cov, float* out, int threads, KdeAffine map = {}, double scale = 1.0);
 
 // Coefficients of the recursive Gaussian of variance `var` (steps^2): three complex poles
 // z[k] and gains g[k] (interleaved re, im), calibrated so the discrete impulse response

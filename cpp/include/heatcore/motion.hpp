@@ -3,16 +3,30 @@
 // * MogModel: the KaewTraKulPong-Bowden Gaussian-mixture background model exactly as OpenCV's
 //   bgsegm MOG computes it (see shared/specs/mog_background_model.md), fused with the
 //   foreground-count accumulation. The state is kept as structure-of-arrays planes
-//   (plane[k][pixel]) so the per-row normalisation / foreground test / accumulation pass is a
-//   straight loop over pixels the compiler vectorizes.
+//   (plane[k][pixel]); the kernel works on 1, 4 or 8 pixels at once (scalar / SSE4.1 / AVX2,
+//   chosen at run time, all bit-identical).
 // * accumulate_mask: counts[i] += (mask[i] >= min_value) inside an optional ROI.
 // * diff_accumulate: gray conversion + box blur + |frame - reference| + float accumulation.
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace heatcore {
+
+// Instruction set of the MOG kernel (chosen at run time; all give bit-identical results).
+enum class MogSimd : int { scalar = 0, sse41 = 1, avx2 = 2 };
+// The path in use. Chosen on first use: the environment variable HEATCORE_SIMD
+// (scalar | sse41 | avx2 | auto; unset = auto = the best this CPU supports; a path the CPU lacks
+// falls back to the best it has; anything else throws std::invalid_argument).
+MogSimd mog_simd_path();
+// Force a path ("scalar", "sse41", "avx2") or go back to the automatic choice ("auto"); throws
+// std::invalid_argument for an unknown name or a path this CPU does not support. Process-wide.
+MogSimd mog_set_simd(const std::string& name);
+// The paths this CPU can run (scalar always).
+std::vector<MogSimd> mog_simd_available();
+const char* mog_simd_name(MogSimd path);
 
 struct MogParams {
     int history = 200;              // <= 0 means 200
@@ -52,14 +66,14 @@ public:
                               std::uint8_t* const* masks, std::ptrdiff_t mask_stride, std::uint32_t* counts,
                               const std::uint8_t* roi, double learning_rate, int threads);
 
-    // State access (planes of size K * width * height, mean/var K * channels * width * height).
-    std::vector<float>& sort_key() { return sortkey_; }
-    std::vector<float>& weight() { return weight_; }
-    std::vector<float>& mean() { return mean_; }
-    std::vector<float>& var() { return var_; }
+    // State: dense planes sort_key/weight (K * width * height floats), mean/var
+    // (K * channels * width * height), plane k (channel c) at offset k * npix ((k * C + c) * npix).
+    void get_state(float* sort_key, float* weight, float* mean, float* var) const;
+    // Replaces the state (and the frame counter, >= 0); the arrays as get_state writes them.
+    void set_state(long long nframes, const float* sort_key, const float* weight, const float* mean,
+                   const float* var);
+    std::size_t state_size() const { return static_cast<std::size_t>(K_) * npix_; }  // sort_key/weight floats
     void set_nframes(long long n) { nframes_ = n; }
-    // Call after writing the state planes directly (recomputes derived bookkeeping).
-    void state_changed();
     void reset();
 
 private:
@@ -74,7 +88,11 @@ private:
     MogParams params_;
     long long nframes_ = 0;
     std::size_t npix_;
-    std::vector<float> sortkey_, weight_, mean_, var_;
+    // All planes in one buffer, `stride_` floats apart (>= npix_, padded, see the constructor).
+    std::vector<float> state_;
+    std::size_t stride_ = 0;
+    float *wt_ = nullptr, *sk_ = nullptr, *mu_ = nullptr, *vr_ = nullptr;
+    void state_changed();
     // Derived (not part of OpenCV's state): per pixel, components k >= nused_ are all zero, so the
     // normalisation pass can stop there (multiplying zeros changes nothing).
     std::vector<std::uint8_t> nused_;
@@ -85,8 +103,14 @@ private:
 std::uint64_t accumulate_mask(const std::uint8_t* mask, std::size_t n, std::uint32_t* counts,
                               const std::uint8_t* roi, int min_value, int threads);
 
+// Largest box-blur size accepted by gray_blur / diff_accumulate (besides: at most the frame's
+// longer side). Keeps the horizontal window sums (255 * ksize) inside int32.
+constexpr int kMaxBlur = (1 << 22) - 1;
+
 // Gray (OpenCV's BGR->gray fixed-point weights when channels == 3) followed by a normalised
 // ksize x ksize box blur (reflect-101 border, rounded to uint8), as cv2.cvtColor + cv2.blur.
+// ksize: odd, 1 <= ksize <= min(max(width, height), kMaxBlur), else std::invalid_argument.
+// Work and memory are linear in the frame size (no term in ksize^2).
 // out: width*height bytes.
 void gray_blur(const std::uint8_t* frame, int width, int height, int channels,
                std::ptrdiff_t frame_stride, int ksize, std::uint8_t* out, int threads);

@@ -1,38 +1,79 @@
-"""Detector options shared by the commands that detect (detect, floorplan, grid)."""
+"""Detector options shared by every command that detects people (detect, floorplan, grid).
+
+``add_detector_arguments(parser)`` adds them; ``detector_from_args(args)`` builds the detector.
+"""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+DETECTOR_HELP = ("person (default: SSDLite-MobileNetV2 person detector, downloaded on first use, see "
+                 "`heatcore models`) | hog (OpenCV HOG, no download) | model.onnx (SSD- or YOLO-style output) | "
+                 "net.prototxt:net.caffemodel (Caffe MobileNet-SSD, persons are class 15) | graph.pb:graph.pbtxt")
 
-def add_detector_arguments(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("detector (video input)")
-    g.add_argument("--detector", default="hog", help="hog | model.onnx | model.prototxt:model.caffemodel (default hog)")
-    g.add_argument("--decode", choices=["auto", "ssd", "yolo"], default="auto", help="DNN output layout (default auto)")
-    g.add_argument("--input-size", default=None, help="DNN input WxH (default 300x300)")
-    g.add_argument("--min-score", type=float, default=None,
-                   help="drop boxes scoring lower (HOG: SVM margin, default 0.3; DNN: probability, default 0.5)")
-    g.add_argument("--classes", default=None, help="keep only these class ids, e.g. 15 or 0,2")
-    g.add_argument("--hog-width", type=int, default=None, help="HOG: run on frames scaled to this width (pixels)")
+
+def _classes(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--classes must be comma-separated integers, got {text!r}") from None
+
+
+def add_detector_arguments(parser: argparse.ArgumentParser, *, filters: bool = True) -> None:
+    """Add the detector options: ``--detector --model-dir --decode --input-size --engine
+    --hog-width --person-height`` and, when ``filters``, ``--min-score --classes``."""
+    g = parser.add_argument_group("detector")
+    g.add_argument("--detector", default=None, help=DETECTOR_HELP)
+    g.add_argument("--model-dir", default=None,
+                   help="person detector: folder holding frozen_inference_graph.pb (default: $HEATCORE_MODEL_DIR, "
+                        "else the heatcore cache; see `heatcore models path`)")
+    g.add_argument("--decode", choices=["auto", "ssd", "yolo"], default="auto",
+                   help="model file: output layout (default auto)")
+    g.add_argument("--input-size", default=None, help="DNN input WxH pixels (default 300x300)")
+    g.add_argument("--engine", choices=["opencv", "onnxruntime", "auto"], default="opencv",
+                   help="model.onnx: run it with cv2.dnn (default) or onnxruntime (pip install 'heatcore[onnx]')")
+    g.add_argument("--hog-width", type=int, default=None,
+                   help="HOG: search frames scaled to this width, pixels (implies --detector hog)")
+    g.add_argument("--person-height", type=float, default=None,
+                   help="HOG: height of the smallest people, frame pixels; frames are upscaled so they fill HOG's "
+                        "window (default: frame height / 8; implies --detector hog)")
+    if filters:
+        g.add_argument("--min-score", type=float, default=None,
+                       help="drop boxes scoring lower, probability 0..1 (default: person 0.15, hog 0.3, model 0.5)")
+        g.add_argument("--classes", type=_classes, default=None, help="keep only these class ids, e.g. 15 or 0,2")
 
 
 def detector_from_args(args: argparse.Namespace) -> Any:
+    """The detector the options in ``args`` describe (see :func:`add_detector_arguments`).
+
+    ``--hog-width`` / ``--person-height`` without ``--detector`` select HOG. ``args.detector``
+    is set to the name used ("person", "hog" or the model path)."""
     from .._checks import parse_size
     from ..detect import make_detector
 
-    if isinstance(getattr(args, "classes", None), str):
-        from ._options import classes_arg
-
-        args.classes = classes_arg(args.classes)
-    if args.detector.lower() == "hog":
-        kw: dict[str, Any] = {"resize_width": args.hog_width}
-        if args.min_score is not None:
-            kw["min_score"] = args.min_score
-        return make_detector("hog", **kw)
-    kw = {"decode": args.decode}
-    if args.min_score is not None:
-        kw["min_score"] = args.min_score
-    if args.input_size:
-        kw["input_size"] = parse_size(args.input_size, "--input-size")
-    return make_detector(args.detector, **kw)
+    name = args.detector
+    hog_opts = args.hog_width is not None or args.person_height is not None
+    if name is None:
+        name = "hog" if hog_opts else "person"
+    args.detector = name
+    min_score = getattr(args, "min_score", None)
+    kind = name.lower()
+    if kind == "hog":
+        kw: dict[str, Any] = {"resize_width": args.hog_width, "person_height": args.person_height}
+    else:
+        if hog_opts:
+            raise ValueError(f"--hog-width/--person-height apply to --detector hog, not {name!r}")
+        kw = {}
+        if kind in ("person", "ssd", "default"):
+            if args.model_dir is not None:
+                kw["model_dir"] = args.model_dir
+        else:
+            kw = {"decode": args.decode, "engine": args.engine}
+        if args.input_size:
+            kw["input_size"] = parse_size(args.input_size, "--input-size")
+    if min_score is not None:
+        if not 0.0 <= min_score <= 1.0:
+            raise ValueError(f"--min-score is a probability in [0, 1], got {min_score}")
+        kw["min_score"] = min_score
+    return make_detector(name, **kw)

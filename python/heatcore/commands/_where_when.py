@@ -50,16 +50,6 @@ def attach(args: argparse.Namespace, accumulators: dict[str, Any], factory: Call
             if args.slice else counter()
 
 
-def seconds_per_obs(source: Any) -> float | None:
-    """Seconds one record of a detections file stands for (stride / fps), None when unknown."""
-    fps = getattr(getattr(source, "time_base", None), "fps", None)
-    if not fps:
-        return None
-    reader = getattr(source, "reader", None)
-    stride = int((reader.meta.get("stride") if reader is not None else None) or 1)
-    return stride / fps
-
-
 def finish(args: argparse.Namespace, res: Any, folder: Path, *, main: str, title: str, method: str,
            inputs: list[str], background: Path | None = None, homography: Path | None = None) -> Path | None:
     """Save the states and ``run.json`` into ``folder`` (returns it, or None when not asked)."""

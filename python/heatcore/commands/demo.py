@@ -6,6 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
+from . import _options as opt
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -14,21 +16,23 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Synthesizes scenes (points, a video with moving blobs, detections, a floor "
         "plan) and writes example outputs of every heatcore capability into a folder.",
     )
-    p.add_argument("-o", "--out", type=Path, default=Path("heatcore-demo"), help="output folder (default: ./heatcore-demo)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    opt.add_output(p, "output folder (default: ./heatcore-demo)", default=Path("heatcore-demo"))
+    opt.add_quiet(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import floorplan, grid, kde, motion
+    from .. import demo as demos
+    from . import kde
     from .. import demo_report
 
     out: Path = args.out
+    opt.check_folder(out)
     out.mkdir(parents=True, exist_ok=True)
-    for name, module in [("kde", kde), ("motion", motion), ("grid", grid), ("floorplan", floorplan),
-                         ("report", demo_report)]:
+    for name, fn in [("kde", kde.demo), ("motion", demos.motion_demo), ("grid", demos.grid_demo),
+                     ("floorplan", demos.floorplan_demo), ("report", demo_report.demo)]:
         t0 = time.perf_counter()
-        files = module.demo(out / name, quiet=args.quiet)
+        files = fn(out / name, quiet=args.quiet)
         dt = time.perf_counter() - t0
         print(f"{name:10s} {dt:6.2f} s")
         for f in files:
@@ -36,6 +40,3 @@ def run(args: argparse.Namespace) -> int:
     print(f"demo outputs are in {out.resolve()}")
     return 0
 
-
-def demo(outdir: Path, quiet: bool = True) -> list[Path]:  # pragma: no cover - not an area
-    return []

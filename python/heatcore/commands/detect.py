@@ -38,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..jobs import detect_job
     from ..pipeline import run as run_job
+    from ..sinks import CountSink
 
     if args.stride < 1:
         raise ValueError(f"--stride must be >= 1, got {args.stride}")
@@ -58,46 +59,9 @@ def run(args: argparse.Namespace) -> int:
                      min_score=args.min_score, track=track, detections_csv=args.out, aitrios_csv=args.aitrios_csv,
                      fps=args.fps, checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
                      restart=args.restart, quiet=args.quiet, detector_spec=args.detector)
-    boxes = [0]
-    job.sinks.append(_Counter(boxes))
+    count = CountSink()
+    job.sinks.append(count)
     res = run_job(job)
     resumed = f" (resumed at record {res.resumed_at})" if res.resumed_at else ""
-    print(f"{boxes[0]} detections in {res.records} frames{resumed} -> " + ", ".join(str(p) for p in res.outputs))
+    print(f"{count.boxes} detections in {res.records} frames{resumed} -> " + ", ".join(str(p) for p in res.outputs))
     return 0
-
-
-class _Counter:
-    """Counts boxes for the summary line (a sink that writes nothing)."""
-
-    name = "counter"
-    resumable = True
-    detail = False
-
-    def __init__(self, box: list[int]) -> None:
-        self.box = box
-
-    def config(self) -> dict[str, Any]:
-        return {}
-
-    def targets(self) -> list[Path]:
-        return []
-
-    def open(self, position: Any) -> None:
-        self.box[0] = int(position or 0)
-
-    def write(self, batch: Any, results: Any) -> None:
-        self.box[0] += sum(len(d) for d in batch)
-
-    def position(self) -> Any:
-        return self.box[0]
-
-    def finish(self, accumulators: Any) -> list[Path]:
-        return []
-
-    def abort(self) -> None:
-        pass
-
-
-def demo(outdir: Path, quiet: bool = True) -> list[Path]:
-    """Detection is part of the floorplan demo."""
-    return []

@@ -6,10 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..jobs import is_video as _is_video
 from . import _options as opt
-
-VIDEO_INPUT = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg")
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -73,12 +71,9 @@ def _stationary(text: str | None) -> tuple[float, float] | None:
     return px, sec
 
 
-def _is_video(path: Path) -> bool:
-    return path.is_dir() or path.suffix.lower() in VIDEO_INPUT
-
-
 def run(args: argparse.Namespace) -> int:
     from ..floorplan import POINTS_HEADER, FloorplanAccumulator, floorplan_heatmap, read_points_csv
+    from ..jobs import floorplan_input
     from ..homography import Homography
     from ..pipeline import Job, run as run_job
     from ..render import read_image
@@ -122,32 +117,14 @@ def run(args: argparse.Namespace) -> int:
             return 0
     if h is None:
         raise ValueError("--homography is required to map image detections onto the plan")
-    source: Any
-    stages: list[Any] = []
+    detector = None
     if _is_video(args.detections):
-        from ..jobs import DetectStage
-        from ..sources import VideoSource, video_time_base
         from ._detector import detector_from_args
 
-        stride = args.stride or 5
-        tb = video_time_base(args.detections, fps=args.fps)
-        source = VideoSource(args.detections, stride=stride, time_base=tb, batch=4)
-        stages.append(DetectStage(detector_from_args(args), classes=getattr(args, "classes", None),
-                                  spec=getattr(args, "detector", None)))
-        fps, step = tb.fps, stride
-    else:
-        from ..sources import DetectionFileSource
-
-        source = DetectionFileSource(args.detections, fps=args.fps)
-        meta = source.reader.meta if source.reader is not None else _meta(args.detections)
-        fps = source.time_base.fps
-        step = int(meta.get("stride") or args.stride or 1)
-    dt = args.seconds_per_obs
-    if dt is None:
-        if not fps:
-            raise ValueError(f"the frame rate of {args.detections} is unknown, so dwell seconds cannot be known: "
-                             "give --fps N (and --stride N if rows are every N-th frame) or --seconds-per-obs S")
-        dt = step / fps
+        detector = detector_from_args(args)
+    source, stages, dt = floorplan_input(args.detections, fps=args.fps, stride=args.stride,
+                                         seconds_per_obs=args.seconds_per_obs, detector=detector,
+                                         classes=getattr(args, "classes", None), detector_spec=args.detector)
     acc = FloorplanAccumulator(plan_size, h, seconds_per_obs=dt, anchor=args.anchor, cell=args.cell,
                                bandwidth=args.bandwidth, track=bool(args.track), stationary=stationary)
 
@@ -176,46 +153,3 @@ def run(args: argparse.Namespace) -> int:
           f"it, {c['behind']} behind the horizon, {c['stationary']} suppressed as stationary "
           f"({dt:.3g} s each) -> {args.out}")
     return 0
-
-
-def _meta(path: Path) -> dict[str, Any]:
-    from ..io.detections import read_meta
-
-    return read_meta(path)
-
-
-def demo(outdir: Path, quiet: bool = True) -> list[Path]:
-    """Synthetic camera + plan + walking people: calibration preview, KDE heat, dwell and visitors."""
-    import cv2
-
-    from .._synthetic import synthetic_scene
-    from ..floorplan import FloorplanAccumulator
-    from ..pipeline import Job, run as run_job
-    from ..render import save_image
-    from ..sinks import AitriosCSVSink, FinalSink
-    from ..sources import RecordsSource
-
-    outdir.mkdir(parents=True, exist_ok=True)
-    fps = 5.0
-    frame, plan, H, frames = synthetic_scene(fps=fps)
-    files = []
-    H.save(outdir / "H.json")
-    files.append(outdir / "H.json")
-    cam = frame.copy()
-    for b in frames[len(frames) // 2].xyxy.astype(int):
-        cv2.rectangle(cam, (b[0], b[1]), (b[2], b[3]), (0, 0, 255), 2)
-    files.append(save_image(outdir / "camera.png", cam, order="bgr"))
-    prev = H.warp_image(cam, cv2.cvtColor(plan, cv2.COLOR_RGB2BGR))
-    files.append(save_image(outdir / "calibration_preview.png", prev, order="bgr"))
-    acc = FloorplanAccumulator((plan.shape[1], plan.shape[0]), H, seconds_per_obs=1 / fps, cell=20, bandwidth=10,
-                               track={"max_disappeared": 3}, stationary=(6.0, 5.0))
-    outs = {"plan_dwell.png": ("dwell", "dwell seconds per cell"),
-            "plan_visitors.png": ("visitors", "unique visitors per cell"),
-            "plan_heat.png": ("kde", "time spent (KDE), parked trolley suppressed")}
-    sinks: list[Any] = [AitriosCSVSink(outdir / "detections_aitrios.csv", meta={"fps": fps, "stride": 1})]
-    for name, (mode, title) in outs.items():
-        sinks.append(FinalSink(outdir / name, lambda p, a, m=mode, t=title: a["plan"].render(p, m, plan, title=t)))
-    res = run_job(Job(source=RecordsSource(frames, total=len(frames)), accumulators={"plan": acc}, sinks=sinks,
-                      quiet=quiet, desc="floorplan"))
-    files += res.outputs
-    return files

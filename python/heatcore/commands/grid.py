@@ -40,8 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("detections", nargs="?", type=Path,
-                   help="detections: the sample's CSV, a long CSV frame,left,top,right,bottom[,score,class_id], "
-                        "or an .npz with boxes (M,4) and offsets (T+1,) or frame (M,) [scores, class_ids]")
+                   help="detections: the sample's CSV, a long CSV frame,left,top,right,bottom[,score,class_id] "
+                        "(or `heatcore detect`'s CSV), an .npz with boxes (M,4) and offsets (T+1,) or frame (M,) "
+                        "[scores, class_ids]; or a video: people are detected in the same pass")
+    p.add_argument("--stride", type=int, default=5, help="video input: detect every N-th frame (default 5)")
     p.add_argument("--config", type=Path, help="the sample's app YAML (heat_map_app.yaml); replaces the options below")
     p.add_argument("--video", type=Path, help="video (or image folder) paired with the detections by frame index "
                    "(the frame numbers written in the file: detect --stride 5 writes 0, 5, 10, ...)")
@@ -84,6 +86,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     opt.add_threads(p)
     opt.add_checkpoint(p, 5000)
     opt.add_quiet(p)
+    from ._detector import add_detector_arguments
+
+    add_detector_arguments(p, filters=False)
     from . import _where_when
 
     _where_when.add_options(p, "the output folder")  # --slice / --zones (heatcore report)
@@ -125,149 +130,85 @@ def run(args: argparse.Namespace) -> int:
     return _run_file(args)
 
 
-def _video_kwargs(args: argparse.Namespace, size: tuple[int, int], window: int, name: str | None,
-                  fps: float, geometry: str) -> dict[str, Any]:
-    return dict(name=name, fps=fps, size=size, cmap=args.cmap or "Reds",
-                vmin=0.0 if args.vmin is None else args.vmin, vmax=0.0 if args.vmax is None else args.vmax,
-                window=window, alpha=0.4 if args.alpha is None else args.alpha, overlay=True,
-                colorbar=args.colorbar, sticky_opaque=geometry == "aitrios",
-                text_color=(0, 225, 0) if geometry == "aitrios" else (0, 255, 0))
-
-
 def _run_file(args: argparse.Namespace) -> int:
     from ..grid import GridCounter
-    from ..io.detections import sniff_format
-    from ..jobs import grid_job
+    from ..jobs import DetectStage, grid_job, is_video
     from ..pipeline import run as run_job
-    from ..sources import DetectionFileSource
+    from ..sources import DetectionFileSource, VideoSource, video_time_base
 
     path: Path = args.detections
-    if not path.is_file():
-        raise FileNotFoundError(f"no such detections file: {path}")
+    if not path.exists():
+        raise FileNotFoundError(f"no such detections file or video: {path}")
     geometry = args.geometry or "exact"
-    fmt = sniff_format(path) if args.format == "auto" else args.format
-    vinfo = None
-    if args.video is not None:
-        from ..io.video import video_info
-
-        if not args.video.exists():
-            raise FileNotFoundError(f"no such video: {args.video}")
-        vinfo = video_info(args.video)
+    raw = is_video(path)  # a video: detect people in the same pass
+    pictures = path if raw else args.video
+    tb = video_time_base(pictures, fps=args.fps) if pictures is not None else None
     image_size = opt.size_arg(args.image_size, "--image-size")
     if image_size is None:
-        if vinfo is None:
+        if pictures is None:
             raise ValueError("--image-size WxH is needed (the pixel space of the boxes) when there is no --video")
-        image_size = (vinfo.width, vinfo.height)
+        from ..io.video import video_info
+
+        info = video_info(pictures)
+        image_size = (info.width, info.height)
     counter = GridCounter(image_size=image_size, grid=opt.size_arg(args.grid, "--grid"), spread=args.spread,
                           window=args.window, mode=args.mode, anchor=args.anchor,
-                          classes=opt.classes_arg(args.classes), min_score=args.min_score, geometry=geometry)
-    fps = args.fps if args.fps is not None else (vinfo.fps if vinfo is not None and vinfo.fps > 0 else None)
-    source = DetectionFileSource(path, fmt=fmt, fps=fps, video=args.video,
-                                 on_error="skip" if args.skip_bad_rows else "raise",
-                                 frame_numbers=args.frame_numbers)
-    out = args.out or Path("grid-out")
+                          classes=opt.classes_arg(args.classes), min_score=args.min_score,
+                          geometry=geometry)  # type: ignore[arg-type]
+    source: Any
+    stride, skipped = 1, []
+    if raw:
+        from ._detector import detector_from_args
+
+        stride = args.stride
+        source = VideoSource(path, stride=stride, time_base=tb, batch=4)
+        stages = [DetectStage(detector_from_args(args), keep_image=not args.no_video, spec=args.detector)]
+    else:
+        source = DetectionFileSource(path, fmt=args.format, fps=args.fps if tb is None else tb.fps, video=args.video,
+                                     on_error="skip" if args.skip_bad_rows else "raise",
+                                     frame_numbers=args.frame_numbers)
+        stages = []
+        if source.reader is not None:
+            stride = int(source.reader.meta.get("stride") or 1)
     video = None
     if not args.no_video:
-        vsize = opt.size_arg(args.video_size, "--video-size") or image_size
-        src_fps = source.time_base.fps
-        if src_fps is None:
+        fps = source.time_base.fps
+        if fps is None:
             raise ValueError("the overlay video needs the detections' frame rate: give --fps N (or --video, or "
                              "--no-video)")
-        stride = int(source.reader.meta.get("stride") or 1) if source.reader is not None else 1
-        video = _video_kwargs(args, vsize, counter.window, None if args.video is None else args.video.stem,
-                              src_fps / stride, geometry)
-    job = grid_job(source, counter, out, per_frame_json=not args.no_json, compact=args.compact, video=video,
-                   reverse=geometry == "aitrios" and fmt == "aitrios", checkpoint=args.checkpoint,
+        video = dict(name=None if pictures is None else Path(pictures).stem, fps=fps / stride,
+                     size=opt.size_arg(args.video_size, "--video-size") or image_size, cmap=args.cmap or "Reds",
+                     vmin=args.vmin or 0.0, vmax=args.vmax or 0.0, window=counter.window,
+                     alpha=0.4 if args.alpha is None else args.alpha, overlay=True, colorbar=args.colorbar,
+                     sticky_opaque=geometry == "aitrios", text_color=(0, 225, 0) if geometry == "aitrios" else (0, 255, 0))
+    job = grid_job(source, counter, args.out or Path("grid-out"), per_frame_json=not args.no_json,
+                   compact=args.compact, video=video, reverse=geometry == "aitrios" and args.format in ("aitrios", "auto")
+                   and getattr(source, "reader", None) is not None, checkpoint=args.checkpoint,
                    checkpoint_every=args.checkpoint_every, restart=args.restart, quiet=args.quiet)
+    job.stages = stages
     from . import _where_when
 
+    fps_src = source.time_base.fps
     _where_when.attach(args, job.accumulators, lambda: GridCounter(**{**counter.config(), "window": 0}),
-                       seconds_per_obs=_where_when.seconds_per_obs(source), input=path)
+                       seconds_per_obs=stride / fps_src if fps_src else None, input=path)
     res = run_job(job)
-    _report(res, res.outputs, source.skipped, args.quiet)
-    _where_when.finish(args, res, out, main="grid", title=f"grid heatmap: {path.name}", method=f"grid {args.mode}",
-                       inputs=[str(path)] + ([str(args.video)] if args.video else []))
+    _report(res, res.outputs, getattr(source, "skipped", skipped), args.quiet)
+    _where_when.finish(args, res, args.out or Path("grid-out"), main="grid", title=f"grid heatmap: {path.name}",
+                       method=f"grid {args.mode}", inputs=[str(path)] + ([str(args.video)] if args.video else []))
     return 0
 
 
 def _run_config(args: argparse.Namespace) -> int:
-    from ..grid import GridCounter
-    from ..io.aitrios_config import load_app_config
-    from ..jobs import grid_job
+    from ..jobs import aitrios_config_job
     from ..pipeline import run as run_job
-    from ..sources import DetectionFileSource, RecordsSource
 
-    geometry = args.geometry or "exact"
-    cfg = load_app_config(args.config, geometry=geometry)
-    params, o = cfg.params, cfg.output
-    counter = GridCounter(**params.counter_kwargs(geometry))
-    source: Any
-    skipped: list = []
-    if cfg.mode == "local":
-        source = DetectionFileSource(cfg.local["meta_file"], fmt="aitrios", fps=args.fps or o.fps,
-                                     video=cfg.local["video_file"] or None,
-                                     on_error="skip" if args.skip_bad_rows else "raise", frame_numbers="rows")
-        image_name = source.reader.image_name if source.reader is not None else None
-        reverse = geometry == "aitrios"
-    else:
-        from ..io.aitrios_config import resolve_path
-        from ..io.console import load_console_frames
-
-        settings = dict(cfg.console)
-        sp = settings.get("setting_path")
-        if isinstance(sp, str) and sp:
-            # the sample's rule (current directory), then the config's folder and its parent
-            settings["setting_path"] = str(resolve_path(sp, cfg.base_dir).resolve())
-        frames, image_name = load_console_frames(settings, base_dir=cfg.base_dir)
-        source = RecordsSource(frames, fingerprint={"console": str(args.config)}, batch=8)
-        reverse = False
-    out = args.out or Path(o.output_dir)
-    video = None
-    if not args.no_video:
-        video = dict(name=image_name, fps=args.fps or o.fps, size=(o.width, o.height),
-                     cmap=args.cmap or o.cmap, vmin=o.vmin if args.vmin is None else args.vmin,
-                     vmax=o.vmax if args.vmax is None else args.vmax, window=params.last_valid_frame,
-                     alpha=o.transparency if args.alpha is None else args.alpha, overlay=o.overlay,
-                     colorbar=o.cbar or args.colorbar, sticky_opaque=geometry == "aitrios",
-                     text_color=(0, 225, 0) if geometry == "aitrios" else (0, 255, 0))
-    job = grid_job(source, counter, Path(out), per_frame_json=not args.no_json, compact=args.compact,
-                   video=video, reverse=reverse, checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
-                   restart=args.restart, quiet=args.quiet)
+    overrides = {"fps": args.fps, "cmap": args.cmap, "vmin": args.vmin, "vmax": args.vmax, "alpha": args.alpha,
+                 "colorbar": args.colorbar or None}
+    job, source = aitrios_config_job(args.config, geometry=args.geometry or "exact", out=args.out,
+                                     skip_bad_rows=args.skip_bad_rows, per_frame_json=not args.no_json,
+                                     compact=args.compact, video=not args.no_video, overrides=overrides,
+                                     checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
+                                     restart=args.restart, quiet=args.quiet)
     res = run_job(job)
-    skipped = getattr(source, "skipped", [])
-    _report(res, res.outputs, skipped, args.quiet)
+    _report(res, res.outputs, getattr(source, "skipped", []), args.quiet)
     return 0
-
-
-def demo(outdir: Path, quiet: bool = True) -> list[Path]:
-    """Synthetic people walking: per-frame JSON, grids.jsonl, a short overlay video and a PNG of
-    the final grid."""
-    import cv2
-
-    from .. import render
-    from .._synthetic import demo_background, synthetic_people
-    from ..grid import GridCounter
-    from ..grid_output import render_grid_frame
-    from ..jobs import grid_job
-    from ..pipeline import run as run_job
-
-    outdir = Path(outdir)
-    size = (1920, 1080)
-    frames = synthetic_people(90, size)
-    bg = demo_background(size)
-    for f in frames:  # draw the people so the overlay has something under it
-        img = bg.copy()
-        for l, t, r, b in f.xyxy.astype(int):
-            cv2.rectangle(img, (l, t), (r, b), (40, 40, 200), -1)
-        f.image = cv2.resize(img, (960, 540), interpolation=cv2.INTER_AREA)
-    counter = GridCounter(image_size=size, grid=(60, 36), spread=1, window=60, mode="point")
-    video = dict(name="demo", fps=15.0, size=(960, 540), cmap="inferno", vmin=0.0, vmax=20.0, window=60,
-                 alpha=0.6, overlay=True, colorbar=True, clear_below=0)
-    res = run_job(grid_job(frames, counter, outdir, video=video, quiet=quiet))
-    final = res["grid"].result()
-    png = outdir / "final_grid.png"
-    pic = render_grid_frame(final, size=(960, 540), image=frames[-1].image, cmap="inferno", vmin=0, vmax=20,
-                            alpha=0.6, number_of_detects=len(frames[-1]), colorbar=True, clear_below=0)
-    render.save_image(png, pic, order="bgr")
-    files = sorted((outdir / "detect").glob("*.json"))
-    return [png, outdir / "video" / "demo_heatmap.mp4", outdir / "grids.jsonl", files[0], files[-1]]

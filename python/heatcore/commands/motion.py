@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -90,7 +89,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .. import render
-    from ..motion import motion_heatmap
+    from ..motion import motion_heatmap, save_picture
 
     opt.check_output(args.output, opt.IMAGE_SUFFIXES)
     opt.check_output(args.overlay_video, opt.VIDEO_SUFFIXES, "--overlay-video")
@@ -121,58 +120,13 @@ def run(args: argparse.Namespace) -> int:
         video=args.overlay_video, window=args.window,
         decay_half_life=args.decay_half_life, cmap=args.cmap, alpha=args.alpha, decoder=args.decoder,
         quiet=args.quiet, **kw)
-    normalize = not args.counts
-    values = acc.result(normalize=normalize)
     if args.npy is not None:
         args.npy.parent.mkdir(parents=True, exist_ok=True)
         np.save(args.npy, acc.result())
-    bg = background_img if background_img is not None else acc.background_image(None if bg_arg == "none" else bg_arg)
-    if bg_arg == "none" and background_img is None:
-        bg = None
-    scale = "log" if args.log else "linear"
-    rgb_bg = None
-    if bg is not None:
-        import cv2
-
-        rgb_bg = cv2.cvtColor(bg, cv2.COLOR_BGR2RGB if bg.ndim == 3 else cv2.COLOR_GRAY2RGB)
-        if rgb_bg.shape[:2] != (acc.full_size[1], acc.full_size[0]):
-            rgb_bg = cv2.resize(rgb_bg, acc.full_size, interpolation=cv2.INTER_AREA)
-    label = "fraction of frames in motion" if normalize else "frames in motion"
-    if args.method == "diff" and args.threshold is None:
-        label = "mean |difference| (gray levels)" if normalize else "summed |difference| (gray levels)"
-    if args.colorbar:
-        full = render.resize(values.astype(np.float32), acc.full_size)
-        render.save_figure(args.output, full, background=rgb_bg, cmap=args.cmap, alpha=args.alpha, vmin=args.vmin,
-                           vmax=args.vmax, scale=scale, threshold=args.vmin, label=label, colorbar=True,
-                           title=f"{Path(str(args.source)).name}: {acc.frames} frames ({args.method})")
-    else:
-        img = render.overlay(values.astype(np.float32), rgb_bg, args.cmap, alpha=args.alpha, vmin=args.vmin,
-                             vmax=args.vmax, scale=scale, threshold=args.vmin if rgb_bg is not None else None)
-        if rgb_bg is None:
-            img = render.resize(img, acc.full_size)
-        render.save_image(args.output, img)
+    save_picture(acc, args.output, background=background_img if background_img is not None else
+                 (None if bg_arg == "none" else bg_arg), cmap=args.cmap, alpha=args.alpha, vmin=args.vmin,
+                 vmax=args.vmax, log=args.log, colorbar=args.colorbar, counts=args.counts,
+                 title=f"{Path(str(args.source)).name}: {acc.frames} frames ({args.method})")
     if not args.quiet:
         print(f"{acc.frames} frames -> {args.output}" + (f", {args.overlay_video}" if args.overlay_video else ""))
     return 0
-
-
-def demo(outdir: Path, quiet: bool = True) -> list[Path]:
-    """Synthetic scene with moving blobs -> heatmap PNG (+ colorbar figure) and overlay MP4."""
-    from .. import render
-    from ..motion import motion_heatmap, write_synthetic_video
-
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        clip = write_synthetic_video(Path(tmp) / "scene.avi", 320, 240, 150, fps=25.0, seed=7)
-        heat_video = outdir / "motion_overlay.mp4"
-        acc = motion_heatmap(clip, "mog", video=heat_video, decay_half_life=1.0, quiet=quiet)
-    png = render.save_image(outdir / "motion_heatmap.png", acc.render("first", cmap="hot", alpha=0.6))
-    npy = outdir / "motion_counts.npy"
-    np.save(npy, acc.result())
-    fig = render.save_figure(outdir / "motion_heatmap_colorbar.png",
-                             render.resize(acc.result(normalize=True).astype(np.float32), acc.full_size),
-                             background=acc.background_image("first")[..., ::-1].copy(), cmap="hot", vmin=0.0,
-                             threshold=0.0, label="fraction of frames in motion",
-                             title="synthetic scene: MOG motion")
-    return [png, fig, heat_video, npy]

@@ -383,6 +383,7 @@ class AitriosCSV:
                             row += 1
                             continue
                         text = buf[int(r["row_begin"][i]):int(r["row_end"][i])]
+                        err: str | None = None
                         try:
                             decoded = text.decode("utf-8")
                         except UnicodeDecodeError as exc:
@@ -460,7 +461,7 @@ class AitriosCSV:
                     yield f
         finally:
             if images is not None:
-                images.close()
+                images.close()  # type: ignore[attr-defined]
 
 
 @dataclass

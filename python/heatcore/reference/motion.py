@@ -211,6 +211,9 @@ def gray(frame: np.ndarray) -> np.ndarray:
     return ((b * 3735 + g * 19235 + r * 9798 + (1 << 14)) >> 15).astype(np.uint8)
 
 
+MAX_BLUR = (1 << 22) - 1  # as heatcore::kMaxBlur; also at most the frame's longer side
+
+
 def _reflect101(idx: np.ndarray, n: int) -> np.ndarray:
     if n == 1:
         return np.zeros_like(idx)
@@ -219,18 +222,36 @@ def _reflect101(idx: np.ndarray, n: int) -> np.ndarray:
     return np.where(idx >= n, period - idx, idx)
 
 
+def _window_sums(a: np.ndarray, r: int, axis: int) -> np.ndarray:
+    """Sums of ``a`` over windows [i - r, i + r] along ``axis`` with reflect-101 borders, for any
+    r (however many times the window wraps): the reflected sequence is periodic, so a window sum
+    is a difference of two prefix sums over whole periods plus a partial period."""
+    a = np.moveaxis(a, axis, 0)
+    n = a.shape[0]
+    period = 1 if n == 1 else 2 * n - 2
+    one = a[_reflect101(np.arange(period), n)]  # one period of the reflected sequence
+    pre = np.concatenate([np.zeros((1,) + a.shape[1:], np.int64), np.cumsum(one, axis=0, dtype=np.int64)])
+
+    def prefix(m: np.ndarray) -> np.ndarray:  # sum of the reflected sequence over [0, m), any m
+        q, rem = np.divmod(m, period)
+        return q.reshape((-1,) + (1,) * (a.ndim - 1)) * pre[period] + pre[rem]
+
+    i = np.arange(n)
+    return np.moveaxis(prefix(i + r + 1) - prefix(i - r), 0, axis)
+
+
 def gray_blur(frame: np.ndarray, ksize: int = 11, threads: int = 0) -> np.ndarray:
-    """Gray + normalised ksize x ksize box blur with reflect-101 borders, rounded (as cv2.blur)."""
+    """Gray + normalised ksize x ksize box blur with reflect-101 borders, rounded (as cv2.blur).
+    ksize: odd, at most the frame's longer side (and ``MAX_BLUR``)."""
     if ksize < 1 or ksize % 2 == 0:
         raise ValueError(f"blur size must be an odd number >= 1, got {ksize}")
     g = gray(frame).astype(np.int64)
     h, w = g.shape
+    if ksize > max(h, w) or ksize > MAX_BLUR:
+        raise ValueError(f"blur size {ksize} is larger than the frame ({w}x{h}): it must be at most the longer "
+                         f"side, and at most {MAX_BLUR}")
     r = ksize // 2
-    rows = _reflect101(np.arange(-r, h + r), h)
-    cols = _reflect101(np.arange(-r, w + r), w)
-    p = g[rows][:, cols]
-    c = np.cumsum(np.cumsum(np.pad(p, ((1, 0), (1, 0))), axis=0), axis=1)
-    s = c[ksize:, ksize:] - c[:-ksize, ksize:] - c[ksize:, :-ksize] + c[:-ksize, :-ksize]
+    s = _window_sums(_window_sums(g, r, 1), r, 0)
     area = ksize * ksize
     return ((2 * s + area) // (2 * area)).astype(np.uint8)
 
