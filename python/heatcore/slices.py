@@ -337,19 +337,60 @@ class SlicedAccumulator(Accumulator):
         self._note(record, key)
         return out
 
+    def _keys_at(self, t: np.ndarray, basis: str) -> np.ndarray:
+        """:meth:`key_at` for an array of times (same arithmetic, vectorised)."""
+        local = t + (self.tz_offset if basis == "wall" else 0.0)
+        if self.mode == "period":
+            return np.floor(local / self.period).astype(np.int64)
+        days = np.floor(local / 86400.0)
+        hour = np.floor((local - days * 86400.0) / 3600.0).astype(np.int64)
+        weekday = ((days.astype(np.int64) + 3) % 7)
+        if self.mode == "hour":
+            return hour
+        if self.mode == "weekday":
+            return weekday
+        return weekday * 24 + hour
+
+    def _note_run(self, ts: np.ndarray, srcs: list[str], key: int) -> None:
+        """:meth:`_note` for a run of consecutive records of one slice."""
+        f = self.footage.get(key)
+        if f is None:
+            f = self.footage[key] = np.zeros(3)
+        f[0] += len(ts)
+        if len(ts) > 1:
+            gaps = np.diff(ts)
+            ok = (gaps > 0) & (gaps <= MAX_GAP)
+            if srcs.count(srcs[0]) != len(srcs):
+                ok &= np.array([a == b for a, b in zip(srcs[:-1], srcs[1:])])
+            f[1] += float(gaps[ok].sum())
+            f[2] += int(ok.sum())
+        last = self._last
+        if last is not None and last[0] == srcs[0] and last[2] == key:
+            gap = float(ts[0]) - last[1]
+            if 0 < gap <= MAX_GAP:
+                f[1] += gap
+                f[2] += 1
+        self._last = (srcs[-1], float(ts[-1]), key)
+
     def update_batch(self, records: Sequence[Any], *, detail: bool = False) -> list[SliceUpdate]:
         """Count a batch: consecutive records of one slice go to that slice's ``update_batch`` in one
         call. Returns one :class:`SliceUpdate` per such run."""
         recs = _expand(records)
-        keys = [self.key_of(r) for r in recs]
+        if not recs:
+            return []
+        clocks = [self._clock_of(r) for r in recs]
+        ts = np.fromiter((t for _, t in clocks), np.float64, len(recs))
+        bad = np.flatnonzero(~np.isfinite(ts))
+        if len(bad):
+            raise ValueError(f"{self._what(recs[int(bad[0])])} has a non-finite time {ts[int(bad[0])]!r}")
+        keys = self._keys_at(ts, clocks[0][0])
+        srcs = [str(getattr(r, "source", "") or "") for r in recs]
+        cuts = [0, *(np.flatnonzero(np.diff(keys)) + 1).tolist(), len(recs)]
         out: list[SliceUpdate] = []
-        i = 0
-        while i < len(recs):
-            j = i + 1
-            while j < len(recs) and keys[j] == keys[i]:
-                j += 1
-            acc = self._active(keys[i])
-            run = recs[i:j]
+        for a, z in zip(cuts[:-1], cuts[1:]):
+            key = int(keys[a])
+            acc = self._active(key)
+            run = recs[a:z]
             if any(isinstance(r, TimedPoints) for r in run):
                 res: Any = [self._feed(acc, r) for r in run]
             else:
@@ -357,10 +398,8 @@ class SlicedAccumulator(Accumulator):
             err = getattr(res, "error", None)
             if isinstance(err, BaseException):  # e.g. a grid frame the AITRIOS sample crashes on
                 raise err
-            for r in run:
-                self._note(r, keys[i])
-            out.append(SliceUpdate(keys[i], res))
-            i = j
+            self._note_run(ts[a:z], srcs[a:z], key)
+            out.append(SliceUpdate(key, res))
         return out
 
     # -- results ----------------------------------------------------------------------------------
