@@ -260,3 +260,32 @@ def test_grid_and_floorplan_cli_slice_and_zones(demo_dir, tmp_path, capsys):
     assert len(load_state(rd / "sliced.npz")) == 4
     p = _cli(["report", rd], capsys)
     assert p.returncode == 0, p.stderr
+
+
+def test_report_of_sliced_motion_and_kde(tmp_path):
+    from heatcore import KDEAccumulator, MotionHeatmap
+    from heatcore.records import Frame
+    from heatcore.slices import TimedPoints
+
+    rng = np.random.default_rng(2)
+    bg = rng.integers(60, 120, (48, 64, 3), dtype=np.uint8)
+    frames = []
+    for i in range(40):
+        im = bg.copy()
+        im[10:22, (3 * i) % 56:(3 * i) % 56 + 8] = 230
+        frames.append(Frame(i, im, i / 4.0, 1.7e9 + i / 4.0, "cam"))
+    m = SlicedAccumulator(lambda: MotionHeatmap("mog", threads=1), "2s")
+    m.update_batch(frames)
+    zones = Zones.from_dict({"top": [[0, 0], [64, 0], [64, 24], [0, 24]], "bottom": [[0, 24], [64, 24], [64, 48], [0, 48]]})
+    rep = build_report(m, zones=zones, motion=m, title="motion", out=tmp_path / "m.html")
+    rows = rep.data["zones"]
+    top = next(r for r in rows if r["zone"] == "top" and r["slice"] == "all")
+    bottom = next(r for r in rows if r["zone"] == "bottom" and r["slice"] == "all")
+    assert top["motion_fraction"] > 0.05 > bottom["motion_fraction"]  # the blob moves in the top half
+    assert "frames in motion per hour of footage" in rep.html
+    k = SlicedAccumulator(lambda: KDEAccumulator((48, 64), 3.0, normalize="count"), "1min")
+    k.update_batch([TimedPoints(rng.normal([32, 24], 6, (20, 2)), time=10.0 * i) for i in range(30)])
+    rep = build_report(k, zones=zones, out=tmp_path / "k.html")
+    assert len(rep.data["slices"]) == 5
+    shares = [r["share"] for r in rep.data["zones"] if r["slice"] == "all"]
+    assert sum(shares) == pytest.approx(1.0, abs=0.02)  # a little density falls outside the frame
