@@ -116,7 +116,8 @@ def _colorize(values: np.ndarray, vmax: float, cmap: str, size: tuple[int, int],
     v = np.clip(np.nan_to_num(np.asarray(values, np.float64)) / (vmax if vmax > 0 else 1.0), 0, 1)
     W, H = size
     interp = cv2.INTER_NEAREST if v.shape[0] * 4 <= H else cv2.INTER_LINEAR
-    v = cv2.resize(v.astype(np.float32), (W, H), interpolation=interp)
+    v32 = cv2.resize(v.astype(np.float32), (W, H), interpolation=interp)
+    v = np.asarray(v32, np.float64)
     rgb = (colormaps[cmap](v)[..., :3] * 255).astype(np.float32)
     if background is None:
         return rgb.astype(np.uint8)
@@ -252,7 +253,7 @@ def build_report(heat: Accumulator, *, title: str = "heatcore report", camera: s
     from .slices import SlicedAccumulator
 
     sliced = heat if isinstance(heat, SlicedAccumulator) else None
-    whole = sliced.merged() if sliced is not None else heat
+    whole: Any = sliced.merged() if sliced is not None else heat
     unit = _unit_of(whole)
     if background is None and getattr(whole, "kind", "") == "motion":
         bg = whole.background_image()
@@ -296,7 +297,7 @@ def build_report(heat: Accumulator, *, title: str = "heatcore report", camera: s
         if len(keys) > max_slices:
             keys = keys[:max_slices]
         secs = {k: sliced.seconds([k]) for k in keys}
-        frames = {k: _frames(sliced[k]) for k in keys}
+        frames = {k: _frames(sliced[k]) or 0 for k in keys}
         if all(s > 0 for s in secs.values()):
             norm, per = {k: secs[k] / 3600.0 for k in keys}, "per hour of footage"
         elif all(frames[k] for k in keys):

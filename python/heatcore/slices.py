@@ -103,7 +103,7 @@ def parse_tz(tz: Any) -> float:
         m = re.match(r"^\s*(?:UTC)?\s*([+-])(\d{1,2})(?::?(\d{2}))?\s*$", tz, re.IGNORECASE)
         if not m:
             raise ValueError(f"tz must be hours east of UTC or '+HH:MM', got {tz!r}")
-        sec = (int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60) * (1 if m.group(1) == "+" else -1)
+        sec = float((int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60) * (1 if m.group(1) == "+" else -1))
     elif isinstance(tz, (int, float)) and not isinstance(tz, bool):
         sec = float(tz) * 3600.0
     else:
@@ -159,8 +159,9 @@ def _refuse(proto: Accumulator) -> None:
     if why:
         raise ValueError(f"cannot slice by time: the background model must be handed from one slice to the next, "
                          f"but {why}")
-    if proto.kind == "grid" and getattr(proto, "window", 0) > 0:
-        raise ValueError(f"a grid with a sliding window (window={proto.window} frames) cannot be sliced by time: "
+    window = int(getattr(proto, "window", 0) or 0)
+    if proto.kind == "grid" and window > 0:
+        raise ValueError(f"a grid with a sliding window (window={window} frames) cannot be sliced by time: "
                          "its counts are not sums over frames; use window=0")
     if proto.kind == "sliced":
         raise ValueError("a SlicedAccumulator cannot wrap another SlicedAccumulator; use one slicing "

@@ -354,11 +354,11 @@ def _grid_size(acc: Any, units: str) -> tuple[tuple[int, int], tuple[float, floa
     """(result shape, size covered in zone units) of an accumulator's result."""
     kind = getattr(acc, "kind", "")
     if kind == "grid":
-        return acc.grid_shape, tuple(float(v) for v in acc.image_size)
+        return acc.grid_shape, (float(acc.image_size[0]), float(acc.image_size[1]))
     if kind == "motion":
         if acc.full_size is None:
             raise ValueError("the motion heatmap has no frames yet")
-        return (acc.size[1], acc.size[0]), tuple(float(v) for v in acc.full_size)
+        return (acc.size[1], acc.size[0]), (float(acc.full_size[0]), float(acc.full_size[1]))
     if kind == "floorplan":
         W, H = acc.plan_size
         return (H, W), (float(W), float(H))

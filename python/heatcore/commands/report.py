@@ -41,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
         cmp = {"a": args.compare_a, "b": args.compare_b}
     rep = report_from_folder(args.folder, args.out, zones=args.zones, compare=cmp, per=args.per, title=args.title,
                              background=args.background)
-    print(f"wrote {rep.path} ({rep.path.stat().st_size / 1e6:.2f} MB, figures: {', '.join(rep.figures)})")
+    path = rep.path
+    assert path is not None
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB, figures: {', '.join(rep.figures)})")
     return 0
 
 
