@@ -101,7 +101,7 @@ def test_file_form_with_video(tmp_path, capsys):
         if not ok:
             break
         frames.append(f)
-    assert len(frames) == 6 and frames[0].shape == (1080, 1920, 3)
+    assert len(frames) == 6 and frames[0].shape == (1080, 1920 + 140, 3)  # + the colour bar beside the scene
     assert len(list((out / "detect").glob("*.json"))) == 6
     g = json.loads((out / "detect" / "00000005.json").read_text())["griddata"]
     assert np.array(g).sum() == 3 * 2 * 5  # window 3, two points, full disc of radius 1 (5 cells)

@@ -242,8 +242,8 @@ def test_render_grid_frame_colours_cells(rng):
     np.testing.assert_array_equal(f[35, 5], [200, 200, 200])  # zero cell shows the picture
     assert abs(int(f[5, 25, 0]) - (200 + int(table[255][0])) / 2) <= 1
     f = render_grid_frame(g, size=(400, 200), number_of_detects=3, colorbar=True)
-    assert f.shape == (200, 400, 3)
-    assert (f[:, -30:] != f[0, -1]).any()  # the colour bar strip
+    assert f.shape == (200, 460, 3)  # the colour bar strip (60 px) beside the scene
+    assert (f[:, -30:] != f[0, -1]).any()
 
 
 def test_video_writer(tmp_path):

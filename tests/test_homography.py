@@ -211,10 +211,99 @@ def test_warp_image_preview():
     # The red quadrilateral covers the whole plan rectangle once warped.
     assert (out[50:550, 50:350, 2] > 200).mean() > 0.99
     sbs = h.warp_image(frame, plan_size=(400, 600))
-    assert sbs.shape[0] == 600 and sbs.shape[1] > 400 + 8
+    assert 600 < sbs.shape[0] < 640 and sbs.shape[1] > 400 + 8  # + the legend strip below
     with pytest.raises(ValueError, match="plan_size"):
         h.warp_image(frame)
     with pytest.raises(ValueError, match="alpha"):
         h.warp_image(frame, plan_size=(10, 10), alpha=2)
     with pytest.raises(ValueError, match="uint8"):
         h.warp_image(frame.astype(float), plan_size=(10, 10))
+
+
+# ----------------------------------------------------------------- degenerate calibrations (issue 15)
+SQUARE_DST = np.array([[0.0, 0.0], [500.0, 0.0], [500.0, 400.0], [0.0, 400.0]])
+
+
+def test_crossed_order_is_rejected_naming_the_swapped_pairs():
+    # src listed TL, TR, BL, BR against dst TL, TR, BR, BL: a bow tie; the old fit had RMS inf
+    src = np.array([[100.0, 100.0], [380.0, 100.0], [100.0, 300.0], [380.0, 300.0]])
+    with pytest.raises(ValueError, match="pairs 0 and 1 or 2 and 3 look swapped"):
+        Homography.from_points(src, SQUARE_DST)
+    # the same pairs in a consistent order fit exactly
+    h = Homography.from_points(src[[0, 1, 3, 2]], SQUARE_DST)
+    assert h.rms_error < 1e-6
+
+
+def test_non_convex_order_is_rejected_naming_the_pair():
+    src = np.array([[100.0, 100.0], [380.0, 100.0], [300.0, 150.0], [100.0, 300.0]])
+    with pytest.raises(ValueError, match="pair 2's src point lies inside"):
+        Homography.from_points(src, SQUARE_DST)
+
+
+def test_mirrored_plan_is_not_degenerate():
+    # a reflection (plan drawn mirrored) flips every triangle: a valid homography
+    h = Homography.from_points(SRC, DST * [-1, 1])
+    assert h.rms_error < 1e-6
+
+
+def _strict_json(text):
+    def bad(c):
+        raise ValueError(f"non-strict JSON constant {c}")
+    return json.loads(text, parse_constant=bad)
+
+
+def test_json_is_strict_even_with_infinite_errors(tmp_path):
+    # pairs given with a matrix that puts one of them behind the horizon: error inf
+    m = np.array([[1.0, 0, 0], [0, 1.0, 0], [0.01, 0, 1.0]])
+    src = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [-200.0, 5.0]])
+    h = Homography(m, src=src, dst=src)
+    assert np.isinf(h.errors).any()
+    d = _strict_json(h.to_json(tmp_path / "H.json"))
+    assert d["rms_error"] is None and None in d["errors"]
+    _strict_json((tmp_path / "H.json").read_text())
+
+
+def _calib_files(tmp_path, src, dst):
+    cv2.imwrite(str(tmp_path / "frame.png"), np.full((360, 480, 3), 200, np.uint8))
+    (tmp_path / "src.json").write_text(json.dumps(np.asarray(src).tolist()))
+    (tmp_path / "dst.json").write_text(json.dumps(np.asarray(dst).tolist()))
+    return ["calibrate", "--image", str(tmp_path / "frame.png"), "--src", str(tmp_path / "src.json"),
+            "--dst", str(tmp_path / "dst.json"), "-o", str(tmp_path / "H.json")]
+
+
+def test_cli_rejects_crossed_order_exit_2_and_writes_nothing(tmp_path, capsys):
+    from heatcore.cli import main
+
+    src = [[100, 100], [380, 100], [100, 300], [380, 300]]
+    assert main(_calib_files(tmp_path, src, SQUARE_DST)) == 2
+    err = capsys.readouterr().err.strip()
+    assert "look swapped" in err and "\n" not in err
+    assert not (tmp_path / "H.json").exists()
+
+
+def test_cli_warns_about_large_errors_and_preview_shows_them(tmp_path, capsys):
+    from heatcore.cli import main
+
+    src = np.array([[x, y] for y in (100, 166, 233, 300) for x in (100, 193, 286, 380)], float)
+    true = Homography.from_points(src[[0, 3, 15, 12]], SQUARE_DST)
+    dst = true.apply(src)
+    dst[5] += [30, -25]  # a mis-clicked plan point
+    assert main(_calib_files(tmp_path, src, dst) + ["--max-error", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: pair 5 reprojects" in out and out.count("warning: pair") == 1
+    d = _strict_json((tmp_path / "H.json").read_text())
+    assert len(d["errors"]) == 16
+    prev = cv2.imread(str(tmp_path / "H_preview.png"))
+    h = Homography.from_json(tmp_path / "H.json")
+    plain = h.warp_image(cv2.imread(str(tmp_path / "frame.png")), plan_size=(prev.shape[1], prev.shape[0]),
+                         side_by_side=False, draw_points=False)
+    drawn = h.warp_image(cv2.imread(str(tmp_path / "frame.png")), plan_size=(prev.shape[1], prev.shape[0]),
+                         side_by_side=False, max_error=10)
+    # each pair's error label is written right of its plan point: orange (BGR 0,140,255) for pair 5
+    for i, (x, y) in enumerate(h.dst):
+        x, y = int(x), int(y)
+        box = drawn[max(0, y - 25):y + 5, x + 5:x + 110]
+        changed = (box != plain[max(0, y - 25):y + 5, x + 5:x + 110]).any(axis=2)
+        assert changed.sum() > 30, f"no label next to pair {i}"
+        orange = ((np.abs(box.astype(int) - [0, 140, 255]).sum(axis=2)) < 60).sum()
+        assert (orange > 10) == (i == 5), f"pair {i}: {orange} orange pixels"

@@ -90,7 +90,10 @@ def test_cli_kde_writes_png_and_npy(tmp_path, capsys):
 @pytest.mark.parametrize("extra, match", [
     (["--bandwidth", "wide"], "--bandwidth"),
     (["--extent", "0,1,2"], "--extent"),
-    ([], "--shape"),
+    (["--shape", "0x10"], "--shape"),
+    (["--alpha", "2"], "--alpha"),
+    (["--threshold", "1.5"], "--threshold-abs"),
+    (["--cmap", "nosuchmap"], "nosuchmap"),
 ])
 def test_cli_errors_exit_2_with_one_line(tmp_path, capsys, extra, match):
     csv = write(tmp_path / "c.csv", "x,y\n1,2\n3,5\n4,1\n")

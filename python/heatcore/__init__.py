@@ -12,8 +12,6 @@ Main entry points
 - :mod:`heatcore.render` — colormaps, overlays, figures, videos.
 """
 
-from __future__ import annotations
-
 from . import distributed, render, reference
 from .accumulator import Accumulator, load_state
 from .kde import KDEAccumulator, kde, scott_factor, silverman_factor

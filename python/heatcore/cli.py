@@ -34,6 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_common(args: argparse.Namespace) -> None:
+    """Checks shared by every sub-command's flags (one place): --alpha is an opacity in [0, 1]."""
+    if getattr(args, "alpha", None) is not None:
+        from .render import check_alpha
+
+        check_alpha(args.alpha, "--alpha")
+
+
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                   file: Any = None, line: str | None = None) -> None:
     text = str(message).strip().replace("\n", " ")
@@ -58,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     old = warnings.showwarning
     warnings.showwarning = _show_warning  # type: ignore[assignment]
     try:
+        _check_common(args)
         return int(args.func(args) or 0)
     except _expected_errors() as exc:
         if os.environ.get("HEATCORE_DEBUG"):

@@ -100,9 +100,12 @@ def motion_demo(outdir: Path, quiet: bool = True) -> list[Path]:
     png = render.save_image(outdir / "motion_heatmap.png", acc.render("first", cmap="hot", alpha=0.6))
     npy = outdir / "motion_counts.npy"
     np.save(npy, acc.result())
+    assert acc.full_size is not None
+    first = acc.background_image("first")
+    assert first is not None
     fig = render.save_figure(outdir / "motion_heatmap_colorbar.png",
                              render.resize(acc.result(normalize=True).astype(np.float32), acc.full_size),
-                             background=acc.background_image("first")[..., ::-1].copy(), cmap="hot", vmin=0.0,
+                             background=first[..., ::-1].copy(), cmap="hot", vmin=0.0,
                              threshold=0.0, label="fraction of frames in motion",
                              title="synthetic scene: MOG motion")
     return [png, fig, heat_video, npy]

@@ -29,7 +29,8 @@ import numpy as np
 
 from . import render
 
-__all__ = ["frame_json", "GridJsonWriter", "GridCompactWriter", "GridVideoWriter", "render_grid_frame"]
+__all__ = ["frame_json", "GridJsonWriter", "GridCompactWriter", "GridVideoWriter", "render_grid_frame",
+           "grid_frame_size", "colorbar_width", "draw_label", "DEFAULT_LABEL"]
 
 
 def _core():
@@ -221,16 +222,67 @@ def _colorbar(h: int, cmap: str, vmin: float, vmax: float, width: int) -> np.nda
     return bar
 
 
+#: the default text drawn on each frame ({n} = the frame's number of detections)
+DEFAULT_LABEL = "number of detects : {n}"
+
+
+def colorbar_width(size: tuple[int, int]) -> int:
+    """Width in pixels of the colour bar strip put beside a frame of ``size = (W, H)``."""
+    return max(60, min(140, int(size[0]) // 12))
+
+
+def grid_frame_size(size: tuple[int, int], colorbar: bool) -> tuple[int, int]:
+    """``(width, height)`` of the frames :func:`render_grid_frame` returns: ``size``, widened by
+    the colour bar strip when ``colorbar`` (the bar goes beside the scene, never over it)."""
+    w, h = int(size[0]), int(size[1])
+    return (w + colorbar_width((w, h)), h) if colorbar else (w, h)
+
+
+def _outline_colour(colour: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Black around light text, white around dark text (BGR luma)."""
+    b, g, r = (int(c) for c in colour)
+    return (0, 0, 0) if 0.114 * b + 0.587 * g + 0.299 * r >= 110 else (255, 255, 255)
+
+
+def draw_label(frame: np.ndarray, text: str, *, color: tuple[int, int, int] = (0, 255, 0)) -> None:
+    """Write ``text`` at the top left of ``frame`` (in place), sized to the frame (about 3.5 % of
+    its height) with a contrasting outline, so it reads on grass, snow or asphalt alike. The
+    outline is the text's mask dilated (the same with OpenCV 4's Hershey and OpenCV 5's fonts)."""
+    h, w = frame.shape[:2]
+    scale = max(0.4, min(w, h) / 1080 * 1.3)
+    thick = max(1, int(round(scale * 2)))
+    r = max(1, int(round(scale * 2)))
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
+    x, y = max(2, int(8 * scale)) + r, int(8 * scale) + th + r
+    x0, y0 = max(0, x - r - 2), max(0, y - th - r - 4)
+    x1, y1 = min(w, x + tw + r + 4), min(h, y + base + r + 4)
+    if x1 <= x0 or y1 <= y0:
+        return
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.putText(mask, text, (x - x0, y - y0), cv2.FONT_HERSHEY_SIMPLEX, scale, 255, thick, cv2.LINE_AA)
+    ring = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    roi = frame[y0:y1, x0:x1].astype(np.float32)
+    for m, c in ((ring, _outline_colour(color)), (mask, tuple(int(v) for v in color))):
+        a = (m.astype(np.float32) / 255.0)[..., None]
+        roi = roi * (1.0 - a) + np.array(c, np.float32) * a
+    frame[y0:y1, x0:x1] = (roi + 0.5).astype(np.uint8)
+
+
 def render_grid_frame(grid: np.ndarray, *, size: tuple[int, int], image: np.ndarray | None = None,
                       cmap: str = "Reds", vmin: float = 0.0, vmax: float = 1.0, alpha: float = 0.4,
                       number_of_detects: int | None = None, colorbar: bool = False,
-                      text_color: tuple[int, int, int] = (0, 255, 0), clear_below: float | None = None) -> np.ndarray:
-    """One (H, W, 3) uint8 BGR video frame: the grid's cells upsampled (nearest) to ``size =
+                      text_color: tuple[int, int, int] = (0, 255, 0), clear_below: float | None = None,
+                      label: str | None = DEFAULT_LABEL) -> np.ndarray:
+    """One (H, W', 3) uint8 BGR video frame: the grid's cells upsampled (nearest) to ``size =
     (W, H)`` pixels, coloured through the colormap's lookup table with fixed ``vmin``/``vmax``
     (values outside saturate), blended with opacity ``alpha`` over ``image`` (BGR, resized to the
-    frame) or drawn alone (opaque) without one; then the ``"number of detects : n"`` text and an
-    optional colour bar strip on the right. ``clear_below``: cells with a count <= this show the
-    picture unblended (None: every cell is blended, as the sample does)."""
+    frame) or drawn alone (opaque) without one. With ``colorbar`` a colour bar strip (ticks from
+    vmin to vmax) is put beside the scene on the right, so ``W' = W + colorbar_width(size)`` (see
+    :func:`grid_frame_size`); without it ``W' = W``. ``label`` (default ``"number of detects :
+    {n}"``; ``{n}`` is ``number_of_detects``; None or "" = no text) is written at the top left in
+    ``text_color`` (BGR) with a contrasting outline, when ``number_of_detects`` is given.
+    ``clear_below``: cells with a count <= this show the picture unblended (None: every cell is
+    blended, as the sample does)."""
     w, h = int(size[0]), int(size[1])
     if w <= 0 or h <= 0:
         raise ValueError(f"video size must be positive, got {size!r}")
@@ -242,35 +294,31 @@ def render_grid_frame(grid: np.ndarray, *, size: tuple[int, int], image: np.ndar
         idx = np.zeros(g.shape, np.uint8)  # matplotlib maps a zero range to the lowest colour
     table = render.lut(cmap, "bgr")[:, :3]
     cells = table[idx]  # (Nv, Nh, 3) BGR
-    bar = None
-    heat_w = w
-    if colorbar:
-        bar_w = max(40, min(120, w // 12))
-        if bar_w < w:
-            bar = _colorbar(h, cmap, float(vmin), float(vmax), bar_w)
-            heat_w = w - bar_w
-    heat = cv2.resize(cells, (heat_w, h), interpolation=cv2.INTER_NEAREST)
+    heat = cv2.resize(cells, (w, h), interpolation=cv2.INTER_NEAREST)
     if image is not None:
         bg = np.asarray(image)
         if bg.ndim == 2:
             bg = cv2.cvtColor(bg, cv2.COLOR_GRAY2BGR)
-        if bg.shape[1] != heat_w or bg.shape[0] != h:
-            bg = cv2.resize(bg, (heat_w, h), interpolation=cv2.INTER_LINEAR)
+        if bg.shape[1] != w or bg.shape[0] != h:
+            bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
         a = float(alpha)
         bg = np.ascontiguousarray(bg[..., :3])
         heat = cv2.addWeighted(bg, 1.0 - a, heat, a, 0.0)
         if clear_below is not None:
             clear = (g <= float(clear_below)).astype(np.uint8)
             if clear.any():
-                mask = cv2.resize(clear, (heat_w, h), interpolation=cv2.INTER_NEAREST)
+                mask = cv2.resize(clear, (w, h), interpolation=cv2.INTER_NEAREST)
                 cv2.copyTo(bg, mask, heat)
-    frame = heat if bar is None else np.concatenate([heat, bar], axis=1)
-    if number_of_detects is not None:
-        text = f"number of detects : {int(number_of_detects)}"
-        scale = min(w, h) * 0.001
-        (_, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 0)
-        cv2.putText(frame, text, (5, 2 * th), cv2.FONT_HERSHEY_SIMPLEX, scale, text_color, 1, cv2.LINE_AA)
-    return frame
+    if number_of_detects is not None and label:
+        try:
+            text = label.format(n=int(number_of_detects))
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"label {label!r} must be text with an optional {{n}} (the number of detects): {exc}") from None
+        draw_label(heat, text, color=text_color)
+    if colorbar:
+        bar = _colorbar(h, cmap, float(vmin), float(vmax), colorbar_width((w, h)))
+        return np.concatenate([heat, bar], axis=1)
+    return heat
 
 
 class GridVideoWriter:
@@ -288,7 +336,8 @@ class GridVideoWriter:
                  size: tuple[int, int] = (1920, 1080), cmap: str = "Reds", vmin: float = 0.0,
                  vmax: float = 0.0, window: int = 0, alpha: float = 0.4, overlay: bool = True,
                  colorbar: bool = False, sticky_opaque: bool = False,
-                 text_color: tuple[int, int, int] = (0, 255, 0), clear_below: float | None = None) -> None:
+                 text_color: tuple[int, int, int] = (0, 255, 0), clear_below: float | None = None,
+                 label: str | None = DEFAULT_LABEL) -> None:
         render.lut(cmap)  # unknown colormap → ValueError now, not on frame 1
         if not 0.0 <= float(alpha) <= 1.0:
             raise ValueError(f"transparency must be in [0, 1], got {alpha!r}")
@@ -307,7 +356,9 @@ class GridVideoWriter:
         self.text_color = text_color
         self.clear_below = clear_below
         self._opaque = False
-        self._writer = render.VideoWriter(self.path, fps, self.size, order="bgr")
+        self.label = label
+        # with a colour bar the video is wider than the scene: the bar sits beside it
+        self._writer = render.VideoWriter(self.path, fps, grid_frame_size(self.size, self.colorbar), order="bgr")
         self._q: queue.Queue = queue.Queue(maxsize=8)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._encode, name="heatcore-grid-video", daemon=True)
@@ -336,7 +387,7 @@ class GridVideoWriter:
         frame = render_grid_frame(grid, size=self.size, image=use_image, cmap=self.cmap, vmin=self.vmin,
                                   vmax=vmax, alpha=alpha, number_of_detects=number_of_detects,
                                   colorbar=self.colorbar, text_color=self.text_color,
-                                  clear_below=self.clear_below)
+                                  clear_below=self.clear_below, label=self.label)
         self._q.put(frame)
         self.frames += 1
 

@@ -62,6 +62,82 @@ def _check_spread(pts: np.ndarray, name: str) -> None:
                 raise ValueError(f"{name} points {a}, {b}, {c} are collinear: with 4 pairs no 3 may lie on one line")
 
 
+_TRIPLES_MAX_POINTS = 60  # orientation pre-check over all triples up to this many pairs
+
+
+def _orientations(pts: np.ndarray, triples: np.ndarray) -> np.ndarray:
+    """Signed doubled area of each triangle (a, b, c), divided by the square of the points' spread."""
+    a, b, c = pts[triples[:, 0]], pts[triples[:, 1]], pts[triples[:, 2]]
+    u, v = b - a, c - a
+    scale = float(np.ptp(pts, axis=0).max()) or 1.0
+    return (u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]) / (scale * scale)
+
+
+def _flipped(s: np.ndarray, d: np.ndarray, triples: np.ndarray, tol: float) -> np.ndarray:
+    """Triples whose turn direction differs between src and dst (from the majority), among the
+    triangles that are not nearly flat in either set."""
+    os_, od = _orientations(s, triples), _orientations(d, triples)
+    clear = (np.abs(os_) > tol) & (np.abs(od) > tol)
+    prod = np.sign(os_) * np.sign(od)
+    if not clear.any():
+        return np.zeros(len(triples), bool)
+    major = 1.0 if np.sum(prod[clear] > 0) >= np.sum(prod[clear] < 0) else -1.0
+    return clear & (prod != major)
+
+
+def _check_order(s: np.ndarray, d: np.ndarray, tol: float = 1e-2) -> None:
+    """Raise ValueError when no homography can map the src points onto the dst points with every
+    point in front of the horizon: a projective map keeps the turn direction (clockwise or not)
+    of every triangle of points, up to one global flip, so src and dst listed in a different
+    order (crossed, or a non-convex quadrilateral onto a convex one) cannot both hold."""
+    import itertools
+
+    n = len(s)
+    if n > _TRIPLES_MAX_POINTS:
+        return
+    # (used for 4 pairs; with more, least squares may still fit with every point in front, and the
+    # fit is checked for points behind the horizon and large errors instead)
+    triples = np.array(list(itertools.combinations(range(n), 3)), dtype=np.int64)
+    bad = _flipped(s, d, triples, tol)
+    if not bad.any():
+        return
+    t = triples[np.flatnonzero(bad)[0]]
+    msg = (f"the src and dst points are not in the same order: triangle of pairs {tuple(int(v) for v in t)} turns "
+           f"the other way in dst than in src and the other triangles, so no homography maps one onto the "
+           f"other (the fit would put points behind the horizon)")
+    swaps = []
+    for i, j in itertools.combinations(range(n), 2):
+        dd = d.copy()
+        dd[[i, j]] = dd[[j, i]]
+        if not _flipped(s, dd, triples, tol).any():
+            swaps.append(f"{i} and {j}")
+    if swaps:
+        raise ValueError(msg + f"; pairs {' or '.join(swaps)} look swapped (a crossed order): list the points in "
+                         "the same order in both files")
+    if n == 4:
+        for k in range(4):
+            others = [v for v in range(4) if v != k]
+            ins, ind = _inside(s, k, others), _inside(d, k, others)
+            if ins != ind:
+                which, other = ("src", "dst") if ins else ("dst", "src")
+                raise ValueError(msg + f"; pair {k}'s {which} point lies inside the triangle of the other three "
+                                 f"{which} points but its {other} point does not (a non-convex quadrilateral "
+                                 "cannot map onto a convex one): check pair " + str(k))
+    counts = np.bincount(triples[bad].ravel(), minlength=n)
+    worst = [int(k) for k in np.flatnonzero(counts == counts.max())]
+    raise ValueError(msg + f"; check pair{'s' if len(worst) > 1 else ''} {', '.join(map(str, worst))} "
+                     "(a mis-clicked or misordered point)")
+
+
+def _inside(pts: np.ndarray, k: int, tri: list[int]) -> bool:
+    """Whether point k lies strictly inside the triangle of the points ``tri``."""
+    signs = []
+    for a, b in ((tri[0], tri[1]), (tri[1], tri[2]), (tri[2], tri[0])):
+        u, v = pts[b] - pts[a], pts[k] - pts[a]
+        signs.append(np.sign(u[0] * v[1] - u[1] * v[0]))
+    return bool(signs[0] != 0 and signs[0] == signs[1] == signs[2])
+
+
 def _normalise(m: np.ndarray) -> np.ndarray:
     """Scale a homography by a positive factor so |H[2,2]| = 1 (or its norm is 1)."""
     s = abs(m[2, 2])
@@ -126,7 +202,9 @@ class Homography:
         Without ``ransac`` every pair is used (least squares, ``cv2.findHomography`` method 0).
         With ``ransac=True`` pairs whose reprojection error exceeds ``ransac_threshold`` (plan units)
         are treated as outliers (see :attr:`inliers`). Raises ValueError for fewer than 4 pairs,
-        NaN, duplicate or collinear points.
+        NaN, duplicate or collinear points, and for degenerate fits: src and dst listed in a
+        different order (crossed, or a non-convex quadrilateral onto a convex one; the error names
+        the pairs, e.g. "pairs 2 and 3 look swapped"), or inlier pairs behind the horizon.
         """
         s = _as_pairs(src, "src")
         d = _as_pairs(dst, "dst")
@@ -136,6 +214,8 @@ class Homography:
             raise ValueError(f"a homography needs at least 4 point pairs, got {s.shape[0]}")
         _check_spread(s, "src")
         _check_spread(d, "dst")
+        if s.shape[0] == 4:  # 4 pairs fix H exactly: a flipped triangle means a crossed order
+            _check_order(s, d)
         if ransac:
             if not (isinstance(ransac_threshold, (int, float)) and ransac_threshold > 0):
                 raise ValueError(f"ransac_threshold must be > 0, got {ransac_threshold!r}")
@@ -149,7 +229,17 @@ class Homography:
         w = s @ m[2, :2] + m[2, 2]
         if np.sum(w[inl] > 0) < np.sum(w[inl] < 0):
             m = -m  # orient so the calibration points lie in front of the horizon
-        return cls(m, src=s, dst=d, inliers=inl, method="ransac" if ransac else "least-squares")
+            w = -w
+        behind = np.flatnonzero(inl & ~(w > 0))
+        if behind.size:
+            raise ValueError(f"degenerate fit: pair{'s' if behind.size > 1 else ''} {', '.join(map(str, behind.tolist()))} "
+                             "would lie behind the horizon (the points are not in the same order in src and dst, "
+                             "or a pair is wrong)")
+        h = cls(m, src=s, dst=d, inliers=inl, method="ransac" if ransac else "least-squares")
+        bad = np.flatnonzero(inl & ~np.isfinite(h.errors))
+        if bad.size:
+            raise ValueError(f"degenerate fit: pairs {bad.tolist()} have no finite reprojection error")
+        return h
 
     @classmethod
     def from_matrix(cls, matrix: Any) -> "Homography":
@@ -220,6 +310,21 @@ class Homography:
         e = self.errors[self.inliers] if self.inliers is not None else self.errors
         return float(np.sqrt(np.mean(e ** 2))) if e.size else None
 
+    def large_errors(self, max_error: float | None = None) -> list[tuple[int, float]]:
+        """Inlier pairs whose reprojection error exceeds ``max_error`` (plan units; default 1 % of
+        the diagonal of the plan points' bounding box), as ``[(pair, error), ...]``."""
+        if self.errors is None:
+            return []
+        limit = self.default_max_error() if max_error is None else float(max_error)
+        inl = self.inliers if self.inliers is not None else np.ones(len(self.errors), bool)
+        return [(int(i), float(self.errors[i])) for i in np.flatnonzero(inl & ~(self.errors <= limit))]
+
+    def default_max_error(self) -> float:
+        """1 % of the diagonal of the plan points' bounding box (plan units), at least 1e-9."""
+        if self.dst is None:
+            return float("inf")
+        return max(1e-9, 0.01 * float(np.hypot(*np.ptp(self.dst, axis=0))))
+
     @property
     def max_error(self) -> float | None:
         """Largest reprojection error over the inlier pairs (plan units), or None."""
@@ -251,12 +356,17 @@ class Homography:
             d["dst"] = self.dst.tolist()
             d["inliers"] = self.inliers.tolist()
             d["errors"] = [float(e) if np.isfinite(e) else None for e in self.errors]
-            d["rms_error"] = self.rms_error
+            rms = self.rms_error
+            d["rms_error"] = rms if rms is not None and math.isfinite(rms) else None
         return d
 
     def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
-        """JSON text of :meth:`to_dict`; also written to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=2)
+        """Strict JSON text of :meth:`to_dict` (no NaN/Infinity, which most parsers reject); also
+        written to ``path`` when given."""
+        try:
+            text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
+        except ValueError:
+            raise ValueError(f"homography has non-finite values and cannot be written as JSON: {self.matrix.tolist()}") from None
         if path is not None:
             p = Path(path)
             p.parent.mkdir(parents=True, exist_ok=True)
@@ -296,7 +406,7 @@ class Homography:
     def warp_image(self, frame: np.ndarray, plan: np.ndarray | None = None, *,
                    plan_size: tuple[int, int] | None = None, alpha: float = 0.5,
                    side_by_side: bool = True, draw_points: bool = True,
-                   threads: int | None = None) -> np.ndarray:
+                   threads: int | None = None, max_error: float | None = None) -> np.ndarray:
         """Preview the calibration: the camera ``frame`` warped onto the plan.
 
         ``frame``: (H, W, 3) uint8 camera image; ``plan``: (h, w, 3) uint8 plan image (or
@@ -304,7 +414,10 @@ class Homography:
         plan with opacity ``alpha``; plan pixels that see no part of the frame (or lie beyond the
         horizon) keep the plan. With ``side_by_side`` the camera frame (scaled to the plan's height)
         is put left of the result; calibration points are drawn (circles = measured, crosses =
-        where the homography puts them). Colour order is whatever the inputs use.
+        where the homography puts them) with each pair's number and reprojection error in plan
+        units (green up to ``max_error``, default :meth:`default_max_error`; orange above; red =
+        RANSAC outlier), explained in a strip below the picture with the RMS. Colour order is whatever the inputs use
+        (the colours named assume BGR).
         """
         img = np.asarray(frame)
         if img.dtype != np.uint8 or img.ndim not in (2, 3):
@@ -345,26 +458,46 @@ class Homography:
         blend = (base.astype(np.float32) * (1 - alpha) + warped.astype(np.float32) * alpha + 0.5).astype(np.uint8)
         out[inside] = blend[inside]
         cam = img.copy()
+        legend = None
         if draw_points and self.src is not None:
             mapped = self.apply(self.src, threads=1)
+            limit = self.default_max_error() if max_error is None else float(max_error)
             r = max(3, int(round(max(pw, ph) / 150)))
+            fs = max(0.4, min(0.8, max(pw, ph) / 1600))
             for i, (s, d, m) in enumerate(zip(self.src, self.dst, mapped)):
-                col = (0, 200, 0) if self.inliers is None or self.inliers[i] else (0, 0, 255)
+                err = float(self.errors[i]) if self.errors is not None else float("nan")
+                if self.inliers is not None and not self.inliers[i]:
+                    col = (0, 0, 255)  # outlier
+                elif err <= limit:
+                    col = (0, 170, 0)
+                else:
+                    col = (0, 140, 255)
                 cv2.circle(cam, (int(round(s[0])), int(round(s[1]))), r + 2, col, 2, cv2.LINE_AA)
-                cv2.putText(cam, str(i), (int(s[0]) + r + 3, int(s[1]) - r), cv2.FONT_HERSHEY_SIMPLEX,
-                            0.5, col, 1, cv2.LINE_AA)
+                _outlined_text(cam, str(i), _label_org(cam, str(i), s, r, 0.5), 0.5, col)
                 cv2.circle(out, (int(round(d[0])), int(round(d[1]))), r + 2, col, 2, cv2.LINE_AA)
                 if np.isfinite(m).all():
                     cv2.drawMarker(out, (int(round(m[0])), int(round(m[1]))), (255, 0, 255),
                                    cv2.MARKER_CROSS, 2 * r + 4, 2)
-                cv2.putText(out, str(i), (int(d[0]) + r + 3, int(d[1]) - r), cv2.FONT_HERSHEY_SIMPLEX,
-                            0.5, col, 1, cv2.LINE_AA)
-        if not side_by_side:
-            return out
-        scale = ph / cam.shape[0]
-        cam = cv2.resize(cam, (max(1, int(round(cam.shape[1] * scale))), ph), interpolation=cv2.INTER_AREA)
-        gap = np.full((ph, 8, 3), 255, np.uint8)
-        return np.concatenate([cam, gap, out], axis=1)
+                label = f"{i}: {err:.2f}" + ("" if self.inliers is None or self.inliers[i] else " (outlier)")
+                _outlined_text(out, label, _label_org(out, label, d, r, fs), fs, col)
+            rms = self.rms_error
+            legend = ("circles: measured points, crosses: where the homography maps them, numbers: pair: "
+                      "reprojection error (plan units)" + (f"; RMS {rms:.3g}" if rms is not None else ""))
+        if side_by_side:
+            scale = ph / cam.shape[0]
+            cam = cv2.resize(cam, (max(1, int(round(cam.shape[1] * scale))), ph), interpolation=cv2.INTER_AREA)
+            gap = np.full((ph, 8, 3), 255, np.uint8)
+            out = np.concatenate([cam, gap, out], axis=1)
+        if legend is not None:  # a strip below the picture, so it never hides a point
+            fs = max(0.35, min(0.6, out.shape[1] / 1800))
+            (tw, th), _ = cv2.getTextSize(legend, cv2.FONT_HERSHEY_SIMPLEX, fs, 1)
+            if tw > out.shape[1] - 12:
+                fs *= (out.shape[1] - 12) / tw
+                (tw, th), _ = cv2.getTextSize(legend, cv2.FONT_HERSHEY_SIMPLEX, fs, 1)
+            strip = np.full((th + 14, out.shape[1], 3), 255, np.uint8)
+            cv2.putText(strip, legend, (6, th + 6), cv2.FONT_HERSHEY_SIMPLEX, fs, (40, 40, 40), 1, cv2.LINE_AA)
+            out = np.concatenate([out, strip], axis=0)
+        return out
 
     # ------------------------------------------------------------------ misc
     def __repr__(self) -> str:
@@ -375,6 +508,24 @@ class Homography:
         return isinstance(other, Homography) and np.array_equal(self.matrix, other.matrix)
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _label_org(img: np.ndarray, text: str, pt: np.ndarray, r: int, scale: float) -> tuple[int, int]:
+    """Where to write a point's label: up-right of it, flipped left/down where it would leave the image."""
+    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    x, y = int(round(pt[0])) + r + 3, int(round(pt[1])) - r
+    if x + tw > img.shape[1] - 2:
+        x = int(round(pt[0])) - r - 3 - tw
+    if y - th < 2:
+        y = int(round(pt[1])) + r + th + 3
+    return max(2, x), min(img.shape[0] - 3, y)
+
+
+def _outlined_text(img: np.ndarray, text: str, org: tuple[int, int], scale: float,
+                   colour: tuple[int, int, int]) -> None:
+    """Text with a white outline, readable on any plan or frame."""
+    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 4, cv2.LINE_AA)
+    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
 
 
 def _load_pairs(path: str | os.PathLike[str], name: str) -> np.ndarray:

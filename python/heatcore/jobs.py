@@ -250,6 +250,8 @@ def aitrios_config_job(config: str | os.PathLike[str], *, geometry: str = "exact
                    alpha=ov.get("alpha", o.transparency), overlay=o.overlay, colorbar=ov.get("colorbar", o.cbar),
                    sticky_opaque=geometry == "aitrios",
                    text_color=(0, 225, 0) if geometry == "aitrios" else (0, 255, 0))
+        if "label" in ov:
+            vid["label"] = ov["label"]
     job = grid_job(source, counter, Path(out) if out is not None else Path(o.output_dir),
                    per_frame_json=per_frame_json, compact=compact, video=vid, reverse=reverse, checkpoint=checkpoint,
                    checkpoint_every=checkpoint_every, restart=restart, quiet=quiet)

@@ -54,7 +54,7 @@ from . import _checks
 from .accumulator import Accumulator
 from .reference import kde as _ref
 
-__all__ = ["kde", "scott_factor", "silverman_factor", "bandwidth_covariance", "KDEAccumulator"]
+__all__ = ["kde", "scott_factor", "silverman_factor", "bandwidth_covariance", "KDEAccumulator", "fit_extent"]
 
 Normalize = Literal["density", "count", "none"]
 Method = Literal["auto", "exact", "binned"]
@@ -543,3 +543,35 @@ class KDEAccumulator(Accumulator):
         self.grid += other.grid
         self.moments += other.moments
         self.count += other.count
+
+
+def fit_extent(points: Any, bandwidth: Any = "scott", weights: Any = None, *, cut: float = 3.0,
+               shape: Any = (200, 200)) -> tuple[float, float, float, float]:
+    """The ``extent`` (xmin, xmax, ymin, ymax, data units) of a grid of ``shape = (H, W)`` pixels
+    that fits the points the way seaborn's ``kdeplot`` does: the pixel centres are seaborn's
+    evaluation grid ``linspace(min - cut * bw, max + cut * bw, n)`` per axis, where ``bw`` is the
+    kernel's standard deviation along that axis (``cut=3``, a 200 x 200 grid by default, as in
+    seaborn). ``kde(points, shape, bandwidth, extent=fit_extent(points, bandwidth, shape=shape))``
+    then gives seaborn's (scipy's) density values on its grid.
+    """
+    H, W = _checks.as_shape(shape, "shape")
+    if H < 2 or W < 2:
+        raise ValueError(f"shape must be at least 2x2 to fit an extent, got {H}x{W}")
+    cut = float(cut)
+    if not (math.isfinite(cut) and cut >= 0):
+        raise ValueError(f"cut must be a finite number >= 0 (kernel sigmas of margin), got {cut!r}")
+    pts, w = _checks.as_points(points, weights=weights)
+    if len(pts) == 0:
+        raise ValueError("no points to fit an extent around")
+    sxx, _, syy = bandwidth_covariance(bandwidth, pts, w)
+    lo = pts.min(axis=0) - cut * np.sqrt([sxx, syy])
+    hi = pts.max(axis=0) + cut * np.sqrt([sxx, syy])
+    out = []
+    for k, n in ((0, W), (1, H)):
+        a, b = float(lo[k]), float(hi[k])
+        if not b > a:  # all points on one x (or y) and cut 0: one kernel sigma of margin
+            s = math.sqrt(sxx if k == 0 else syy)
+            a, b = a - s, b + s
+        step = (b - a) / (n - 1)
+        out += [a - step / 2, b + step / 2]
+    return out[0], out[1], out[2], out[3]

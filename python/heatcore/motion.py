@@ -11,8 +11,10 @@ Three ways to decide "motion" per pixel and frame, all accumulated without satur
   ``count_shadows=True``. Its model is part of the state, so a resumed MOG2 run is exact too.
 - ``method="diff"``: gray + ``blur`` x ``blur`` box blur, ``|frame - reference|`` summed in float64
   (or, with ``threshold``, the count of frames whose difference exceeds it), fused in C++. The
-  reference is a given image, the first sampled frame, or the per-pixel median of the first K
-  sampled frames (``"median:K"``, so people standing in the first frame leave no ghost).
+  reference is a given image, the first sampled frame, or a per-pixel median of K frames:
+  :func:`motion_heatmap` spreads them evenly over the whole input (``"median:K"``, default K = 25,
+  read by seeking), so people standing or walking slowly at the start leave no ghost; a bare
+  :class:`MotionHeatmap` (which sees frames one by one) takes the median of the first K it is given.
 
 :class:`MotionHeatmap` is the accumulator (``update(frame)``, ``result()``, ``merge()``,
 ``state()``/``from_state()`` — the MOG model included, so a resumed run is identical);
@@ -42,7 +44,7 @@ from .io.video import iter_frames, video_info
 from .progress import progress
 
 __all__ = ["MotionHeatmap", "motion_heatmap", "METHODS", "preprocess_frame", "load_roi", "synthetic_frames",
-           "write_synthetic_video"]
+           "write_synthetic_video", "sample_reference", "reference_indices"]
 
 MAX_BLUR = 65535  # largest diff box-blur size (pixels); the frame's longer side bounds it too
 
@@ -121,6 +123,160 @@ def _parse_reference(reference: Any) -> tuple[str, int, np.ndarray | None]:
     raise TypeError(f"reference must be 'first', 'median:K', an image path or an array, got {reference!r}")
 
 
+def _median_k(reference: Any) -> int | None:
+    """K for a 'median' / 'median:K' reference spec, None for anything else."""
+    if isinstance(reference, str) and reference.startswith("median"):
+        return _parse_reference(reference)[1]
+    return None
+
+
+def reference_indices(k: int, start: int, stop: int) -> list[int]:
+    """``k`` frame indices spread evenly over ``[start, stop)``: the centres of ``k`` equal parts
+    (all frames when the range holds fewer than ``k``)."""
+    k = positive_int("k", k)
+    n = stop - start
+    if n <= 0:
+        raise ValueError(f"no frames to sample a reference from (start={start}, stop={stop})")
+    if n <= k:
+        return list(range(start, stop))
+    return sorted({start + int((i + 0.5) * n / k) for i in range(k)})
+
+
+# below this many frames between the first and the last sample one decoding pass is cheaper than
+# K seeks (each decodes from the previous key frame, and key frames can be 250 frames apart)
+_SEQUENTIAL_SPAN = 2000
+
+
+def _median_image(frames: list[np.ndarray]) -> np.ndarray:
+    """Per-pixel median (uint8, halves rounded up), computed in row blocks to bound memory."""
+    stack = np.stack(frames)
+    out = np.empty(stack.shape[1:], np.uint8)
+    rows = max(1, (8 << 20) // max(1, stack[0].nbytes // stack.shape[1] * len(frames)))
+    for r in range(0, stack.shape[1], rows):
+        out[r:r + rows] = np.floor(np.median(stack[:, r:r + rows], axis=0) + 0.5).astype(np.uint8)
+    return out
+
+
+def _read_at_opencv(source: Any, indices: list[int], gray: bool) -> dict[int, np.ndarray]:
+    cap = cv2.VideoCapture(str(source))
+    got: dict[int, np.ndarray] = {}
+    try:
+        for i in indices:
+            if not cap.set(cv2.CAP_PROP_POS_FRAMES, float(i)):
+                break
+            ok, frame = cap.read()
+            if not ok or frame is None:
+                break
+            got[i] = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if gray else frame
+    finally:
+        cap.release()
+    return got
+
+
+def _read_at_pyav(source: Any, indices: list[int], gray: bool) -> dict[int, np.ndarray]:
+    """Seek to each index (the key frame before it, then decode forward) with PyAV, extracting
+    the frame exactly as ``io.video``'s PyAV reader does (luma plane for gray)."""
+    import av
+
+    from .io.video import _LUMA_FORMATS
+
+    got: dict[int, np.ndarray] = {}
+    with av.open(str(source)) as container:
+        stream = container.streams.video[0]
+        rate = stream.average_rate or stream.guessed_rate
+        tb = stream.time_base
+        if not rate or not tb:
+            return got
+        t0 = stream.start_time or 0
+        for i in indices:
+            target = int(t0 + round(float(i / rate / tb)))
+            container.seek(target, stream=stream, backward=True, any_frame=False)
+            for frame in container.decode(stream):
+                if frame.pts is None:
+                    return got
+                idx = int(round(float((frame.pts - t0) * tb * rate)))
+                if idx < i:
+                    continue
+                if idx > i:  # the seek landed after the frame: give up, the caller falls back
+                    return got
+                if gray:
+                    if frame.format.name in _LUMA_FORMATS:
+                        plane = frame.planes[0]
+                        buf = np.frombuffer(plane, np.uint8)
+                        img = buf.reshape(-1, plane.line_size)[: frame.height, : frame.width].copy()
+                    else:
+                        img = frame.to_ndarray(format="gray")
+                else:
+                    img = frame.to_ndarray(format="bgr24")
+                got[i] = img
+                break
+    return got
+
+
+def sample_reference(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], k: int = 25, *,
+                     start: int = 0, stop: int | None = None, gray: bool = True,
+                     decoder: str = "auto") -> tuple[np.ndarray, list[int]]:
+    """The empty-scene reference of a video: the per-pixel median of ``k`` frames spread evenly
+    over frames ``[start, stop)`` (the whole input by default). People who stand or walk slowly
+    are in few of those frames, so they vanish from the median (a median of the first ``k``
+    frames keeps whoever is there at the start: a ghost in every later difference).
+
+    Frames are decoded as ``motion_heatmap`` decodes them (``gray``, ``decoder``) so reference and
+    frames share their gray levels: image folders by index, inputs shorter than 2000 frames in one
+    sequential pass, longer ones by seeking (PyAV or OpenCV, each seek decoding from the key frame
+    before the sample; a sequential pass when seeking fails). Sources that cannot seek (streams,
+    files without a frame count) use their first ``k`` frames. Returns
+    ``(image, frame_indices)``: (H, W) gray (or (H, W, 3) BGR with ``gray=False``) uint8, and the
+    indices actually used.
+    """
+    from .io.video import _image_list, have_pyav, iter_frames
+
+    k = positive_int("k", k)
+    fc = video_info(source).frame_count or None
+    end = fc if stop is None else (stop if fc is None else min(stop, fc))
+    frames: dict[int, np.ndarray] = {}
+    if end is not None:
+        wanted = reference_indices(k, start, end)
+        images = _image_list(source)
+        if images is not None:
+            for i in wanted:
+                for j, f in iter_frames(images, start=i, stop=i + 1, gray=gray):
+                    frames[j] = f
+        else:
+            use_av = decoder == "pyav" or (decoder == "auto" and gray and have_pyav())
+            if wanted[-1] - wanted[0] >= _SEQUENTIAL_SPAN:
+                try:  # a seek decodes from the key frame before each sample: cheap for long inputs
+                    frames = (_read_at_pyav if use_av else _read_at_opencv)(source, wanted, gray)
+                except Exception:  # noqa: BLE001 - any seek failure: read sequentially instead
+                    frames = {}
+            if len(frames) < len(wanted):  # short input, or seeking failed: one sequential pass
+                want = set(wanted)
+                frames = {}
+                for j, f in iter_frames(source, start=wanted[0], stop=wanted[-1] + 1, gray=gray, backend=decoder):
+                    if j in want:
+                        frames[j] = f
+    if not frames:  # no frame count (a stream), or nothing readable at the sampled positions
+        for j, f in iter_frames(source, start=start, stop=None if stop is None else stop, gray=gray,
+                                backend=decoder):
+            frames[j] = f
+            if len(frames) >= k:
+                break
+    if not frames:
+        raise ValueError(f"no frames to sample a reference from in {source!s} (start={start}, stop={stop})")
+    used = sorted(frames)
+    return _median_image([frames[i] for i in used]), used
+
+
+def describe_reference_frames(frames: Sequence[int]) -> str:
+    """'25 frames: 30, 90, 150, ..., 1470' (short form of a list of frame indices)."""
+    f = list(frames)
+    if len(f) <= 12:
+        shown = ", ".join(map(str, f))
+    else:
+        shown = ", ".join(map(str, f[:8])) + ", ..., " + ", ".join(map(str, f[-3:]))
+    return f"{len(f)} frame{'s' if len(f) != 1 else ''}: {shown}"
+
+
 def _digest(a: np.ndarray | None) -> str | None:
     if a is None:
         return None
@@ -156,6 +312,8 @@ class MotionHeatmap(Accumulator):
     """
 
     kind = "motion"
+    #: frame indices of the frames whose median is the diff reference (set by motion_heatmap), or None
+    reference_frames: list[int] | None = None
 
     def __init__(self, method: str = "mog", *, scale: float = 1.0, gray: bool = False,
                  roi: str | os.PathLike[str] | np.ndarray | None = None, reference: Any = "first",
@@ -530,6 +688,8 @@ class MotionHeatmap(Accumulator):
             st["reference"] = self._reference
         if self._pending:
             st["pending"] = np.stack(self._pending)
+        if self.reference_frames is not None:
+            st["reference_frames"] = np.array(self.reference_frames, np.int64)
         if self.method == "mog" and self._model is not None:
             ms = self._model.get_state()
             st["mog_nframes"] = np.array(ms["nframes"], np.int64)
@@ -577,6 +737,8 @@ class MotionHeatmap(Accumulator):
         if "reference" in state:
             obj._reference = state["reference"].copy()
         obj._pending = list(state["pending"]) if "pending" in state else []
+        if "reference_frames" in state:
+            obj.reference_frames = [int(v) for v in state["reference_frames"]]
         if obj.method == "mog" and "mog_weight" in state:
             obj._model.set_state(int(state["mog_nframes"]), state["mog_sort_key"], state["mog_weight"],
                                  state["mog_mean"], state["mog_var"])
@@ -737,13 +899,14 @@ class _OverlaySink:
 def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], method: str = "mog", *,
                    stride: int = 1, scale: float = 1.0, gray: bool | None = None,
                    roi: str | os.PathLike[str] | np.ndarray | None = None, start: int = 0, stop: int | None = None,
-                   start_time: float | None = None, stop_time: float | None = None, reference: Any = "first",
+                   start_time: float | None = None, stop_time: float | None = None, reference: Any = None,
                    threshold: int | None = None, blur: int = 11, background: str | None = "first",
                    threads: int | None = None, checkpoint: str | os.PathLike[str] | None = None,
                    checkpoint_every: int = 500, restart: bool = False, video: str | os.PathLike[str] | None = None,
                    window: float | None = None, decay_half_life: float | None = None, cmap: str = "hot",
                    alpha: float = 0.6, decoder: str = "auto", quiet: bool = True, batch: int = 8,
                    on_frame: Callable[[MotionHeatmap, int], None] | None = None,
+                   save_reference: str | os.PathLike[str] | None = None,
                    **params: Any) -> MotionHeatmap:
     """Stream a video (file, URL, image folder or list of images in natural order) through a
     :class:`MotionHeatmap` and return it.
@@ -763,6 +926,13 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
     last ``window`` seconds, or decaying with half-life ``decay_half_life`` seconds. Other
     keyword arguments go to :class:`MotionHeatmap` (MOG/MOG2 parameters). ``batch``: MOG/MOG2 frames
     per pass over the model state (identical results, less memory traffic).
+
+    ``reference`` (diff): an image of the empty scene (path or array), ``"first"`` (frame
+    ``start``), or ``"median:K"`` = the per-pixel median of K frames spread evenly over
+    ``[start, stop)`` (:func:`sample_reference`, read by seeking). The default (None) is
+    ``"median:25"``: slow walkers and parked cars at the start leave no ghost. The frames used are
+    in ``result.reference_frames``; ``save_reference="reference.png"`` writes the reference image so
+    later runs (or parts of a split run, which must share one reference to merge) can pass it.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
@@ -773,6 +943,10 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
     if gray is None:
         gray = method == "diff"
     kernel_gray = bool(gray) and method != "diff"
+    if reference is None:
+        reference = "median:25" if method == "diff" else "first"
+    if save_reference is not None and method != "diff":
+        raise ValueError("save_reference is for method='diff' (the reference frame of the difference)")
 
     def make() -> MotionHeatmap:
         return MotionHeatmap(method, scale=scale, gray=kernel_gray, roi=roi, reference=reference,
@@ -794,6 +968,16 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
         raise ValueError(f"start must be a frame index >= 0, got {start!r}")
     if stop is not None and (isinstance(stop, bool) or not isinstance(stop, (int, np.integer)) or stop < start):
         raise ValueError(f"stop must be a frame index >= start ({start}), got {stop!r}")
+    ref_frames: list[int] | None = None
+    if method == "diff" and (_median_k(reference) is not None
+                             or (isinstance(reference, str) and reference == "first" and save_reference)):
+        k = _median_k(reference) or 1
+        ref_img, ref_frames = sample_reference(source, k, start=start, stop=stop if k > 1 else start + 1,
+                                               gray=bool(gray), decoder=decoder)
+        reference = ref_img  # make() sees the sampled image (the same on a resumed run)
+    if save_reference is not None:
+        ref_out = reference if isinstance(reference, np.ndarray) else _parse_reference(reference)[2]
+        render.save_image(save_reference, ref_out, order="bgr")
 
     def items(done: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
         first = start + done * stride
@@ -834,6 +1018,7 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
     assert acc is not None
     if acc.frames == 0:
         raise ValueError(f"no frames were processed from {source!s}")
+    acc.reference_frames = ref_frames
     return acc
 
 

@@ -6,6 +6,17 @@ built once per colormap, so colouring a 1920x1080 grid costs a few milliseconds.
 
 Fixed, comparable colour ranges: pass the same ``vmin``/``vmax`` to every image (by default each
 image spans its own min..max).
+
+Transparency of overlays (what keeps an empty floor plan white): values at or below
+``relative_threshold`` (default :data:`DEFAULT_RELATIVE_THRESHOLD` = 0.01, i.e. 1 % of the colour
+range ``vmin..vmax`` above ``vmin``) are fully transparent, and the opacity then ramps linearly
+up to ``alpha`` over the next ``ramp`` (default :data:`DEFAULT_RAMP` = 0.1 = 10 %) of the colour
+scale, so the heat fades in instead of laying a dark veil over the whole picture. ``threshold``
+adds an absolute cut in data units (e.g. ``threshold=0`` hides exact zeros only). Pass
+``relative_threshold=None, ramp=0`` for the old uniform blending.
+
+Colormaps: any matplotlib name; with seaborn installed also every seaborn palette ("mako",
+"rocket", "flare", "crest", "vlag", "icefire", "ch:s=.25,rot=-.25", "light:b", "dark:salmon_r", ...).
 """
 
 from __future__ import annotations
@@ -13,7 +24,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Any, Literal, Sequence
 
 import cv2
 import numpy as np
@@ -28,20 +39,78 @@ __all__ = [
     "read_image",
     "save_figure",
     "colorbar_strip",
+    "check_alpha",
+    "resolve_cmap",
     "VideoWriter",
+    "DEFAULT_RELATIVE_THRESHOLD",
+    "DEFAULT_RAMP",
 ]
+
+
+def __dir__() -> list[str]:
+    # only the public names (no np, cv2, os, annotations) in dir() and tab completion
+    return sorted(__all__)
+
+
+#: values at or below this fraction of the colour range (above vmin) are transparent in overlays
+DEFAULT_RELATIVE_THRESHOLD = 0.01
+#: above the threshold the opacity ramps up to ``alpha`` over this fraction of the colour scale
+DEFAULT_RAMP = 0.1
 
 Scale = Literal["linear", "log", "gamma"]
 
 
+_SEABORN_NAMES = ("rocket", "mako", "flare", "crest", "vlag", "icefire")
+
+
+def check_alpha(alpha: Any, name: str = "alpha") -> float:
+    """``alpha`` (opacity) as a float in [0, 1], else ValueError/TypeError naming ``name``."""
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number in [0, 1] (opacity), got {alpha!r}")
+    a = float(alpha)
+    if not 0.0 <= a <= 1.0:  # also rejects NaN
+        raise ValueError(f"{name} must be in [0, 1] (opacity: 0 = invisible, 1 = opaque), got {alpha!r}")
+    return a
+
+
+def resolve_cmap(cmap: Any):
+    """A matplotlib ``Colormap`` for ``cmap``: a Colormap object, any matplotlib colormap name, or
+    (when seaborn is installed) any seaborn palette name or spec ("mako", "ch:...", "light:b")."""
+    import matplotlib
+    from matplotlib.colors import Colormap, ListedColormap
+
+    if isinstance(cmap, Colormap):
+        return cmap
+    name = str(cmap)
+    try:
+        return matplotlib.colormaps[name]
+    except KeyError:
+        pass
+    try:
+        import seaborn
+    except ImportError:
+        base = name[:-2] if name.endswith("_r") else name
+        if base in _SEABORN_NAMES or ":" in name:
+            raise ValueError(f"colormap {name!r} is a seaborn palette: install seaborn (pip install seaborn) "
+                             "or use a matplotlib colormap such as 'inferno'") from None
+        raise ValueError(f"unknown colormap {name!r} (any matplotlib colormap name works, e.g. 'inferno')") from None
+    try:
+        return seaborn.color_palette(name, as_cmap=True)
+    except (ValueError, TypeError, KeyError):
+        pass
+    try:  # qualitative palettes ("deep", "husl", ...) as a stepped colormap
+        return ListedColormap(seaborn.color_palette(name), name=name)
+    except (ValueError, TypeError, KeyError):
+        raise ValueError(f"unknown colormap {name!r} (neither a matplotlib colormap nor a seaborn palette; "
+                         "e.g. 'inferno', 'mako')") from None
+
+
 @functools.lru_cache(maxsize=64)
 def _lut_cached(cmap: str, order: str) -> np.ndarray:
-    import matplotlib
+    return _lut_table(resolve_cmap(cmap), order)
 
-    try:
-        cm = matplotlib.colormaps[cmap]
-    except KeyError:
-        raise ValueError(f"unknown colormap {cmap!r} (any matplotlib colormap name works, e.g. 'inferno')") from None
+
+def _lut_table(cm: Any, order: str) -> np.ndarray:
     table = (cm(np.linspace(0.0, 1.0, 256)) * 255.0 + 0.5).astype(np.uint8)  # (256, 4) RGBA
     if order == "bgr":
         table = table[:, [2, 1, 0, 3]]
@@ -50,10 +119,30 @@ def _lut_cached(cmap: str, order: str) -> np.ndarray:
 
 
 def lut(cmap: str = "inferno", order: str = "rgb") -> np.ndarray:
-    """The (256, 4) uint8 RGBA (or BGRA with ``order="bgr"``) lookup table of a matplotlib colormap."""
+    """The (256, 4) uint8 RGBA (or BGRA with ``order="bgr"``) lookup table of a matplotlib colormap
+    (or a seaborn palette, see :func:`resolve_cmap`)."""
     if order not in ("rgb", "bgr"):
         raise ValueError(f"order must be 'rgb' or 'bgr', got {order!r}")
+    if not isinstance(cmap, str):
+        from matplotlib.colors import Colormap
+
+        if isinstance(cmap, Colormap):
+            return _lut_table(cmap, order)
     return _lut_cached(str(cmap), order)
+
+
+def _range(v: np.ndarray, vmin: float | None, vmax: float | None) -> tuple[float, float]:
+    """The colour range (lo, hi): the finite data's min..max unless given."""
+    finite = np.isfinite(v)
+    lo = float(np.min(v, where=finite, initial=np.inf)) if vmin is None else float(vmin)
+    hi = float(np.max(v, where=finite, initial=-np.inf)) if vmax is None else float(vmax)
+    if not np.isfinite(lo):
+        lo = 0.0
+    if not np.isfinite(hi):
+        hi = lo
+    if hi < lo:
+        raise ValueError(f"vmax ({hi}) must be >= vmin ({lo})")
+    return lo, hi
 
 
 def normalize(values: np.ndarray, vmin: float | None = None, vmax: float | None = None,
@@ -66,15 +155,7 @@ def normalize(values: np.ndarray, vmin: float | None = None, vmax: float | None 
     if not np.issubdtype(v.dtype, np.number):
         raise TypeError(f"values must be numeric, got dtype {v.dtype}")
     v = v.astype(np.float32, copy=False)
-    finite = np.isfinite(v)
-    lo = float(np.min(v, where=finite, initial=np.inf)) if vmin is None else float(vmin)
-    hi = float(np.max(v, where=finite, initial=-np.inf)) if vmax is None else float(vmax)
-    if not np.isfinite(lo):
-        lo = 0.0
-    if not np.isfinite(hi):
-        hi = lo
-    if hi < lo:
-        raise ValueError(f"vmax ({hi}) must be >= vmin ({lo})")
+    lo, hi = _range(v, vmin, vmax)
     if scale not in ("linear", "log", "gamma"):
         raise ValueError(f"scale must be 'linear', 'log' or 'gamma', got {scale!r}")
     span = hi - lo
@@ -91,23 +172,70 @@ def normalize(values: np.ndarray, vmin: float | None = None, vmax: float | None 
     return t.astype(np.float32, copy=False)
 
 
+def _check_fade(relative_threshold: float | None, ramp: float) -> tuple[float | None, float]:
+    if relative_threshold is not None:
+        if isinstance(relative_threshold, bool) or not isinstance(relative_threshold, (int, float, np.integer, np.floating)):
+            raise TypeError(f"relative_threshold must be a fraction in [0, 1) of the colour range, got {relative_threshold!r}")
+        if not 0.0 <= float(relative_threshold) < 1.0:
+            raise ValueError(f"relative_threshold must be a fraction in [0, 1) of the colour range (e.g. 0.02 = 2 %), "
+                             f"got {relative_threshold!r}")
+        relative_threshold = float(relative_threshold)
+    if isinstance(ramp, bool) or not isinstance(ramp, (int, float, np.integer, np.floating)) or not 0.0 <= float(ramp) <= 1.0:
+        raise ValueError(f"ramp must be a fraction in [0, 1] of the colour scale, got {ramp!r}")
+    return relative_threshold, float(ramp)
+
+
+def _cut(lo: float, hi: float, threshold: float | None, relative_threshold: float | None) -> float | None:
+    """The data value at or below which pixels are transparent (None: no cut)."""
+    cuts = []
+    if relative_threshold is not None:
+        cuts.append(lo + relative_threshold * (hi - lo))
+    if threshold is not None:
+        t = float(threshold)
+        if np.isnan(t):
+            raise ValueError("threshold must be a number (data units), got nan")
+        cuts.append(t)
+    return max(cuts) if cuts else None
+
+
+def _opacity(v: np.ndarray, t: np.ndarray, lo: float, hi: float, alpha: float, threshold: float | None,
+             relative_threshold: float | None, ramp: float, scale: Scale, gamma: float) -> np.ndarray:
+    """uint8 opacity per pixel: 0 at or below the cut (and for NaN), ramping linearly in colour-scale
+    units from the cut up to ``alpha`` over ``ramp``."""
+    a255 = np.float32(255.0 * alpha)
+    cut = _cut(lo, hi, threshold, relative_threshold)
+    if cut is None:
+        return np.full(v.shape, np.uint8(round(255 * alpha)), np.uint8)
+    if ramp > 0:
+        t_cut = float(normalize(np.array([[cut]], np.float32), lo, hi, scale, gamma)[0, 0]) if hi > lo else 0.0
+        op = np.clip((t - np.float32(t_cut)) * np.float32(1.0 / ramp), 0.0, 1.0) * a255 + np.float32(0.5)
+        out = op.astype(np.uint8)
+    else:
+        out = np.full(v.shape, np.uint8(round(255 * alpha)), np.uint8)
+    out[~(v > cut)] = 0  # at or below the cut, and NaN
+    return out
+
+
 def colorize(values: np.ndarray, cmap: str = "inferno", *, vmin: float | None = None,
              vmax: float | None = None, scale: Scale = "linear", gamma: float = 0.5,
-             threshold: float | None = None, alpha: float = 1.0, order: str = "rgb") -> np.ndarray:
+             threshold: float | None = None, alpha: float = 1.0, order: str = "rgb",
+             relative_threshold: float | None = None, ramp: float = 0.0) -> np.ndarray:
     """Colour a 2-D grid: returns (H, W, 4) uint8 RGBA (BGRA with ``order="bgr"``).
 
-    Values at or below ``threshold`` (in data units) become fully transparent; all others get
-    opacity ``alpha`` (0..1).
+    Opacity: ``alpha`` (0..1) everywhere, except that values at or below ``threshold`` (data
+    units) or at or below ``vmin + relative_threshold * (vmax - vmin)`` are fully transparent;
+    with ``ramp > 0`` the opacity above that cut rises linearly to ``alpha`` over ``ramp`` of the
+    colour scale (0..1 after ``scale``). Defaults here: no cut, no ramp (:func:`overlay` and
+    :func:`save_figure` default to a cut at 1 % and a 10 % ramp).
     """
-    if not 0.0 <= float(alpha) <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
-    t = normalize(values, vmin, vmax, scale, gamma)
+    alpha = check_alpha(alpha)
+    relative_threshold, ramp = _check_fade(relative_threshold, ramp)
+    v = np.asarray(values)
+    t = normalize(v, vmin, vmax, scale, gamma)
     idx = (t * 255.0 + 0.5).astype(np.uint8)
     out = lut(cmap, order)[idx]  # fancy indexing copies: the caller owns the result
-    out[..., 3] = np.uint8(round(255 * float(alpha)))
-    if threshold is not None:
-        v = np.asarray(values)
-        out[..., 3][~(v > threshold)] = 0
+    lo, hi = _range(v.astype(np.float32, copy=False), vmin, vmax)
+    out[..., 3] = _opacity(v, t, lo, hi, alpha, threshold, relative_threshold, ramp, scale, gamma)
     return out
 
 
@@ -132,14 +260,22 @@ def resize(grid: np.ndarray, size: tuple[int, int], *, interpolation: str = "lin
 def overlay(values: np.ndarray, background: np.ndarray | None = None, cmap: str = "inferno", *,
             alpha: float = 0.6, vmin: float | None = None, vmax: float | None = None,
             scale: Scale = "linear", gamma: float = 0.5, threshold: float | None = None,
-            interpolation: str = "linear", order: str = "rgb") -> np.ndarray:
+            interpolation: str = "linear", order: str = "rgb",
+            relative_threshold: float | None = DEFAULT_RELATIVE_THRESHOLD, ramp: float = DEFAULT_RAMP) -> np.ndarray:
     """Blend the coloured heat over ``background`` (H, W, 3) uint8 (or gray (H, W)).
 
     The grid is resized to the background's size. Each pixel becomes
-    ``(1 - a) * background + a * colour`` with ``a = alpha`` where the heat is above
-    ``threshold`` and 0 elsewhere. Without a background the opaque colour image is returned.
-    Returns (H, W, 3) uint8 in ``order``.
+    ``(1 - a) * background + a * colour``: ``a = 0`` where the heat is at or below
+    ``vmin + relative_threshold * (vmax - vmin)`` (default 1 % of the colour range, so zero density
+    leaves the background untouched) or at or below ``threshold`` (data units, optional); above
+    that cut ``a`` ramps linearly up to ``alpha`` over ``ramp`` (default 10 %) of the colour scale.
+    ``relative_threshold=None, ramp=0`` blends every pixel with ``alpha``.
+
+    Without a background the opaque colour image is returned (only ``threshold`` applies: pixels
+    at or below it are black). Returns (H, W, 3) uint8 in ``order``.
     """
+    alpha = check_alpha(alpha)
+    relative_threshold, ramp = _check_fade(relative_threshold, ramp)
     if background is None:
         rgba = colorize(values, cmap, vmin=vmin, vmax=vmax, scale=scale, gamma=gamma,
                         threshold=threshold, alpha=1.0, order=order)
@@ -157,11 +293,12 @@ def overlay(values: np.ndarray, background: np.ndarray | None = None, cmap: str 
     bg = bg[..., :3]
     h, w = bg.shape[:2]
     v = np.asarray(values, dtype=np.float32)
-    # Colour at grid resolution first if the grid is small, then resize the colours (cheap for
-    # coarse grids such as 60x36 cells); resize the values first otherwise (smooth heat).
+    if vmin is None or vmax is None:  # the colour range of the grid, not of its resized copy
+        lo, hi = _range(v, vmin, vmax)
+        vmin, vmax = lo, hi
     v = resize(v, (w, h), interpolation=interpolation)
     rgba = colorize(v, cmap, vmin=vmin, vmax=vmax, scale=scale, gamma=gamma, threshold=threshold,
-                    alpha=alpha, order=order)
+                    alpha=alpha, order=order, relative_threshold=relative_threshold, ramp=ramp)
     a = rgba[..., 3:4].astype(np.uint16)
     out = (bg.astype(np.uint16) * (255 - a) + rgba[..., :3].astype(np.uint16) * a + 127) // 255
     return out.astype(np.uint8)
@@ -203,11 +340,21 @@ def save_figure(path: str | os.PathLike[str], values: np.ndarray, *, background:
                 cmap: str = "inferno", alpha: float = 0.6, vmin: float | None = None,
                 vmax: float | None = None, scale: Scale = "linear", gamma: float = 0.5,
                 threshold: float | None = None, title: str | None = None, label: str | None = None,
-                colorbar: bool = True, extent: Sequence[float] | None = None, dpi: int = 100) -> Path:
+                colorbar: bool = True, extent: Sequence[float] | None = None, dpi: int = 100,
+                relative_threshold: float | None = DEFAULT_RELATIVE_THRESHOLD, ramp: float = DEFAULT_RAMP,
+                origin: Literal["upper", "lower"] = "upper", aspect: Literal["equal", "auto"] = "equal",
+                xlabel: str | None = None, ylabel: str | None = None,
+                figsize: tuple[float, float] | None = None) -> Path:
     """Export a matplotlib figure: heat (over ``background``, RGB) with title and colorbar.
 
     The colorbar uses the same vmin/vmax/scale as the picture. ``extent`` = (xmin, xmax, ymin, ymax)
-    labels the axes in data units.
+    labels the axes in data units. ``origin="upper"`` (default) draws row 0 (y = ymin) at the top,
+    as in images (y grows downwards); ``origin="lower"`` draws y upwards, as seaborn and most data
+    plots do. Transparency follows :func:`overlay` (``relative_threshold``, ``ramp``,
+    ``threshold``); without a background the transparent parts show the white figure, as in a
+    seaborn ``kdeplot``. ``aspect="auto"`` lets data units of x and y differ in length on screen;
+    ``figsize`` in inches (default: from the grid's size). The saved figure is cropped to its
+    content (no blank margins however wide the picture).
     """
     import matplotlib
 
@@ -215,9 +362,17 @@ def save_figure(path: str | os.PathLike[str], values: np.ndarray, *, background:
     import matplotlib.pyplot as plt
     from matplotlib import colors as mcolors
 
+    alpha = check_alpha(alpha)
+    relative_threshold, ramp = _check_fade(relative_threshold, ramp)
+    if origin not in ("upper", "lower"):
+        raise ValueError(f"origin must be 'upper' (y down, as images) or 'lower' (y up), got {origin!r}")
+    if aspect not in ("equal", "auto"):
+        raise ValueError(f"aspect must be 'equal' or 'auto', got {aspect!r}")
+    cm = resolve_cmap(cmap)
     v = np.asarray(values, dtype=np.float64)
-    lo = float(np.nanmin(v)) if vmin is None else float(vmin)
-    hi = float(np.nanmax(v)) if vmax is None else float(vmax)
+    if v.ndim != 2:
+        raise ValueError(f"values must be a 2-D grid, got shape {v.shape}")
+    lo, hi = _range(v, vmin, vmax)
     if hi <= lo:
         hi = lo + 1.0
     if scale == "log":
@@ -228,32 +383,51 @@ def save_figure(path: str | os.PathLike[str], values: np.ndarray, *, background:
     else:
         norm = mcolors.Normalize(vmin=lo, vmax=hi)
     h, w = (background.shape[:2] if background is not None else v.shape)
-    fig_w = max(4.0, min(16.0, w / dpi + (1.2 if colorbar else 0.2)))
-    fig_h = max(3.0, fig_w * h / w * (0.85 if colorbar else 1.0))
+    if figsize is None:
+        fig_w = max(4.0, min(16.0, w / dpi + (1.2 if colorbar else 0.2)))
+        fig_h = max(3.0, fig_w * h / w * (0.85 if colorbar else 1.0))
+    else:
+        fig_w, fig_h = (float(f) for f in figsize)
     fig, ax = plt.subplots(figsize=(fig_w, fig_h), dpi=dpi)
     try:
-        # Row 0 of the grid (y = ymin in data units, as in image coordinates) is drawn at the top;
-        # with an extent the axes are labelled in data units (imshow: left, right, bottom, top).
-        ext = (0, w, h, 0) if extent is None else (extent[0], extent[1], extent[3], extent[2])
+        # imshow's extent is (left, right, bottom, top): row 0 (y = ymin) at the top for
+        # origin="upper" (image coordinates), at the bottom for origin="lower" (y upwards).
+        x0, x1, y0, y1 = (0, w, 0, h) if extent is None else tuple(float(e) for e in extent)
+        ext = (x0, x1, y1, y0) if origin == "upper" else (x0, x1, y0, y1)
+        fade = threshold is not None or relative_threshold is not None
         if background is not None:
-            ax.imshow(background, extent=ext, interpolation="bilinear")
-            rgba = colorize(resize(v.astype(np.float32), (w, h)), cmap, vmin=lo, vmax=hi, scale=scale,
-                            gamma=gamma, threshold=threshold, alpha=alpha)
-            ax.imshow(rgba, extent=ext, interpolation="bilinear")
-            mappable = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+            ax.imshow(background, extent=ext, origin=origin, interpolation="bilinear", aspect=aspect)
+            rgba = colorize(resize(v.astype(np.float32), (w, h)), cm, vmin=lo, vmax=hi, scale=scale,
+                            gamma=gamma, threshold=threshold, alpha=alpha, relative_threshold=relative_threshold,
+                            ramp=ramp)
+            ax.imshow(rgba, extent=ext, origin=origin, interpolation="bilinear", aspect=aspect)
+            mappable = plt.cm.ScalarMappable(norm=norm, cmap=cm)
+        elif fade:
+            # fully opaque where the heat is (alpha is for backgrounds), fading into the white figure
+            rgba = colorize(v.astype(np.float32), cm, vmin=lo, vmax=hi, scale=scale, gamma=gamma,
+                            threshold=threshold, alpha=1.0, relative_threshold=relative_threshold, ramp=ramp)
+            ax.imshow(rgba, extent=ext, origin=origin, interpolation="bilinear", aspect=aspect)
+            mappable = plt.cm.ScalarMappable(norm=norm, cmap=cm)
         else:
-            data = np.ma.masked_where(~(v > threshold), v) if threshold is not None else v
-            mappable = ax.imshow(data, cmap=cmap, norm=norm, extent=ext, interpolation="bilinear")
+            mappable = ax.imshow(v, cmap=cm, norm=norm, extent=ext, origin=origin, interpolation="bilinear",
+                                 aspect=aspect)
         if title:
             ax.set_title(title)
         if extent is None:
             ax.set_axis_off()
+        else:
+            if xlabel:
+                ax.set_xlabel(xlabel)
+            if ylabel:
+                ax.set_ylabel(ylabel)
         if colorbar:
             fig.colorbar(mappable, ax=ax, label=label or "", fraction=0.046, pad=0.02)
         fig.tight_layout()
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(p, dpi=dpi)
+        # crop to the drawn content: a wide picture in a figure of limited height otherwise
+        # leaves wide blank margins
+        fig.savefig(p, dpi=dpi, bbox_inches="tight", pad_inches=0.08)
     finally:
         plt.close(fig)
     return p
@@ -270,15 +444,20 @@ def colorbar_strip(height: int, cmap: str = "inferno", *, vmin: float = 0.0, vma
     table = lut(cmap, order)[:, :3]
     rows = np.linspace(255, 0, height).round().astype(np.int64)
     strip[:, 2:2 + bar_w] = table[rows][:, None, :]
-    font_scale = max(0.3, min(0.6, height / 1400))
-    for i in range(ticks):
+    texts = [f"{vmin + (i / (ticks - 1) if ticks > 1 else 0.0) * (vmax - vmin):.3g}" for i in range(ticks)]
+    # tick labels as large as the strip allows: the longest fits the space right of the bar, and
+    # the text stays below ~1/25 of the height
+    room = max(1, width - bar_w - 12)
+    widest = max(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, 1.0, 1)[0][0] for t in texts)
+    font_scale = max(0.3, min(1.0, room / max(widest, 1), height / 900))
+    thick = 2 if font_scale >= 0.8 else 1
+    th = cv2.getTextSize("0", cv2.FONT_HERSHEY_SIMPLEX, font_scale, thick)[0][1]
+    for i, text in enumerate(texts):
         frac = i / (ticks - 1) if ticks > 1 else 0.0
         y = int(round((1.0 - frac) * (height - 1)))
-        val = vmin + frac * (vmax - vmin)
-        text = f"{val:.3g}"
         cv2.line(strip, (2 + bar_w, y), (6 + bar_w, y), (0, 0, 0), 1)
-        ty = min(max(y + 4, 10), height - 2)
-        cv2.putText(strip, text, (8 + bar_w, ty), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), 1, cv2.LINE_AA)
+        ty = min(max(y + th // 2, th + 2), height - 2)
+        cv2.putText(strip, text, (8 + bar_w, ty), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), thick, cv2.LINE_AA)
     return strip
 
 

@@ -82,7 +82,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--vmax", type=float, default=None,
                    help="count mapped to the highest colour; 0 = the window length (default 0)")
     p.add_argument("--alpha", type=float, default=None, help="heat opacity over the video frames, 0..1 (default 0.4)")
-    p.add_argument("--colorbar", action="store_true", help="add a colour bar strip on the right of the video")
+    p.add_argument("--colorbar", action="store_true", help="add a colour bar beside the video (widening it)")
+    p.add_argument("--label", default=None,
+                   help="text drawn on every video frame; {n} = number of detects (default 'number of detects : {n}')")
     opt.add_threads(p)
     opt.add_checkpoint(p, 5000)
     opt.add_quiet(p)
@@ -156,13 +158,14 @@ def _run_file(args: argparse.Namespace) -> int:
                           classes=opt.classes_arg(args.classes), min_score=args.min_score,
                           geometry=geometry)  # type: ignore[arg-type]
     source: Any
-    stride, skipped = 1, []
+    stride = 1
+    skipped: list[Any] = []
     if raw:
         from ._detector import detector_from_args
 
         stride = args.stride
         source = VideoSource(path, stride=stride, time_base=tb, batch=4)
-        stages = [DetectStage(detector_from_args(args), keep_image=not args.no_video, spec=args.detector)]
+        stages: list[Any] = [DetectStage(detector_from_args(args), keep_image=not args.no_video, spec=args.detector)]
     else:
         source = DetectionFileSource(path, fmt=args.format, fps=args.fps if tb is None else tb.fps, video=args.video,
                                      on_error="skip" if args.skip_bad_rows else "raise",
@@ -180,7 +183,8 @@ def _run_file(args: argparse.Namespace) -> int:
                      size=opt.size_arg(args.video_size, "--video-size") or image_size, cmap=args.cmap or "Reds",
                      vmin=args.vmin or 0.0, vmax=args.vmax or 0.0, window=counter.window,
                      alpha=0.4 if args.alpha is None else args.alpha, overlay=True, colorbar=args.colorbar,
-                     sticky_opaque=geometry == "aitrios", text_color=(0, 225, 0) if geometry == "aitrios" else (0, 255, 0))
+                     sticky_opaque=geometry == "aitrios", text_color=(0, 225, 0) if geometry == "aitrios" else (0, 255, 0),
+                     **({} if args.label is None else {"label": args.label}))
     job = grid_job(source, counter, args.out or Path("grid-out"), per_frame_json=not args.no_json,
                    compact=args.compact, video=video, reverse=geometry == "aitrios" and args.format in ("aitrios", "auto")
                    and getattr(source, "reader", None) is not None, checkpoint=args.checkpoint,
@@ -203,7 +207,7 @@ def _run_config(args: argparse.Namespace) -> int:
     from ..pipeline import run as run_job
 
     overrides = {"fps": args.fps, "cmap": args.cmap, "vmin": args.vmin, "vmax": args.vmax, "alpha": args.alpha,
-                 "colorbar": args.colorbar or None}
+                 "colorbar": args.colorbar or None, "label": args.label}
     job, source = aitrios_config_job(args.config, geometry=args.geometry or "exact", out=args.out,
                                      skip_bad_rows=args.skip_bad_rows, per_frame_json=not args.no_json,
                                      compact=args.compact, video=not args.no_video, overrides=overrides,

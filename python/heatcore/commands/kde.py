@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from pathlib import Path
 
 import numpy as np
 
 _EPILOG = """examples:
-  heatcore kde coords.csv -o heat.png --background plan.png
+  heatcore kde coords.csv -o blog.png                       # fit the data, axes in data units (as seaborn)
+  heatcore kde coords.csv -o blog.png --cmap mako --colorbar  # seaborn palettes work when seaborn is installed
+  heatcore kde coords.csv -o heat.png --background plan.png # pixel coordinates over an image (y down)
   heatcore kde gaze.csv -o gaze.png --shape 1080x1920 --bandwidth 25 --weight-col duration --colorbar
   heatcore kde pts.csv -o heat.png --extent 0,20,0,10 --shape 500x1000 --bandwidth scott --npy heat.npy
 
+Where the grid lies:
+  --background IMG   points are pixels of IMG; the grid is the image (or --shape); y grows downwards.
+  --extent x0,x1,y0,y1   the grid covers that data rectangle; a figure with axes, y upwards.
+  --shape HxW alone  points are pixels of an HxW canvas (y down).
+  none of these      the grid fits the points as seaborn's kdeplot does (3 kernel sigmas of margin,
+                     200x200), drawn as a figure with axes in data units, y upwards.
+
+Transparency: heat at or below --threshold (a fraction of the maximum, default 0.01 = 1 %) is
+transparent and fades in over the next --ramp (default 0.1) of the colour scale, so an empty
+floor plan stays as it is; --threshold-abs V cuts at V in data units instead.
+
 The CSV needs a header; x/y columns are found as x_coords,y_coords (or x,y) unless named with
---x-col/--y-col. Points are pixel coordinates unless --extent gives the data rectangle the grid
-covers (row 0 = ymin, i.e. the top of the picture)."""
+--x-col/--y-col."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,29 +36,44 @@ def register(sub: argparse._SubParsersAction) -> None:
         "kde",
         help="Gaussian kernel-density heatmap of 2-D points (CSV/.npy) as a PNG",
         description="Reads points (people positions, gaze points, ...) and writes a Gaussian "
-        "kernel-density heatmap, optionally over a background image (floor plan, video frame).",
+        "kernel-density heatmap: over a background image (floor plan, video frame), on a pixel "
+        "canvas, or as a figure with axes in data units fitted to the points (as seaborn's kdeplot).",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("points", type=Path, help="CSV with a header row, or .npy (N, 2) / (N, 3 with weights)")
-    p.add_argument("-o", "--output", type=Path, required=True, help="output image (PNG)")
+    p.add_argument("-o", "--output", "--out", dest="output", type=Path, required=True, help="output image (PNG)")
     p.add_argument("--background", type=Path, help="image to draw the heat over; also the default grid size")
     p.add_argument("--bandwidth", default="scott",
                    help="kernel sigma in point units: a number (15), sx,sy (15,20), 'scott' or 'silverman' (default: scott)")
-    p.add_argument("--shape", help="grid size HxW in pixels, e.g. 1080x1920 (default: the background's size)")
-    p.add_argument("--extent", help="xmin,xmax,ymin,ymax of the data rectangle the grid covers (default: pixel coordinates)")
+    p.add_argument("--shape", help="grid size HxW in pixels, e.g. 1080x1920 (default: the background's size, "
+                   "or 200x200 when fitting the data)")
+    p.add_argument("--extent", help="xmin,xmax,ymin,ymax of the data rectangle the grid covers (data units)")
+    p.add_argument("--cut", type=float, default=3.0,
+                   help="fitting the data: margin around the points in kernel sigmas (default 3, as seaborn)")
+    p.add_argument("--origin", choices=["auto", "upper", "lower"], default="auto",
+                   help="where y = ymin is drawn: upper (images, y down), lower (plots, y up); default: "
+                   "lower in data units, upper in pixels")
     p.add_argument("--x-col", help="name of the x column (default: x_coords or x)")
     p.add_argument("--y-col", help="name of the y column (default: y_coords or y)")
     p.add_argument("--weight-col", help="name of a weight column (default: no weights)")
     p.add_argument("--normalize", choices=["density", "count", "none"], default="density",
                    help="density (scipy's pdf), count (each point peaks at its weight) or none (default: density)")
     p.add_argument("--method", choices=["auto", "exact", "binned"], default="auto", help="KDE kernel (default: auto)")
-    p.add_argument("--cmap", default="inferno", help="any matplotlib colormap (default: inferno)")
+    p.add_argument("--cmap", default="inferno",
+                   help="any matplotlib colormap, or any seaborn palette (mako, rocket, ch:...) when seaborn is "
+                   "installed (default: inferno)")
     p.add_argument("--alpha", type=float, default=0.6, help="heat opacity over the background, 0..1 (default: 0.6)")
     p.add_argument("--vmin", type=float, help="value mapped to the lowest colour (default: the grid's min)")
     p.add_argument("--vmax", type=float, help="value mapped to the highest colour (default: the grid's max)")
     p.add_argument("--scale", choices=["linear", "log", "gamma"], default="linear", help="colour scaling (default: linear)")
-    p.add_argument("--threshold", type=float, help="values at or below this are transparent")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="heat at or below this fraction of the colour range (0..1) is transparent (default 0.01)")
+    p.add_argument("--threshold-abs", type=float, default=None,
+                   help="heat at or below this value (data units, e.g. 1e-5 for a density) is transparent")
+    p.add_argument("--ramp", type=float, default=None,
+                   help="above the threshold the opacity rises to --alpha over this fraction of the colour "
+                   "scale (default 0.1; 0 = hard edge)")
     p.add_argument("--colorbar", action="store_true", help="export a figure with a colorbar (matplotlib)")
     p.add_argument("--title", help="figure title (implies a figure)")
     p.add_argument("--npy", type=Path, help="also save the raw (H, W) float64 grid here")
@@ -79,45 +107,117 @@ def parse_bandwidth(text: str):
         raise ValueError(f"--bandwidth must be a number, sx,sy, 'scott' or 'silverman', got {text!r}") from None
 
 
+_PY_TO_CLI = [
+    (re.compile(r"\bbandwidth=([0-9.]+)(?: \(pixels\))?"), r"--bandwidth \1"),
+    (re.compile(r"\bbandwidth='(\w+)'"), r"--bandwidth \1"),
+    (re.compile(r"pass an explicit bandwidth$"), "pass an explicit bandwidth, e.g. --bandwidth 15"),
+    (re.compile(r"\bmethod='(\w+)'"), r"--method \1"),
+    (re.compile(r"heatcore\.kde\(\.\.\., (--method \w+)\)"), r"\1"),
+]
+
+
+def cli_message(msg: str) -> str:
+    """A library error message with Python keyword syntax (``bandwidth=15``) rewritten as the
+    command's flags (``--bandwidth 15``)."""
+    out = str(msg)
+    for pat, rep in _PY_TO_CLI:
+        out = pat.sub(rep, out)
+    return out
+
+
+def _fraction(value: float | None, name: str, default: float, upper_open: bool, hint: str = "") -> float:
+    if value is None:
+        return default
+    ok = 0.0 <= value < 1.0 if upper_open else 0.0 <= value <= 1.0
+    if not ok:
+        raise ValueError(f"{name} must be a fraction of the colour range in [0, 1{')' if upper_open else ']'}, "
+                         f"got {value!r}{hint}")
+    return float(value)
+
+
 def run(args: argparse.Namespace) -> int:
     import warnings
 
     from .. import render
     from .._checks import as_shape
     from ..io.points import read_points
-    from ..kde import kde
+    from ..kde import fit_extent, kde
 
     t0 = time.perf_counter()
-    bg = render.read_image(args.background) if args.background is not None else None
+    from . import _options as opt
+
+    opt.check_output(args.output, opt.IMAGE_SUFFIXES)
+    opt.check_output(args.npy, (".npy",), "--npy")
+    render.check_alpha(args.alpha, "--alpha")
+    render.resolve_cmap(args.cmap)  # an unknown colormap fails before any work
+    rel: float | None = _fraction(args.threshold, "--threshold", render.DEFAULT_RELATIVE_THRESHOLD, True,
+                                  " (for a value in data units use --threshold-abs)")
+    ramp = _fraction(args.ramp, "--ramp", render.DEFAULT_RAMP, False)
+    if args.threshold is None and args.threshold_abs is not None:
+        rel = None  # only the absolute cut
+    bg = render.read_image(args.background, what="background image") if args.background is not None else None
+    extent = _floats(args.extent, 4, "extent") if args.extent else None
+    fit = bg is None and extent is None and args.shape is None
     if args.shape is not None:
         shape = as_shape(args.shape, "--shape")
     elif bg is not None:
         shape = bg.shape[:2]
     else:
-        raise ValueError("give --shape HxW (e.g. 1080x1920) or a --background image to size the grid")
-    extent = _floats(args.extent, 4, "extent") if args.extent else None
+        shape = (200, 200)  # seaborn's gridsize
     bandwidth = parse_bandwidth(args.bandwidth)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        ps = read_points(args.points, x_col=args.x_col, y_col=args.y_col, weight_col=args.weight_col,
-                         skip_bad=args.skip_bad_rows)
-        grid = kde(ps.points, shape, bandwidth, weights=ps.weights, extent=extent, normalize=args.normalize,
-                   method=args.method, threads=args.threads)
+    notes: list[str] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ps = read_points(args.points, x_col=args.x_col, y_col=args.y_col, weight_col=args.weight_col,
+                             skip_bad=args.skip_bad_rows)
+            if fit:
+                extent = list(fit_extent(ps.points, bandwidth, ps.weights, cut=args.cut, shape=shape))
+                assert extent is not None
+                notes.append(f"grid fitted to the points: x {extent[0]:.4g}..{extent[1]:.4g}, "
+                             f"y {extent[2]:.4g}..{extent[3]:.4g} (data units, {args.cut:g} kernel sigmas of margin)")
+            grid = kde(ps.points, shape, bandwidth, weights=ps.weights, extent=extent, normalize=args.normalize,
+                       method=args.method, threads=args.threads)
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(cli_message(str(exc))) from None
     if not args.quiet:
         for w in caught:
             print(f"heatcore kde: warning: {w.message}")
+        if extent is None and bg is None and len(ps.points):
+            # a pixel canvas: say so when the points fill a speck of it (data in other units?)
+            H, W = shape
+            span = np.ptp(ps.points, axis=0)
+            if span[0] * span[1] < 1e-3 * H * W:
+                print(f"heatcore kde: warning: the points span only {span[0]:.3g} x {span[1]:.3g} of the "
+                      f"{W}x{H} pixel grid; drop --shape to fit the grid to the data, or give --extent")
     if args.npy is not None:
         args.npy.parent.mkdir(parents=True, exist_ok=True)
         np.save(args.npy, grid)
-    if args.colorbar or args.title:
+    data_units = extent is not None and bg is None
+    origin = args.origin if args.origin != "auto" else ("lower" if data_units else "upper")
+    unit = "data unit" if extent is not None else "pixel"
+    label = {"density": f"probability density (per square {unit})",
+             "count": "points nearby (kernels summed; one point peaks at 1" + (" x its weight)" if ps.weights is not None else ")"),
+             "none": f"kernel sum (per square {unit})"}[args.normalize]
+    fade = dict(threshold=args.threshold_abs, relative_threshold=rel, ramp=ramp)
+    if args.colorbar or args.title or data_units:
+        xlabel = args.x_col or "x"
+        ylabel = args.y_col or "y"
         render.save_figure(args.output, grid, background=bg, cmap=args.cmap, alpha=args.alpha, vmin=args.vmin,
-                           vmax=args.vmax, scale=args.scale, threshold=args.threshold, title=args.title,
-                           colorbar=args.colorbar, label=f"{args.normalize}")
+                           vmax=args.vmax, scale=args.scale, title=args.title, colorbar=args.colorbar, label=label,
+                           extent=extent if bg is None else None, origin=origin,  # type: ignore[arg-type]
+                           aspect="auto" if data_units else "equal",
+                           figsize=(6.4, 4.8) if data_units else None,
+                           xlabel=xlabel if data_units else None, ylabel=ylabel if data_units else None, **fade)
     else:
         img = render.overlay(grid, bg, args.cmap, alpha=args.alpha, vmin=args.vmin, vmax=args.vmax,
-                             scale=args.scale, threshold=args.threshold)
+                             scale=args.scale, **fade)
+        if origin == "lower":
+            img = img[::-1].copy()
         render.save_image(args.output, img)
     if not args.quiet:
+        for n in notes:
+            print(f"heatcore kde: {n}")
         print(f"{len(ps.points)} points -> {shape[0]}x{shape[1]} heatmap in {time.perf_counter() - t0:.2f} s: {args.output}")
     return 0
 
@@ -217,18 +317,18 @@ def demo(outdir: Path, quiet: bool = True) -> list[Path]:
     files.append(render.save_image(outdir / "floor_plan.png", plan))
     heat = kde(people, (h, w), bandwidth=12.0, normalize="count")
     files.append(render.save_image(outdir / "people_kde_overlay.png",
-                                   render.overlay(heat, plan, "inferno", alpha=0.65, threshold=0.02 * heat.max())))
+                                   render.overlay(heat, plan, "inferno", alpha=0.65, relative_threshold=0.02)))
     heat_s = kde(people, (h, w), bandwidth="scott")
     files.append(render.save_figure(outdir / "people_kde_scott_figure.png", heat_s, background=plan, cmap="turbo",
-                                    alpha=0.6, threshold=0.02 * heat_s.max(), title="People density (scott bandwidth)",
-                                    label="density (1/px^2)"))
+                                    alpha=0.6, relative_threshold=0.02, title="People density (scott bandwidth)",
+                                    label="probability density (per square pixel)"))
     gaze, dur, page = synthetic_gaze()
     gh, gw = page.shape[:2]
     g = kde(gaze, (gh, gw), bandwidth=30.0, weights=dur, normalize="count")
     files.append(render.save_image(outdir / "gaze_page.png", page))
     files.append(render.save_image(outdir / "gaze_kde_overlay.png",
-                                   render.overlay(g, page, "jet", alpha=0.55, threshold=0.03 * g.max())))
+                                   render.overlay(g, page, "jet", alpha=0.55, relative_threshold=0.03)))
     files.append(render.save_figure(outdir / "gaze_kde_figure.png", g, background=page, cmap="jet", alpha=0.55,
-                                    threshold=0.03 * g.max(), title="Gaze attention (duration-weighted)",
-                                    label="ms-weighted kernels"))
+                                    relative_threshold=0.03, title="Gaze attention (duration-weighted)",
+                                    label="gaze time nearby (ms; one fixation peaks at its duration)"))
     return files

@@ -15,7 +15,8 @@ examples:
   heatcore motion video.mp4 -o heat.png
   heatcore motion video.mp4 -o heat.png --overlay-video overlay.mp4 --decay-half-life 2
   heatcore motion cctv.mp4 -o heat.png --scale 0.5 --gray --stride 2 --checkpoint state.npz
-  heatcore motion video.mp4 -o heat.png --method diff --reference median:25 --threshold 15
+  heatcore motion video.mp4 -o heat.png --method diff --threshold 15 --save-reference empty.png
+  heatcore motion video.mp4 -o heat.png --method diff --reference empty.png
   heatcore motion frames/ -o heat.png --roi mask.png --start 1:00 --stop 2:30
 
 --start/--stop take a frame number (120), seconds (12.5s) or minutes:seconds (1:30).
@@ -58,9 +59,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scale", type=float, default=1.0, help="process at this fraction of the resolution (e.g. 0.5)")
     p.add_argument("--gray", action="store_true", help="run MOG/MOG2 on gray frames (faster)")
     p.add_argument("--roi", type=Path, help="mask image: motion is counted only where it is non-zero")
-    p.add_argument("--reference", default="first",
-                   help="diff: 'first' frame, 'median:K' (median of the first K frames) or an "
-                   "image of the empty scene (default: first)")
+    p.add_argument("--reference", default=None,
+                   help="diff: 'median:K' = per-pixel median of K frames spread evenly over the video (or "
+                   "the --start/--stop range), 'first' frame, or an image of the empty scene (default: median:25)")
+    p.add_argument("--save-reference", type=Path,
+                   help="diff: write the reference image here (e.g. reference.png) to reuse with --reference")
     p.add_argument("--threshold", type=int, help="diff: count frames whose blurred difference exceeds this gray level")
     p.add_argument("--blur", type=int, default=11, help="diff: odd box-blur size in pixels (default 11)")
     p.add_argument("--start", type=_position, help="first frame: frame number, 12.5s or m:ss")
@@ -110,11 +113,14 @@ def run(args: argparse.Namespace) -> int:
         background_img = render.read_image(bg_arg, order="bgr")
         bg_arg = "first"
     reference = args.reference
-    if reference not in ("first",) and not reference.startswith("median"):
+    if reference is not None and reference != "first" and not reference.startswith("median"):
         reference = Path(reference)
+    if args.method != "diff" and (args.reference is not None or args.save_reference is not None):
+        raise ValueError("--reference and --save-reference are for --method diff")
     acc = motion_heatmap(
         str(args.source), args.method, stride=args.stride, scale=args.scale, gray=True if args.gray else None,
         roi=args.roi, reference=reference if args.method == "diff" else "first", threshold=args.threshold,
+        save_reference=args.save_reference,
         blur=args.blur, background=None if bg_arg == "none" else bg_arg, threads=args.threads,
         checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, restart=args.restart,
         video=args.overlay_video, window=args.window,
@@ -128,5 +134,24 @@ def run(args: argparse.Namespace) -> int:
                  vmax=args.vmax, log=args.log, colorbar=args.colorbar, counts=args.counts,
                  title=f"{Path(str(args.source)).name}: {acc.frames} frames ({args.method})")
     if not args.quiet:
+        if args.method == "diff":
+            print(f"reference: {_reference_text(acc, args)}")
         print(f"{acc.frames} frames -> {args.output}" + (f", {args.overlay_video}" if args.overlay_video else ""))
     return 0
+
+
+def _reference_text(acc, args: argparse.Namespace) -> str:
+    """One line saying what the diff reference was (and which frames made it)."""
+    from ..motion import describe_reference_frames
+
+    frames = acc.reference_frames
+    if frames is None:
+        what = f"image {args.reference}" if isinstance(args.reference, str) and args.reference not in ("first",) \
+            and not args.reference.startswith("median") else "the first processed frame"
+    elif len(frames) == 1:
+        what = f"frame {frames[0]}"
+    else:
+        what = f"per-pixel median of {describe_reference_frames(frames)}"
+    if args.save_reference is not None:
+        what += f" (saved to {args.save_reference})"
+    return what

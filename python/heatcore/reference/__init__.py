@@ -3,8 +3,6 @@
 Each submodule mirrors one C++ area; the names here are the public set.
 """
 
-from __future__ import annotations
-
 from . import grid, homography, kde, motion
 
 __all__ = ["grid", "homography", "kde", "motion"]

@@ -140,7 +140,7 @@ class MogReference:
                 for arr in (SK, W):
                     a, b = arr[k1, moving].copy(), arr[k1 + 1, moving].copy()
                     arr[k1, moving], arr[k1 + 1, moving] = b, a
-                for arr in (MU, VR):
+                for arr in (MU, VR):  # type: ignore[assignment]
                     a, b = arr[k1][:, moving].copy(), arr[k1 + 1][:, moving].copy()
                     arr[k1][:, moving], arr[k1 + 1][:, moving] = b, a
                 pos[moving] = k1
