@@ -59,3 +59,12 @@ def test_kdepy_fftkde_480x270(benchmark):
     from compare_kde import kdepy_fft
     pts = _pts(100_000, (270, 480))
     benchmark(kdepy_fft, pts, (270, 480), 15.0)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_heatcore_exact_small_end_full_hd(benchmark, dtype, threads):
+    """1e3 points, 1920x1080, sigma 15: the separable exact path (issue 14 target <= 6 ms)."""
+    pts = _pts(1000, (1080, 1920))
+    out = benchmark(hc.kde, pts, (1080, 1920), 15.0, method="exact", threads=threads, dtype=dtype)
+    assert out.dtype == np.dtype(dtype)

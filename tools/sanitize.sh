@@ -63,7 +63,7 @@ sys.meta_path[:] = [f for f in sys.meta_path if "heatcore" not in type(f).__modu
 PY
 
 # 3. the tests (--capture=sys: sanitizer reports written to fd 2 stay visible when a test aborts)
-tests=(tests/test_kde_core.py tests/test_motion_kernels.py tests/test_grid.py tests/test_homography.py)
+tests=(tests/test_kde_core.py tests/test_motion_kernels.py tests/test_mog_simd.py tests/test_mog2.py tests/test_grid.py tests/test_homography.py)
 [ -d tests/fuzz ] && tests+=(tests/fuzz)
 export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}

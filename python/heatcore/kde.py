@@ -26,7 +26,9 @@ Speed (2-core VM, shared while measured; ``python bench/compare_kde.py`` for the
 1e6 clustered points onto 1920x1080 at sigma 15 take about 15-24 ms (np.bincount +
 cv2.GaussianBlur: 85-145 ms, KDEpy FFTKDE: ~850 ms), onto 480x270 about 4-7 ms; Scott's
 rule on 1920x1080 stays under ~45 ms for any N up to 1e6; 1e3 points exact on 1920x1080 take
-~4-6 ms (about the cost of writing the 16 MB result; ``dtype=np.float32`` halves it).
+about 6.3 ms of one core's CPU time (writing the 16 MB result included); two threads split the
+bands (best 6.8 ms wall, measured while the VM ran at load 11; the previous row-band splatting
+was 2.6x slower in the same run). ``dtype=np.float32`` halves the memory.
 
 Limits: a kernel sigma more than ``MAX_SIGMA_DIAGONALS`` (1e4) grid diagonals wide is a
 ValueError naming the value (the heatmap would be flat to 5e-9; usually a units mistake), and

@@ -213,8 +213,8 @@ class Mog2Reference:
                 part = undecided & (m < n)
                 if not part.any():
                     break
-                num = x[:, 0] * mu[m, :, 0]
-                den = mu[m, :, 0] * mu[m, :, 0]
+                num: np.ndarray = x[:, 0] * mu[m, :, 0]
+                den: np.ndarray = mu[m, :, 0] * mu[m, :, 0]
                 for c in range(1, C):
                     num = num + x[:, c] * mu[m, :, c]
                     den = den + mu[m, :, c] * mu[m, :, c]
@@ -223,9 +223,11 @@ class Mog2Reference:
                 part &= ~zero
                 cand = part & (num <= den) & (num >= self._tau * den)
                 a = num / den
-                d2 = (a * mu[m, :, 0] - x[:, 0]) ** 2
+                dd = a * mu[m, :, 0] - x[:, 0]
+                d2: np.ndarray = dd * dd
                 for c in range(1, C):
-                    d2 = d2 + (a * mu[m, :, c] - x[:, c]) ** 2
+                    dd = a * mu[m, :, c] - x[:, c]
+                    d2 = d2 + dd * dd
                 yes = cand & (d2 < Tb * v[m] * a * a)
                 shadow |= yes
                 undecided &= ~yes
