@@ -199,10 +199,13 @@ class Zones:
             cv2.polylines(out, [pts], True, (20, 20, 20), thickness + 2, cv2.LINE_AA, shift=4)  # visible on light
             cv2.polylines(out, [pts], True, color, thickness, cv2.LINE_AA, shift=4)
             if labels:
-                c = z.array.mean(0) * np.asarray(scale)
-                org = (int(c[0]) - 4 * len(z.name), int(c[1]))
-                cv2.putText(out, z.name, org, cv2.FONT_HERSHEY_SIMPLEX, 0.5, (20, 20, 20), 3, cv2.LINE_AA)
-                cv2.putText(out, z.name, org, cv2.FONT_HERSHEY_SIMPLEX, 0.5, color, 1, cv2.LINE_AA)
+                # the name inside the zone's top-left corner, on a dark box (readable on any heat)
+                p0 = z.array.min(0) * np.asarray(scale)
+                fs = max(0.4, out.shape[1] / 1400)
+                (tw, th), base = cv2.getTextSize(z.name, cv2.FONT_HERSHEY_SIMPLEX, fs, 1)
+                x, y = int(p0[0]) + thickness + 3, int(p0[1]) + thickness + 3
+                cv2.rectangle(out, (x, y), (x + tw + 6, y + th + base + 4), (20, 20, 20), -1)
+                cv2.putText(out, z.name, (x + 3, y + th + 2), cv2.FONT_HERSHEY_SIMPLEX, fs, color, 1, cv2.LINE_AA)
         return out
 
 
