@@ -6,9 +6,14 @@ import math
 import os
 import re
 import warnings
+from datetime import datetime
 from typing import Any
 
 import numpy as np
+
+from . import limits
+
+_TIMESTAMP_RE = re.compile(r"[0-9]{17}")
 
 __all__ = [
     "as_points",
@@ -18,6 +23,7 @@ __all__ = [
     "positive_float",
     "resolve_threads",
     "parse_size",
+    "check_timestamp",
 ]
 
 
@@ -50,32 +56,76 @@ def positive_float(name: str, value: Any) -> float:
 
 
 def resolve_threads(threads: int | None) -> int:
-    """``None`` or 0 → all cores; otherwise a positive int (worker threads)."""
-    if threads is None or (isinstance(threads, (int, np.integer)) and threads == 0):
+    """Worker threads for a ``threads=`` argument, validated in this one place.
+
+    ``None`` or 0 → all cores; 1 .. :func:`heatcore.limits.max_threads` (4 x cores, at most
+    1024) → that many; anything else (negative, too many, not an integer) → ValueError/TypeError
+    naming the value. Checked before anything is allocated per thread.
+    """
+    if threads is None:
         return os.cpu_count() or 1
-    return positive_int("threads", threads)
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
+        raise TypeError(f"threads must be an integer (0 or None = all cores), got {limits.clip(threads)}")
+    if threads == 0:
+        return os.cpu_count() or 1
+    if threads < 0:
+        raise ValueError(f"threads must be >= 0 (0 = all cores), got {threads!r}")
+    top = limits.max_threads()
+    if threads > top:
+        raise ValueError(
+            f"threads={int(threads)} is more than heatcore runs ({top} = 4 x {os.cpu_count() or 1} cores, "
+            f"at most {limits.MAX_THREADS}); use 0 for all cores"
+        )
+    return int(threads)
 
 
-def parse_size(text: str, name: str = "size") -> tuple[int, int]:
-    """Parse ``"WxH"`` (e.g. ``"1920x1080"``) into ``(first, second)`` positive ints."""
-    m = re.fullmatch(r"\s*(\d+)\s*[xX,]\s*(\d+)\s*", str(text))
+def parse_size(text: str, name: str = "size", *, itemsize: int = 8) -> tuple[int, int]:
+    """Parse ``"WxH"`` (e.g. ``"1920x1080"``) into ``(first, second)`` positive ints.
+
+    Zero, negative or absurd sizes (more than :data:`heatcore.limits.MAX_SIDE` on a side, or an
+    array of ``itemsize`` bytes per cell above :data:`heatcore.limits.MAX_ARRAY_BYTES`) raise
+    ValueError naming the text.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must be text like 1920x1080, got {limits.clip(text)}")
+    m = re.fullmatch(r"\s*([+-]?\d+)\s*[xX,]\s*([+-]?\d+)\s*", text)
     if not m:
-        raise ValueError(f"{name} must look like 1920x1080, got {text!r}")
+        raise ValueError(f"{name} must look like 1920x1080, got {limits.clip(text)}")
     a, b = int(m.group(1)), int(m.group(2))
     if a <= 0 or b <= 0:
-        raise ValueError(f"{name} must be positive, got {text!r}")
+        raise ValueError(f"{name} must be positive on both sides, got {limits.clip(text)}")
+    limits.check_array_bytes((b, a), itemsize, name)
     return a, b
 
 
-def as_shape(shape: Any, name: str = "shape") -> tuple[int, int]:
-    """A grid shape ``(H, W)`` in pixels from a tuple or ``"HxW"`` text."""
+def check_timestamp(value: Any, name: str = "timestamp") -> str:
+    """A ``yyyyMMddHHmmssfff`` time stamp: exactly 17 ASCII digits forming a real date and time
+    (ints from unquoted YAML accepted). Anything else is ValueError/TypeError naming the value.
+    Used wherever a time stamp from data names a file."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise TypeError(f"{name} must be a yyyyMMddHHmmssfff string, got {limits.clip(value)}")
+    text = str(value)
+    if not _TIMESTAMP_RE.fullmatch(text):
+        raise ValueError(f"{name} must be 17 digits yyyyMMddHHmmssfff, got {limits.clip(value)}")
+    try:
+        datetime.strptime(text[:14], "%Y%m%d%H%M%S")
+    except ValueError:
+        raise ValueError(f"{name} {value!r} is not a valid date and time (yyyyMMddHHmmssfff)") from None
+    return text
+
+
+def as_shape(shape: Any, name: str = "shape", *, itemsize: int = 8) -> tuple[int, int]:
+    """A grid shape ``(H, W)`` in pixels from a tuple or ``"HxW"`` text; both > 0 and within
+    the memory limit of :mod:`heatcore.limits` (``itemsize`` bytes per cell)."""
     if isinstance(shape, str):
-        return parse_size(shape, name)
+        return parse_size(shape, name, itemsize=itemsize)
     try:
         h, w = shape
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be (height, width), got {shape!r}") from None
-    return positive_int(f"{name}[0] (height)", h), positive_int(f"{name}[1] (width)", w)
+        raise TypeError(f"{name} must be (height, width), got {limits.clip(shape)}") from None
+    h, w = positive_int(f"{name}[0] (height)", h), positive_int(f"{name}[1] (width)", w)
+    limits.check_array_bytes((h, w), itemsize, name)
+    return h, w
 
 
 def as_points(points: Any, name: str = "points", *, weights: Any = None):

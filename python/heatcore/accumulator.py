@@ -172,15 +172,32 @@ def load_state(path: str | os.PathLike[str]) -> Accumulator:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such checkpoint: {path}")
-    with open(path, "rb") as fh:
-        magic = fh.read(4)
-    if magic != b"PK\x03\x04":
-        raise ValueError(f"{path} is not a heatcore checkpoint (not an .npz archive)")
+    from . import limits
+
+    with open(path, "rb") as fh:  # an .npz is a zip archive: say so before NumPy guesses at pickles
+        if fh.read(4) != b"PK\x03\x04":
+            raise ValueError(f"{path} is not a heatcore checkpoint (not an .npz archive written by Accumulator.save)")
+        fh.seek(0)
+        try:
+            limits.check_npz(fh, "it")
+        except ValueError as exc:
+            raise ValueError(f"{path} is not a heatcore checkpoint ({exc})") from None
+        try:
+            with np.load(fh, allow_pickle=False) as data:
+                state = {k: data[k] for k in data.files}
+        except Exception as exc:  # noqa: BLE001 - NumPy and zipfile raise many kinds on damaged archives
+            why = "it holds Python objects" if "pickle" in str(exc) else limits.clip(str(exc), 200)
+            raise ValueError(f"{path} is not a heatcore checkpoint ({why})") from None
+    kind = str(state.get("__kind__", ""))
+    state.pop("__config__", None)
+    state.pop("__done__", None)
+    if kind not in _REGISTRY:
+        raise ValueError(f"{path} is not a heatcore checkpoint (kind {limits.clip(kind, 60)})")
+    for k, v in state.items():  # configurations are JSON text: no nesting bombs
+        if v.dtype.kind == "U" and v.size == 1 and limits.too_deep(str(v)):
+            raise ValueError(f"{path} is a damaged heatcore checkpoint ({k} nests too deeply)")
     try:
-        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as data:
-            state = {k: data[k] for k in data.files}
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path} is not a heatcore checkpoint (a damaged .npz archive: {exc})") from None
-    if str(state.get("__kind__", "")) not in _REGISTRY:
-        raise ValueError(f"{path} is not a heatcore checkpoint (kind {str(state.get('__kind__', ''))!r})")
-    return accumulator_from_state(state)
+        return accumulator_from_state(state)
+    except (KeyError, IndexError, AttributeError, OverflowError, RecursionError, MemoryError) as exc:
+        raise ValueError(f"{path} is a damaged heatcore checkpoint ({type(exc).__name__}: "
+                         f"{limits.clip(str(exc), 200)})") from None

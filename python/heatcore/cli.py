@@ -72,13 +72,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("HEATCORE_DEBUG"):
             raise
         if isinstance(exc, KeyError) and exc.args:
-            msg: Any = exc.args[0]
+            msg: Any = str(exc.args[0])
         elif isinstance(exc, MemoryError):
             msg = f"not enough memory{': ' + str(exc) if str(exc) else ''} (try a smaller size, --scale or --stride)"
         else:
-            msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            msg = str(exc).strip() or type(exc).__name__
             if type(exc).__module__ == "cv2" or type(exc).__name__ == "error":
-                msg = f"OpenCV: {msg}"
+                msg = f"OpenCV: {msg.splitlines()[-1]}"
+        msg = " ".join(str(msg).split())  # one line
+        if len(msg) > 2000:  # never a megabyte of quoted data (heatcore.limits)
+            msg = msg[:1997] + "..."
         print(f"heatcore {args.command}: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

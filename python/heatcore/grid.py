@@ -75,6 +75,9 @@ class _Spec:
                  geometry: Any, classes: Any, min_score: Any) -> None:
         self.width, self.height = _pair("image_size", image_size, "(width, height) in pixels")
         self.nh, self.nv = _pair("grid", grid, "(cells across Nh, cells down Nv)")
+        from .limits import check_array_bytes
+
+        check_array_bytes((self.nv, self.nh), 8, "grid (Nv, Nh)")  # before any grid is allocated
         if geometry not in ("exact", "aitrios"):
             raise ValueError(f"geometry must be 'exact' or 'aitrios', got {geometry!r}")
         if mode not in ("box", "point"):
@@ -214,6 +217,7 @@ class GridCounter(Accumulator):
         self._grid = np.zeros((self._spec.nv, self._spec.nh), np.int64)
         self._ring: deque[np.ndarray] = deque()
         self.frames = 0  # frames consumed
+        self.threads: int | None = None  # worker threads of update_batch (None = all cores)
         self.last_boxes = np.zeros((0, 4), np.float64)  # the last frame's boxes after filtering
 
     # -- properties -----------------------------------------------------------------------------
@@ -351,7 +355,7 @@ class GridCounter(Accumulator):
                 if all(a[2] is not None for a in arrs):
                     cls = np.concatenate([a[2] for a in arrs])
         try:
-            grids, kb, ko = self.update_packed(boxes, off, scores, cls)
+            grids, kb, ko = self.update_packed(boxes, off, scores, cls, threads=self.threads)
             error = None
         except ValueError as exc:
             # count frame by frame up to the bad one (the sample writes those, then stops)

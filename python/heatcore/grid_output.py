@@ -28,6 +28,9 @@ import cv2
 import numpy as np
 
 from . import render
+from ._checks import check_timestamp, resolve_threads
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 __all__ = ["frame_json", "GridJsonWriter", "GridCompactWriter", "GridVideoWriter", "render_grid_frame",
            "grid_frame_size", "colorbar_width", "draw_label", "DEFAULT_LABEL"]
@@ -97,29 +100,53 @@ class GridJsonWriter:
             raise ValueError(f"mode must be 'box' or 'point', got {mode!r}")
         self.dir = Path(outdir) / "detect"
         self.dir.mkdir(parents=True, exist_ok=True)
+        # Files are created relative to this descriptor, so a file name can never leave the folder;
+        # the folder itself must not be a symbolic link (someone else's folder).
+        try:
+            self._dir_fd: int | None = os.open(self.dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW)
+        except OSError as exc:
+            raise ValueError(f"cannot use {self.dir} as the per-frame JSON folder "
+                             f"(a symbolic link or not a folder: {exc.strerror})") from None
         self.mode = mode
         self.reverse = reverse
         self.counter = 0
         self.written = 0
         # File creation dominates (tens of microseconds each); a few threads overlap it.
+        threads = resolve_threads(threads)  # 0/None = all cores; bounded (heatcore.limits)
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="heatcore-json") if threads > 1 else None
         self._pending: deque = deque()
 
-    @staticmethod
-    def _write_file(path: Path, data: bytes) -> None:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    def _write_file(self, path: Path, data: bytes) -> None:
+        # O_NOFOLLOW: a symbolic link planted under this name is refused, never written through.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW
         try:
-            os.write(fd, data)
+            if os.open in os.supports_dir_fd:
+                fd = os.open(path.name, flags, 0o644, dir_fd=self._dir_fd)
+            else:  # no openat (Windows): the validated name has no separators either way
+                fd = os.open(path, flags, 0o644)
+        except OSError as exc:
+            if os.path.islink(path):
+                raise ValueError(f"refusing to write {path}: it is a symbolic link") from None
+            raise
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
         finally:
             os.close(fd)
 
     def close(self) -> None:
         """Wait for pending writes (raises the first write error)."""
-        while self._pending:
-            self._pending.popleft().result()
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
+            if self._dir_fd is not None:
+                os.close(self._dir_fd)
+                self._dir_fd = None
 
     def __enter__(self) -> "GridJsonWriter":
         return self
@@ -137,9 +164,14 @@ class GridJsonWriter:
         return self.write_bytes(text.encode("utf-8"), timestamp)
 
     def write_bytes(self, data: bytes, timestamp: str | None = None) -> Path:
-        """Write one already formatted document under the next name."""
+        """Write one already formatted document under the next name: ``<timestamp>.json`` for a
+        valid 17-digit ``yyyyMMddHHmmssfff`` time stamp, else ``<8-digit counter>.json``. A time
+        stamp that is anything else (``"../x"``, an absolute path, a bad date) is a ValueError
+        naming it: names from data never become paths."""
+        if self._dir_fd is None:
+            raise ValueError("this GridJsonWriter is closed")
         if timestamp is not None:
-            name = str(timestamp)
+            name = check_timestamp(timestamp, "frame time stamp (names the per-frame JSON file)")
         else:
             name = f"{self.counter:08d}"
             self.counter += 1
@@ -323,8 +355,10 @@ def render_grid_frame(grid: np.ndarray, *, size: tuple[int, int], image: np.ndar
 
 class GridVideoWriter:
     """The heatmap overlay video ``<outdir>/video/<name>_heatmap.mp4`` (``heatmap.mp4`` without a
-    name), mp4v at ``fps``; frames are rendered with :func:`render_grid_frame` and encoded on a
-    background thread so rendering and encoding overlap.
+    name), H.264 at ``fps`` through :class:`heatcore.render.VideoWriter` (browser-playable MP4;
+    OpenCV ``mp4v`` only as a fallback, with a warning); frames are rendered with
+    :func:`render_grid_frame` in the caller's thread, converted to YUV on a background thread
+    and encoded by x264's own threads, so rendering and encoding overlap.
 
     ``max == 0`` is replaced by ``window`` (the sample's rule); if that leaves no range (window 0)
     and not ``sticky_opaque``, each frame is scaled to its own largest count. ``sticky_opaque`` (the sample's

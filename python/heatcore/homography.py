@@ -21,6 +21,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from . import limits
 from ._checks import resolve_threads
 
 __all__ = ["Homography"]
@@ -141,8 +142,9 @@ def _inside(pts: np.ndarray, k: int, tri: list[int]) -> bool:
 def _normalise(m: np.ndarray) -> np.ndarray:
     """Scale a homography by a positive factor so |H[2,2]| = 1 (or its norm is 1)."""
     s = abs(m[2, 2])
-    if s < 1e-12 * float(np.abs(m).max()):
-        s = float(np.linalg.norm(m))
+    mx = float(np.abs(m).max())
+    if s < 1e-12 * mx:
+        s = float(np.linalg.norm(m / mx)) * mx  # scaled first: no overflow for entries near 1e154
     return m / s
 
 
@@ -268,10 +270,11 @@ class Homography:
             p = p.reshape(0, 2)
         if p.ndim != 2 or p.shape[1] != 2:
             raise ValueError(f"points must have shape (N, 2), got {p.shape}")
+        nthreads = resolve_threads(threads)  # validated for either backend
         if backend == "cpp":
             from . import _core
 
-            out, behind = _core.apply_homography(self.matrix, np.ascontiguousarray(p), resolve_threads(threads))
+            out, behind = _core.apply_homography(self.matrix, np.ascontiguousarray(p), nthreads)
         elif backend == "numpy":
             from .reference.homography import apply_homography
 
@@ -395,7 +398,7 @@ class Homography:
                 raise FileNotFoundError(f"no such homography file: {p}")
             text = p.read_text()
         try:
-            d = json.loads(text)
+            d = limits.json_loads(text, "homography JSON")
         except json.JSONDecodeError as exc:
             raise ValueError(f"homography file is not valid JSON: {exc}") from None
         return cls.from_dict(d)
@@ -534,7 +537,7 @@ def _load_pairs(path: str | os.PathLike[str], name: str) -> np.ndarray:
     if not p.exists():
         raise FileNotFoundError(f"no such {name} points file: {p}")
     try:
-        d = json.loads(p.read_text())
+        d = limits.json_loads(p.read_text(), f"{name} points file {p}")
     except json.JSONDecodeError as exc:
         raise ValueError(f"{name} points file {p} is not valid JSON: {exc}") from None
     if isinstance(d, dict):

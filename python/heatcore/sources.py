@@ -106,7 +106,7 @@ class DetectionFileSource(Source):
 
     def __init__(self, path: str | os.PathLike[str], *, fmt: str = "auto", fps: float | None = None,
                  video: str | os.PathLike[str] | None = None, on_error: str = "raise", frame_numbers: str = "file",
-                 batch: int = 4096) -> None:
+                 batch: int = 4096, max_frame_gap: int | None = None) -> None:
         from .io.detections import AitriosCSV, open_detections, sniff_format
 
         self.path = Path(path)
@@ -114,8 +114,10 @@ class DetectionFileSource(Source):
             fmt = sniff_format(self.path)
         self.video = None if video is None else Path(video)
         self.fmt, self.fps, self.on_error, self.frame_numbers = fmt, fps, on_error, frame_numbers
+        self.max_frame_gap = max_frame_gap
         self.records, self._total, self.time_base = open_detections(
-            self.path, fmt=fmt, fps=fps, video=video, on_error=on_error, frame_numbers=frame_numbers)
+            self.path, fmt=fmt, fps=fps, video=video, on_error=on_error, frame_numbers=frame_numbers,
+            max_frame_gap=max_frame_gap)
         self.reader = self.records if isinstance(self.records, AitriosCSV) else None
         self.batch = batch if (self.reader is not None and self.video is None) else min(batch, 8 if video else 256)
 
@@ -142,7 +144,7 @@ class DetectionFileSource(Source):
             from .io.detections import open_detections
 
             it, _, _ = open_detections(self.path, fmt=self.fmt, fps=self.fps, on_error=self.on_error,
-                                       frame_numbers=self.frame_numbers)
+                                       frame_numbers=self.frame_numbers, max_frame_gap=self.max_frame_gap)
         return batched(itertools.islice(it, skip, None), self.batch)
 
     def _chunks(self, skip: int) -> Iterator[Sequence[Any]]:

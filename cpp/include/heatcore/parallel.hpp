@@ -3,16 +3,28 @@
 #include <algorithm>
 #include <cstddef>
 #include <exception>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
 namespace heatcore {
 
-// Number of worker threads for a request: <= 0 means all hardware threads.
+// Largest thread count any kernel accepts (heatcore.limits.MAX_THREADS on the Python side).
+constexpr int kMaxThreads = 1024;
+
+// Number of worker threads for a request: 0 means all hardware threads; 1..kMaxThreads is
+// honoured up to 4 x the hardware threads (results never depend on the count, so more would only
+// cost per-thread buffers); negative or above kMaxThreads throws std::invalid_argument before
+// any per-thread buffer is allocated.
 inline int resolve_threads(int threads) {
-    if (threads > 0) return threads;
     unsigned hw = std::thread::hardware_concurrency();
-    return hw == 0 ? 1 : static_cast<int>(hw);
+    const int cores = hw == 0 ? 1 : static_cast<int>(std::min<unsigned>(hw, kMaxThreads));
+    if (threads < 0 || threads > kMaxThreads)
+        throw std::invalid_argument("threads must be in 0.." + std::to_string(kMaxThreads) +
+                                    " (0 = all cores), got " + std::to_string(threads));
+    if (threads == 0) return cores;
+    return std::min(threads, std::min(kMaxThreads, 4 * cores));
 }
 
 // Calls fn(begin, end, worker) on `threads` contiguous chunks of [0, n). Runs inline when one

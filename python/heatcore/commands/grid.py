@@ -88,6 +88,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     opt.add_threads(p)
     opt.add_checkpoint(p, 5000)
     opt.add_quiet(p)
+    p.add_argument("--max-frame-gap", type=int, default=None,
+                   help="largest jump between consecutive frame numbers of a long CSV / .npz (the empty frames "
+                        "between are written out; default 1000000, see heatcore.limits)")
+    p.add_argument("--print-config", action="store_true",
+                   help="print a commented template of the sample's YAML files (every key, type, default) and exit")
     from ._detector import add_detector_arguments
 
     add_detector_arguments(p, filters=False)
@@ -114,6 +119,15 @@ def _report(res: Any, outputs: list[Path], skipped: list, quiet: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.print_config:
+        from ..io.aitrios_config import config_template
+
+        print(config_template(), end="")
+        return 0
+    if args.fps is not None and not 0 < args.fps < float("inf"):
+        raise ValueError(f"--fps must be a frame rate > 0, got {args.fps!r}")
+    if args.compact and args.compact != "none" and (Path(args.compact).name != args.compact or args.compact in (".", "..")):
+        raise ValueError(f"--compact must be a file name inside the output folder, got {args.compact!r}")
     opt.check_alpha(args.alpha)
     if args.checkpoint_every < 1:
         raise ValueError(f"--checkpoint-every must be >= 1 frame, got {args.checkpoint_every}")
@@ -133,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_file(args: argparse.Namespace) -> int:
+    from .._checks import resolve_threads
     from ..grid import GridCounter
     from ..jobs import DetectStage, grid_job, is_video
     from ..pipeline import run as run_job
@@ -146,6 +161,8 @@ def _run_file(args: argparse.Namespace) -> int:
     pictures = path if raw else args.video
     tb = video_time_base(pictures, fps=args.fps) if pictures is not None else None
     image_size = opt.size_arg(args.image_size, "--image-size")
+    video_size = opt.size_arg(args.video_size, "--video-size")
+    threads = resolve_threads(args.threads)
     if image_size is None:
         if pictures is None:
             raise ValueError("--image-size WxH is needed (the pixel space of the boxes) when there is no --video")
@@ -169,7 +186,7 @@ def _run_file(args: argparse.Namespace) -> int:
     else:
         source = DetectionFileSource(path, fmt=args.format, fps=args.fps if tb is None else tb.fps, video=args.video,
                                      on_error="skip" if args.skip_bad_rows else "raise",
-                                     frame_numbers=args.frame_numbers)
+                                     frame_numbers=args.frame_numbers, max_frame_gap=args.max_frame_gap)
         stages = []
         if source.reader is not None:
             stride = int(source.reader.meta.get("stride") or 1)
@@ -180,7 +197,7 @@ def _run_file(args: argparse.Namespace) -> int:
             raise ValueError("the overlay video needs the detections' frame rate: give --fps N (or --video, or "
                              "--no-video)")
         video = dict(name=None if pictures is None else Path(pictures).stem, fps=fps / stride,
-                     size=opt.size_arg(args.video_size, "--video-size") or image_size, cmap=args.cmap or "Reds",
+                     size=video_size or image_size, cmap=args.cmap or "Reds",
                      vmin=args.vmin or 0.0, vmax=args.vmax or 0.0, window=counter.window,
                      alpha=0.4 if args.alpha is None else args.alpha, overlay=True, colorbar=args.colorbar,
                      sticky_opaque=geometry == "aitrios", text_color=(0, 225, 0) if geometry == "aitrios" else (0, 255, 0),
@@ -190,6 +207,7 @@ def _run_file(args: argparse.Namespace) -> int:
                    and getattr(source, "reader", None) is not None, checkpoint=args.checkpoint,
                    checkpoint_every=args.checkpoint_every, restart=args.restart, quiet=args.quiet)
     job.stages = stages
+    counter.threads = threads
     from . import _where_when
 
     fps_src = source.time_base.fps

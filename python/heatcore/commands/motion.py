@@ -85,6 +85,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     opt.add_checkpoint(p, 500)
     p.add_argument("--decoder", choices=("auto", "opencv", "pyav"), default="auto",
                    help="frame decoder for gray frames (auto: PyAV luma plane when installed)")
+    p.add_argument("--keyframes", action="store_true",
+                   help="decode only key frames (one per group of pictures; PyAV): fast sampling of very long "
+                   "footage")
     opt.add_threads(p)
     opt.add_quiet(p)
     p.set_defaults(func=run)
@@ -125,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, restart=args.restart,
         video=args.overlay_video, window=args.window,
         decay_half_life=args.decay_half_life, cmap=args.cmap, alpha=args.alpha, decoder=args.decoder,
-        quiet=args.quiet, **kw)
+        quiet=args.quiet, keyframes=args.keyframes, **kw)
     if args.npy is not None:
         args.npy.parent.mkdir(parents=True, exist_ok=True)
         np.save(args.npy, acc.result())

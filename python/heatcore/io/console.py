@@ -47,12 +47,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
+from .. import limits
+from .._checks import check_timestamp
 from ..records import Detections
 from .flatbuf import decode_detections
 
@@ -77,7 +78,6 @@ _SETTINGS_KEYS = {
     "client_id": "CLIENT_ID",
     "client_secret": "CLIENT_SECRET",
 }
-_TIMESTAMP_RE = re.compile(r"^\d{17}$")
 _PLACEHOLDER_RE = re.compile(r"^__\w+__$")
 _USER_AGENT = "heatcore-console/1"
 
@@ -144,7 +144,7 @@ def _jwt_exp(token: str) -> float | None:
     try:
         payload = token.split(".")[1]
         raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-        exp = json.loads(raw).get("exp")
+        exp = limits.json_loads(raw, "token").get("exp")
     except (IndexError, ValueError, binascii.Error, AttributeError, UnicodeDecodeError):
         return None
     if isinstance(exp, bool) or not isinstance(exp, (int, float)) or not math.isfinite(exp):
@@ -154,16 +154,7 @@ def _jwt_exp(token: str) -> float | None:
 
 def _check_timestamp(name: str, value: Any) -> str:
     """A ``yyyyMMddHHmmssfff`` string (ints from unquoted YAML accepted), validated as a date."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise TypeError(f"{name} must be a yyyyMMddHHmmssfff string, got {value!r}")
-    text = str(value)
-    if not _TIMESTAMP_RE.match(text):
-        raise ValueError(f"{name} must be 17 digits yyyyMMddHHmmssfff, got {value!r}")
-    try:
-        datetime.strptime(text[:14], "%Y%m%d%H%M%S")
-    except ValueError:
-        raise ValueError(f"{name} {value!r} is not a valid date and time (yyyyMMddHHmmssfff)") from None
-    return text
+    return check_timestamp(value, name)
 
 
 def _exists_filter(first: str | None, last: str | None) -> str | None:
@@ -321,8 +312,6 @@ class ConsoleClient:
         ``CLIENT_ID`` or ``CLIENT_SECRET``. The file may not be a symbolic link (as in the
         console access library). ``options`` go to the constructor (timeout, retries, ...).
         """
-        import yaml
-
         values: dict[str, str] = {}
         where = "the environment"
         if path is not None:
@@ -332,13 +321,9 @@ class ConsoleClient:
                 raise ValueError(f"refusing to read Console access settings through a symbolic link: {p}")
             if not p.is_file():
                 raise FileNotFoundError(f"Console access settings file not found: {p}")
-            try:
-                doc = yaml.safe_load(p.read_text(encoding="utf-8"))
-            except yaml.YAMLError as exc:
-                # The parser's message can quote the offending line (maybe a secret): give the place only.
-                mark = getattr(exc, "problem_mark", None)
-                at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-                raise ValueError(f"{p} is not valid YAML{at}") from None
+            # The parser's message can quote the offending line (maybe a secret): give the place only.
+            # No aliases, bounded size and depth (heatcore.limits).
+            doc = limits.load_yaml(p.read_bytes(), str(p), quote_problem=False)
             section = doc.get("console_access_settings") if isinstance(doc, dict) else None
             if not isinstance(section, dict):
                 raise ValueError(f"{p} has no 'console_access_settings' mapping")
@@ -456,7 +441,7 @@ class ConsoleClient:
         text = data.decode("utf-8", "replace")
         code, message = "Generic Error", None
         try:
-            body = json.loads(text)
+            body = limits.json_loads(text, f"{what}: error reply")
         except ValueError:
             body = None
         if isinstance(body, dict):
@@ -497,7 +482,7 @@ class ConsoleClient:
         if not 200 <= status < 300:
             raise self._error(status, data, what)
         try:
-            token = json.loads(data.decode("utf-8")).get("access_token")
+            token = limits.json_loads(data.decode("utf-8"), f"{what}: reply").get("access_token")
         except (ValueError, AttributeError, UnicodeDecodeError):
             token = None
         if not isinstance(token, str) or not token.strip():
@@ -537,8 +522,15 @@ class ConsoleClient:
             if not 200 <= status < 300:
                 raise self._error(status, data, what)
             try:
-                return json.loads(data.decode("utf-8"))
-            except (ValueError, UnicodeDecodeError):
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ConsoleError(status, "InvalidResponse", f"{what}: the reply is not JSON") from None
+            if limits.too_deep(text):
+                raise ConsoleError(status, "InvalidResponse",
+                                   f"{what}: the reply nests deeper than {limits.MAX_JSON_DEPTH} levels")
+            try:
+                return json.loads(text)
+            except ValueError:
                 raise ConsoleError(status, "InvalidResponse", f"{what}: the reply is not JSON") from None
 
     def get_images(
@@ -864,8 +856,24 @@ def _usable(results: list[Any]) -> list[tuple[str, Any]]:
     return out
 
 
+def _record_stamp(t: str) -> str:
+    # T names the per-frame JSON file: only a real yyyyMMddHHmmssfff time stamp is accepted.
+    return check_timestamp(t, "Console inference result Inferences[0].T")
+
+
+def _image_stamp(name: Any) -> str:
+    # the sample's rule: the image name without ".jpg" is its time stamp (and names its JSON file)
+    if not isinstance(name, str) or not name.endswith(".jpg"):
+        raise ValueError(f"Console image name {limits.clip(name)} is not <yyyyMMddHHmmssfff>.jpg")
+    try:
+        return check_timestamp(name[:-4], "time stamp")
+    except ValueError as exc:
+        raise ValueError(f"Console image name {limits.clip(name)} is not <yyyyMMddHHmmssfff>.jpg ({exc})") from None
+
+
 def _metadata_frames(results: list[Any]) -> Iterator[Detections]:
     for index, (t, o) in enumerate(_usable(results)):
+        t = _record_stamp(t)
         yield _frame(index, t, _decode_meta(o, t), None)
 
 
@@ -878,7 +886,7 @@ def _image_frames(
     index = 0
     page = first_page
     while page:
-        stamps = [im["name"].replace(".jpg", "") for im in page]
+        stamps = [_image_stamp(im["name"]) for im in page]
         results = client.get_inference_results(
             device_id,
             filter=_exists_filter(min(stamps), max(stamps)),

@@ -21,12 +21,14 @@ import io
 import json
 import os
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import numpy as np
 
+from .. import limits
 from ..records import Detections, TimeBase, as_detections
 
 __all__ = [
@@ -132,6 +134,8 @@ def parse_aitrios_detections(text: str) -> tuple[np.ndarray, np.ndarray, np.ndar
     "right": r, "bottom": b}, "score": s}, ...]}}`` → ``(boxes (N, 4) float64, scores (N,) float32,
     class_ids (N,) int64)`` in file order. Raises ValueError naming what is wrong.
     """
+    if limits.too_deep(text):  # the parsers recurse: refuse bombs first
+        raise _RowError(f"the detection dict nests deeper than {limits.MAX_JSON_DEPTH} levels")
     try:
         d = json.loads(text)
     except ValueError:
@@ -289,7 +293,8 @@ class AitriosCSV:
             raise _RowError(f"frame number {n} does not increase (previous {prev}); sort the file, or number rows "
                             "0, 1, ... with --frame-numbers rows (frame_numbers='rows')")
         try:
-            check_frame_index(n, prev, "frame")
+            limits.check_frame_index(n, "frame number")
+            limits.check_frame_gap(None if prev < 0 else prev, n, "frame number")
         except ValueError as exc:
             raise _RowError(str(exc)) from None
         return n
@@ -508,17 +513,8 @@ class DetectionChunk:
 DETECTIONS_HEADER = ["frame", "time_s", "track", "left", "top", "right", "bottom", "score", "class_id"]
 
 
-def check_frame_index(n: int, prev: int, where: str, max_gap: int = 10_000_000) -> None:
-    """Refuse frame numbers that would make a reader produce absurd numbers of frames."""
-    if n > 2**53:
-        raise ValueError(f"{where}: frame number {n} is too large")
-    if prev >= -1 and n - prev > max_gap:
-        raise ValueError(f"{where}: frame number {n} jumps {n - prev} frames ahead of the previous ({prev}); "
-                         f"more than {max_gap} frames of gap is taken as an error")
-
-
-def read_long_csv(path: str | os.PathLike[str], *, fill_gaps: bool = True, fps: float | None = None
-                  ) -> Iterator[Detections]:
+def read_long_csv(path: str | os.PathLike[str], *, fill_gaps: bool = True, fps: float | None = None,
+                  max_frame_gap: int | None = None) -> Iterator[Detections]:
     """Stream a long CSV with one box per line: ``frame,left,top,right,bottom[,score,class_id]``
     or the detections CSV of ``heatcore detect`` (header ``frame,time_s,track,left,top,right,
     bottom,score,class_id``: times and track ids are kept).
@@ -527,8 +523,10 @@ def read_long_csv(path: str | os.PathLike[str], *, fill_gaps: bool = True, fps: 
     the file first otherwise). ``fill_gaps``: frames missing between two listed frames become
     empty records (so windows count real frames); with the detections CSV of ``heatcore detect``
     the gaps follow its stride (from the sidecar ``.meta.json``). ``fps``: turns frame numbers
-    into seconds when the file has no time column (default: the sidecar, else unknown).
-    Raises ValueError naming the bad line.
+    into seconds when the file has no time column (default: the sidecar, else unknown). Frame
+    numbers above ``heatcore.limits.MAX_FRAME_INDEX`` or jumps of more than ``max_frame_gap``
+    frames (None: ``heatcore.limits.DEFAULT_MAX_FRAME_GAP``) are refused. Raises ValueError naming
+    the bad line.
     """
     p = Path(path)
     if not p.is_file():
@@ -598,10 +596,15 @@ def read_long_csv(path: str | os.PathLike[str], *, fill_gaps: bool = True, fps: 
             if not all(np.isfinite(vals)):
                 raise ValueError(f"{p.name}: line {lineno}: values must be finite, got {fields!r}")
             cls_col = 7 if heatcore_format else 5
+            score_col = 6 if heatcore_format else 4
             if len(vals) > cls_col and not float(vals[cls_col]).is_integer():
                 raise ValueError(f"{p.name}: line {lineno}: class_id must be an integer, got {fields[cls_col + 1]!r}")
-            f = int(frame_f)
-            check_frame_index(f, -1 if cur is None else cur, f"{p.name}: line {lineno}")
+            if len(vals) > score_col and abs(vals[score_col]) > 3.4e38:  # scores are float32 in files
+                raise ValueError(f"{p.name}: line {lineno}: score {fields[score_col + 1]!r} is out of range")
+            if len(vals) > cls_col and abs(vals[cls_col]) >= 2.0**63:
+                raise ValueError(f"{p.name}: line {lineno}: class_id {fields[cls_col + 1]!r} is out of range")
+            f = limits.check_frame_index(frame_f, f"{p.name}: line {lineno}: frame", fields[0])
+            limits.check_frame_gap(cur, f, f"{p.name}: line {lineno}: frame", max_frame_gap)
             if cur is None:
                 yield from gaps(first_frame if heatcore_format else 0, f)
                 cur = f
@@ -622,10 +625,12 @@ def read_long_csv(path: str | os.PathLike[str], *, fill_gaps: bool = True, fps: 
 
 
 def frames_from_arrays(boxes: Any, *, offsets: Any = None, frame: Any = None, scores: Any = None,
-                       class_ids: Any = None, fps: float | None = None) -> Iterator[Detections]:
+                       class_ids: Any = None, fps: float | None = None,
+                       max_frame_gap: int | None = None) -> Iterator[Detections]:
     """Records from NumPy arrays: ``boxes`` (M, 4) pixels and either ``offsets`` (T + 1,)
     (frame t = rows offsets[t]:offsets[t+1]) or ``frame`` (M,) non-decreasing frame numbers
-    (frames without boxes in between become empty records)."""
+    (frames without boxes in between become empty records; limited as in :func:`read_long_csv`,
+    see :mod:`heatcore.limits`)."""
     b = np.asarray(boxes, np.float64)
     if b.size == 0:
         b = b.reshape(0, 4)
@@ -639,18 +644,16 @@ def frames_from_arrays(boxes: Any, *, offsets: Any = None, frame: Any = None, sc
     if (offsets is None) == (frame is None):
         raise TypeError("give exactly one of offsets= or frame=")
     if frame is not None:
+        limits.check_frame_numbers(frame, "frame", max_frame_gap)  # before allocating per frame
         fr = np.asarray(frame, np.int64).reshape(-1)
         if len(fr) != m:
             raise ValueError(f"frame needs one entry per box ({m}), got {len(fr)}")
         if m and (np.any(np.diff(fr) < 0) or fr[0] < 0):
             raise ValueError("frame numbers must be >= 0 and non-decreasing")
-        if m:
-            steps = np.diff(np.concatenate([[-1], np.unique(fr)]))
-            worst = int(np.argmax(steps))
-            check_frame_index(int(np.unique(fr)[worst]), int(np.unique(fr)[worst]) - int(steps[worst]), "frame")
         nframes = int(fr[-1]) + 1 if m else 0
         off = np.searchsorted(fr, np.arange(nframes + 1), side="left")
     else:
+        limits.check_offsets(offsets)
         off = np.asarray(offsets, np.int64).reshape(-1)
         if len(off) < 1 or off[0] != 0 or off[-1] != m or np.any(np.diff(off) < 0):
             raise ValueError("offsets must start at 0, not decrease and end at the number of boxes")
@@ -660,25 +663,31 @@ def frames_from_arrays(boxes: Any, *, offsets: Any = None, frame: Any = None, sc
         yield Detections(b[a:z], s[a:z], c[a:z], frame=t, time=tb.seconds(t) if tb.known else None)
 
 
-def read_npz(path: str | os.PathLike[str], *, fps: float | None = None) -> tuple[Iterator[Detections], int]:
+def read_npz(path: str | os.PathLike[str], *, fps: float | None = None,
+             max_frame_gap: int | None = None) -> tuple[Iterator[Detections], int]:
     """Records from an ``.npz`` with ``boxes`` (M, 4) and ``offsets`` (T + 1,) or ``frame`` (M,)
     [+ ``scores``, ``class_ids``]; returns ``(records, count)``."""
     p = Path(path)
     try:
-        with np.load(p, allow_pickle=False) as d:
-            if "boxes" not in d.files:
-                raise ValueError(f"{p}: an .npz of detections needs 'boxes' (M, 4) and 'offsets' or 'frame'")
-            arrays = {k: d[k] for k in d.files}
-    except (OSError, EOFError) as exc:
-        raise ValueError(f"{p}: not a readable .npz archive ({exc})") from None
+        with open(p, "rb") as fh:
+            limits.check_npz(fh, str(p))  # a zip bomb is refused before anything is unpacked
+            fh.seek(0)
+            with np.load(fh, allow_pickle=False) as d:
+                if "boxes" not in d.files:
+                    raise ValueError(f"{p}: an .npz of detections needs 'boxes' (M, 4) and 'offsets' or 'frame'")
+                arrays = {k: d[k] for k in d.files}
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise ValueError(f"{p}: not a readable .npz archive ({limits.clip(str(exc), 200)})") from None
     kw = {k: arrays[k] for k in ("offsets", "frame", "scores", "class_ids") if k in arrays}
+    if "frame" in arrays:  # before anything is sized from them
+        limits.check_frame_numbers(arrays["frame"], f"{p.name}: frame", max_frame_gap)
     if "offsets" in arrays:
         total = len(arrays["offsets"]) - 1
     elif "frame" in arrays and len(arrays["frame"]):
         total = int(np.max(arrays["frame"])) + 1
     else:
         total = 0
-    return frames_from_arrays(arrays["boxes"], fps=fps, **kw), total
+    return frames_from_arrays(arrays["boxes"], fps=fps, max_frame_gap=max_frame_gap, **kw), total
 
 
 def sniff_format(path: str | os.PathLike[str]) -> str:
@@ -695,7 +704,8 @@ def sniff_format(path: str | os.PathLike[str]) -> str:
 
 def open_detections(path: str | os.PathLike[str], *, fmt: str = "auto", fps: float | None = None,
                     video: str | os.PathLike[str] | None = None, on_error: str = "raise",
-                    frame_numbers: str = "file") -> tuple[Iterable[Detections], int | None, TimeBase]:
+                    frame_numbers: str = "file", max_frame_gap: int | None = None
+                    ) -> tuple[Iterable[Detections], int | None, TimeBase]:
     """Open any detections file: ``(records, count or None, time base)``. ``fmt``: ``"auto"``,
     ``"aitrios"``, ``"long"`` or ``"npz"``."""
     p = Path(path)
@@ -710,7 +720,7 @@ def open_detections(path: str | os.PathLike[str], *, fmt: str = "auto", fps: flo
         r = AitriosCSV(p, on_error=on_error, video=video, fps=fps, frame_numbers=frame_numbers)
         return r, r.count_rows(), r.time_base
     if f == "npz":
-        it, n = read_npz(p, fps=fps)
+        it, n = read_npz(p, fps=fps, max_frame_gap=max_frame_gap)
         return it, n, TimeBase(fps=fps, source=p.stem)
     meta = read_meta(p)
-    return read_long_csv(p, fps=fps), None, _time_base(p, fps, meta)
+    return read_long_csv(p, fps=fps, max_frame_gap=max_frame_gap), None, _time_base(p, fps, meta)
