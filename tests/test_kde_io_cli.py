@@ -116,7 +116,7 @@ def test_cli_bad_row_and_missing_file(tmp_path, capsys):
 
 
 def test_demo_writes_pictures(tmp_path):
-    from heatcore.commands import kde as cmd
-    files = cmd.demo(tmp_path, quiet=True)
+    from heatcore.demo import kde_demo
+    files = kde_demo(tmp_path, quiet=True)
     pngs = [f for f in files if f.suffix == ".png"]
     assert len(pngs) >= 5 and all(f.stat().st_size > 1000 for f in pngs)

@@ -8,7 +8,8 @@ import numpy as np
 
 from .records import Detections
 
-__all__ = ["synthetic_people", "synthetic_scene", "demo_background"]
+__all__ = ["synthetic_people", "synthetic_scene", "demo_background", "synthetic_floor_plan", "synthetic_crowd_points",
+           "synthetic_gaze"]
 
 
 def synthetic_people(frames: int = 90, size: tuple[int, int] = (1920, 1080), people: int = 14,
@@ -149,3 +150,75 @@ def demo_background(size: tuple[int, int]) -> np.ndarray:
     return bg
 
 
+def synthetic_floor_plan(width: int = 960, height: int = 540) -> np.ndarray:
+    """An RGB floor plan drawn with OpenCV: outer walls, rooms with doors, desks, a corridor."""
+    import cv2
+
+    img = np.full((height, width, 3), 245, np.uint8)
+    dark, wall = (60, 60, 60), 6
+    cv2.rectangle(img, (20, 20), (width - 20, height - 20), dark, wall)
+    # corridor walls with door gaps
+    cy0, cy1 = int(height * 0.45), int(height * 0.58)
+    for y in (cy0, cy1):
+        x = 20
+        for door in range(4):
+            x_door = 60 + door * (width - 120) // 4 + 90
+            cv2.line(img, (x, y), (x_door, y), dark, wall)
+            x = x_door + 50
+        cv2.line(img, (x, y), (width - 20, y), dark, wall)
+    # room dividers
+    for k in range(1, 4):
+        x = 20 + k * (width - 40) // 4
+        cv2.line(img, (x, 20), (x, cy0), dark, wall)
+        cv2.line(img, (x, cy1), (x, height - 20), dark, wall)
+    # desks
+    rng = np.random.default_rng(3)
+    for k in range(4):
+        x0 = 20 + k * (width - 40) // 4
+        for (ya, yb) in ((40, cy0 - 20), (cy1 + 20, height - 40)):
+            for j in range(2):
+                dx = x0 + 30 + j * 95
+                dy = ya + 30 + int(rng.integers(0, 40))
+                cv2.rectangle(img, (dx, dy), (dx + 70, dy + 40), (170, 140, 100), -1)
+                cv2.rectangle(img, (dx, dy), (dx + 70, dy + 40), (110, 90, 60), 2)
+    cv2.putText(img, "synthetic office", (30, height - 30), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (80, 80, 80), 1, cv2.LINE_AA)
+    return img
+
+
+def synthetic_crowd_points(width: int = 960, height: int = 540, n: int = 20000, seed: int = 0) -> np.ndarray:
+    """People positions (pixels) on :func:`synthetic_floor_plan`: a busy corridor, desks, a door."""
+    rng = np.random.default_rng(seed)
+    cy = height * 0.515
+    parts = [
+        np.column_stack([rng.uniform(40, width - 40, n // 2), rng.normal(cy, 12, n // 2)]),  # corridor
+        rng.normal([width * 0.2, height * 0.25], [40, 25], (n // 6, 2)),  # meeting in room 1
+        rng.normal([width * 0.62, height * 0.78], [30, 30], (n // 6, 2)),  # desks room 7
+        rng.multivariate_normal([width * 0.85, height * 0.3], [[900, 500], [500, 700]], n // 6),  # correlated
+    ]
+    return np.vstack(parts)
+
+
+def synthetic_gaze(width: int = 1280, height: int = 720, n: int = 3000, seed: int = 1):
+    """Gaze fixations (pixels) and durations (ms) on a synthetic web page, plus the page image."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    page = np.full((height, width, 3), 255, np.uint8)
+    cv2.rectangle(page, (0, 0), (width, 70), (40, 70, 140), -1)
+    cv2.putText(page, "Heatcore News", (30, 48), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (255, 255, 255), 2, cv2.LINE_AA)
+    cv2.rectangle(page, (60, 110), (760, 420), (200, 200, 200), -1)  # hero picture
+    cv2.putText(page, "picture", (330, 275), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (120, 120, 120), 2, cv2.LINE_AA)
+    for k in range(8):  # text lines
+        cv2.line(page, (60, 460 + 28 * k), (740 - 40 * (k % 3), 460 + 28 * k), (90, 90, 90), 6)
+    cv2.rectangle(page, (880, 120), (1200, 180), (60, 160, 60), -1)  # button
+    cv2.putText(page, "Subscribe", (960, 160), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2, cv2.LINE_AA)
+    # F-pattern reading: headline, first text lines left-heavy, the button
+    pts = [
+        rng.normal([250, 40], [120, 12], (n // 6, 2)),
+        rng.normal([400, 260], [150, 70], (n // 4, 2)),
+        np.column_stack([60 + rng.exponential(180, n // 3), 460 + 28 * rng.integers(0, 8, n // 3) + rng.normal(0, 5, n // 3)]),
+        rng.normal([1040, 150], [50, 18], (n // 6, 2)),
+    ]
+    p = np.vstack(pts)
+    dur = rng.gamma(2.0, 110.0, len(p))
+    return p, dur, page

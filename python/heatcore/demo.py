@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["grid_demo", "floorplan_demo", "motion_demo"]
+__all__ = ["kde_demo", "grid_demo", "floorplan_demo", "motion_demo"]
 
 
 def grid_demo(outdir: Path, quiet: bool = True) -> list[Path]:
@@ -109,3 +109,39 @@ def motion_demo(outdir: Path, quiet: bool = True) -> list[Path]:
                              threshold=0.0, label="fraction of frames in motion",
                              title="synthetic scene: MOG motion")
     return [png, fig, heat_video, npy]
+
+
+def kde_demo(outdir: Path, quiet: bool = True) -> list[Path]:
+    """People on a synthetic floor plan and gaze points on a synthetic page -> KDE pictures."""
+    from . import render
+    from .kde import kde
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    from ._synthetic import synthetic_crowd_points, synthetic_floor_plan, synthetic_gaze
+
+    plan = synthetic_floor_plan()
+    h, w = plan.shape[:2]
+    people = synthetic_crowd_points(w, h)
+    csv_path = outdir / "people.csv"
+    np.savetxt(csv_path, people, delimiter=",", header="x_coords,y_coords", comments="", fmt="%.2f")
+    files.append(csv_path)
+    files.append(render.save_image(outdir / "floor_plan.png", plan))
+    heat = kde(people, (h, w), bandwidth=12.0, normalize="count")
+    files.append(render.save_image(outdir / "people_kde_overlay.png",
+                                   render.overlay(heat, plan, "inferno", alpha=0.65, relative_threshold=0.02)))
+    heat_s = kde(people, (h, w), bandwidth="scott")
+    files.append(render.save_figure(outdir / "people_kde_scott_figure.png", heat_s, background=plan, cmap="turbo",
+                                    alpha=0.6, relative_threshold=0.02, title="People density (scott bandwidth)",
+                                    label="probability density (per square pixel)"))
+    gaze, dur, page = synthetic_gaze()
+    gh, gw = page.shape[:2]
+    g = kde(gaze, (gh, gw), bandwidth=30.0, weights=dur, normalize="count")
+    files.append(render.save_image(outdir / "gaze_page.png", page))
+    files.append(render.save_image(outdir / "gaze_kde_overlay.png",
+                                   render.overlay(g, page, "jet", alpha=0.55, relative_threshold=0.03)))
+    files.append(render.save_figure(outdir / "gaze_kde_figure.png", g, background=page, cmap="jet", alpha=0.55,
+                                    relative_threshold=0.03, title="Gaze attention (duration-weighted)",
+                                    label="gaze time nearby (ms; one fixation peaks at its duration)"))
+    return files

@@ -1104,8 +1104,9 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
     except (OSError, TypeError):
         fp["input"] = [str(s) for s in source] if isinstance(source, (list, tuple)) else str(source)
     sinks: list[Any] = [] if out_video is None else [_OverlaySink(out_video, lambda: job.accumulators["motion"])]  # type: ignore[return-value]
-    job = Job(source=IterSource(items, fingerprint=fp, total=total, batch=8 if out_video is None else 1,
-                                name="video"),
+    # a callback (on_frame) or an overlay video sees every frame; else frames flow 8 at a time
+    job = Job(source=IterSource(items, fingerprint=fp, total=total,
+                                batch=8 if out_video is None and on_frame is None else 1, name="video"),
               accumulators={"motion": make()}, sinks=sinks, checkpoint=checkpoint,
               checkpoint_every=checkpoint_every, restart=restart, quiet=quiet, desc=f"motion ({method})",
               on_batch=None if on_frame is None else (lambda done: on_frame(job.accumulators["motion"], done)))  # type: ignore[arg-type]

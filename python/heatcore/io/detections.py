@@ -29,7 +29,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from .. import limits
-from ..records import Detections, TimeBase, as_detections
+from ..records import Detections, TimeBase
 
 __all__ = [
     "DetectionFrame",
