@@ -101,7 +101,7 @@ def _motion_frames(n=60, fps=10.0, t0=T0 + 595.0):
     return out
 
 
-@pytest.mark.parametrize("method", ["mog", "diff"])
+@pytest.mark.parametrize("method", ["mog", "mog2", "diff"])
 def test_motion_slices_carry_the_model(method):
     frames = _motion_frames()
 
@@ -213,9 +213,53 @@ def test_errors():
     rec = replace(synthetic_people(frames=1)[0], time=5.0, wall=None)
     with pytest.raises(ValueError, match="no wall-clock time"):
         hours.update(rec)
-    with pytest.raises(ValueError, match="mog2"):
-        SlicedAccumulator(lambda: MotionHeatmap("mog2"), "1h")
     with pytest.raises(ValueError, match="sliding window"):
         SlicedAccumulator(lambda: GridCounter(window=5), "1h")
     with pytest.raises(TypeError, match="accumulator"):
         SlicedAccumulator(lambda: 3, "1h")  # type: ignore[arg-type, return-value]
+
+
+def test_a_frame_the_grid_cannot_count_is_raised():
+    # point mode with spread 0 and a point on the far border: the AITRIOS sample's crash case
+    def mk():
+        return GridCounter(image_size=(100, 100), grid=(10, 10), spread=0, mode="point", geometry="aitrios")
+
+    recs = [replace(r, time=float(i)) for i, r in
+            enumerate([heatcore.records.Detections(np.array([[10.0, 10, 20, 20]])),
+                       heatcore.records.Detections(np.array([[90.0, 90, 110, 100]]))])]
+    probe = mk().update_batch(recs)
+    if probe.error is None:
+        pytest.skip("this geometry counts the border point")
+    with pytest.raises(ValueError, match="outside"):
+        SlicedAccumulator(mk, "1h").update_batch(recs)
+
+
+@pytest.mark.parametrize("tz", [None, "+05:30", -8])
+def test_calendar_keys_match_datetime(tz):
+    rng = np.random.default_rng(7)
+    ts = np.concatenate([rng.uniform(0, 2.2e9, 500), [0.0, 86400 * 3 - 1e-6, 1.7e9]])
+    from heatcore.slices import parse_tz
+
+    zone = dt.timezone(dt.timedelta(seconds=parse_tz(tz)))
+    for slicing in ("hour", "weekday", "weekhour", "15min"):
+        sl = SlicedAccumulator(_grid, slicing, tz=tz)
+        vec = sl._keys_at(ts, "wall")
+        for t, k in zip(ts, vec):
+            d = dt.datetime.fromtimestamp(t, zone)
+            want = {"hour": d.hour, "weekday": d.weekday(), "weekhour": d.weekday() * 24 + d.hour,
+                    "15min": int(np.floor((t + parse_tz(tz)) / 900))}[slicing]
+            assert k == want == sl.key_at(t, "wall"), (slicing, t)
+
+
+def test_batch_and_single_updates_agree():
+    recs = _timed(synthetic_people(frames=150), dt_s=7.0)
+    a, b = SlicedAccumulator(_grid, "5min"), SlicedAccumulator(_grid, "5min")
+    for i in range(0, len(recs), 11):
+        a.update_batch(recs[i:i + 11])
+    for r in recs:
+        b.update(r)
+    assert a.keys() == b.keys()
+    for k in a.keys():
+        np.testing.assert_array_equal(a.footage[k], b.footage[k])
+        np.testing.assert_array_equal(a[k].result(), b[k].result())
+    assert a.seconds() == pytest.approx(len(recs) * 7.0)

@@ -125,7 +125,7 @@ def demo(outdir: str | Path, quiet: bool = True) -> list[Path]:
     files = [res["grid"].save(out / "grid.npz"), res["zones"].save(out / "zones.npz")]
     (out / "zones.json").write_text(json.dumps(DEMO_ZONES, indent=1))
     cv2.imwrite(str(out / "background.png"), cv2.cvtColor(_background(), cv2.COLOR_RGB2BGR))
-    split = res["grid"].key_at(CHANGE, "wall")
+    split = grid.key_at(CHANGE, "wall")
     run_json: dict[str, Any] = {
         "title": "Shop floor, morning of 30 Nov 2026",
         "camera": "cam1 (synthetic)",

@@ -59,7 +59,7 @@ dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; 
 dl.meta dt { color: var(--muted); } dl.meta dd { margin: 0; word-break: break-all; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }
-  .controls { display: none; }
+  .controls, .screen-only { display: none; }
   .slices .slice { display: inline-block !important; width: 32%; vertical-align: top; margin: 0 0.5% 6px 0; }
   section { break-inside: avoid-page; } h2 { break-after: avoid; }
   a { color: inherit; text-decoration: none; }
@@ -116,7 +116,8 @@ def _colorize(values: np.ndarray, vmax: float, cmap: str, size: tuple[int, int],
     v = np.clip(np.nan_to_num(np.asarray(values, np.float64)) / (vmax if vmax > 0 else 1.0), 0, 1)
     W, H = size
     interp = cv2.INTER_NEAREST if v.shape[0] * 4 <= H else cv2.INTER_LINEAR
-    v = cv2.resize(v.astype(np.float32), (W, H), interpolation=interp)
+    v32 = cv2.resize(v.astype(np.float32), (W, H), interpolation=interp)
+    v = np.asarray(v32, np.float64)
     rgb = (colormaps[cmap](v)[..., :3] * 255).astype(np.float32)
     if background is None:
         return rgb.astype(np.uint8)
@@ -124,7 +125,9 @@ def _colorize(values: np.ndarray, vmax: float, cmap: str, size: tuple[int, int],
     if bg.ndim == 2:
         bg = np.dstack([bg] * 3)
     bg = cv2.resize(bg, (W, H), interpolation=cv2.INTER_AREA).astype(np.float32)
-    a = (alpha * (v > 0))[..., None].astype(np.float32)
+    # opacity ramps up over the lowest 10 % of the scale: empty cells show the background, faint
+    # KDE tails fade in instead of covering the whole picture
+    a = (alpha * np.clip(v * 10.0, 0.0, 1.0))[..., None].astype(np.float32)
     return (bg * (1 - a) + rgb * a).clip(0, 255).astype(np.uint8)
 
 
@@ -250,7 +253,7 @@ def build_report(heat: Accumulator, *, title: str = "heatcore report", camera: s
     from .slices import SlicedAccumulator
 
     sliced = heat if isinstance(heat, SlicedAccumulator) else None
-    whole = sliced.merged() if sliced is not None else heat
+    whole: Any = sliced.merged() if sliced is not None else heat
     unit = _unit_of(whole)
     if background is None and getattr(whole, "kind", "") == "motion":
         bg = whole.background_image()
@@ -294,7 +297,7 @@ def build_report(heat: Accumulator, *, title: str = "heatcore report", camera: s
         if len(keys) > max_slices:
             keys = keys[:max_slices]
         secs = {k: sliced.seconds([k]) for k in keys}
-        frames = {k: _frames(sliced[k]) for k in keys}
+        frames = {k: _frames(sliced[k]) or 0 for k in keys}
         if all(s > 0 for s in secs.values()):
             norm, per = {k: secs[k] / 3600.0 for k in keys}, "per hour of footage"
         elif all(frames[k] for k in keys):
@@ -318,7 +321,8 @@ def build_report(heat: Accumulator, *, title: str = "heatcore report", camera: s
         more = "" if len(keys) == len(sliced) else f" (the first {len(keys)} of {len(sliced)} slices)"
         parts.append(
             f'<section id="slices"><h2>When: time slices ({html.escape(sliced.slicing)}){more}</h2>'
-            f'<p class="sub">All slices share one colour scale, {html.escape(sunit)}; drag the slider.</p>'
+            f'<p class="sub">All slices share one colour scale, {html.escape(sunit)}<span class="screen-only">; '
+            f'drag the slider</span>.</p>'
             f'<div class="controls"><input type="range" id="slider" min="0" max="{len(keys) - 1}" value="0" step="1" '
             f'aria-label="time slice"><output id="slice-label">{html.escape(sliced.label(keys[0]))}</output></div>'
             f'<div id="slice-frames" class="slices">{"".join(frames_html)}</div>'

@@ -24,8 +24,8 @@ records are sums).
 
 Stateful models carry over from slice to slice: the motion background model (MOG, diff
 reference) and the floor plan's tracker / stationary filter are handed to the next slice when the
-time moves on, so a sliced run counts exactly what the unsliced run counts. OpenCV's MOG2 (whose
-model cannot be exported) and sliding-window grids (``window > 0``) cannot be sliced and say so.
+time moves on, so a sliced run counts exactly what the unsliced run counts. A background model
+that cannot be saved and sliding-window grids (``window > 0``) cannot be sliced and say so.
 
 Kernel-density accumulators count points, not records: feed them :class:`TimedPoints`.
 """
@@ -103,7 +103,7 @@ def parse_tz(tz: Any) -> float:
         m = re.match(r"^\s*(?:UTC)?\s*([+-])(\d{1,2})(?::?(\d{2}))?\s*$", tz, re.IGNORECASE)
         if not m:
             raise ValueError(f"tz must be hours east of UTC or '+HH:MM', got {tz!r}")
-        sec = (int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60) * (1 if m.group(1) == "+" else -1)
+        sec = float((int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60) * (1 if m.group(1) == "+" else -1))
     elif isinstance(tz, (int, float)) and not isinstance(tz, bool):
         sec = float(tz) * 3600.0
     else:
@@ -122,7 +122,9 @@ def _expand(records: Sequence[Any]) -> list[Any]:
 
 # -- models that carry over from one slice to the next ----------------------------------------------
 
-_MOTION_MODEL = ("reference", "pending", "mog_nframes", "mog_sort_key", "mog_weight", "mog_mean", "mog_var")
+def _is_motion_model(key: str) -> bool:
+    """State keys of a motion heatmap's background model (MOG, MOG2, diff reference)."""
+    return key in ("reference", "pending") or key.startswith(("mog_", "mog2_"))
 
 
 def _carry_motion(prev: Any, nxt: Any) -> Any:
@@ -136,10 +138,8 @@ def _carry_motion(prev: Any, nxt: Any) -> Any:
         st.pop("bg", None)
         st["bg_step"], st["bg_seen"] = np.array(1, np.int64), np.array(0, np.int64)
     else:
-        st = dict(nxt.state())
-        for k in _MOTION_MODEL:
-            st.pop(k, None)
-        st.update({k: ps[k] for k in _MOTION_MODEL if k in ps})
+        st = {k: v for k, v in nxt.state().items() if not _is_motion_model(k)}
+        st.update({k: v for k, v in ps.items() if _is_motion_model(k)})
     prev._pending = []  # frames waiting for a median reference travel with the model
     return type(nxt).from_state(st)
 
@@ -155,11 +155,13 @@ _CARRY: dict[str, Callable[[Any, Any], Any]] = {"motion": _carry_motion, "floorp
 
 
 def _refuse(proto: Accumulator) -> None:
-    if proto.kind == "motion" and getattr(proto, "method", None) == "mog2":
-        raise ValueError("method 'mog2' cannot be sliced by time: OpenCV's MOG2 background model cannot be handed "
-                         "from one slice to the next; use method 'mog' or 'diff'")
-    if proto.kind == "grid" and getattr(proto, "window", 0) > 0:
-        raise ValueError(f"a grid with a sliding window (window={proto.window} frames) cannot be sliced by time: "
+    why = proto.checkpoint_refusal() if proto.kind == "motion" else None
+    if why:
+        raise ValueError(f"cannot slice by time: the background model must be handed from one slice to the next, "
+                         f"but {why}")
+    window = int(getattr(proto, "window", 0) or 0)
+    if proto.kind == "grid" and window > 0:
+        raise ValueError(f"a grid with a sliding window (window={window} frames) cannot be sliced by time: "
                          "its counts are not sums over frames; use window=0")
     if proto.kind == "sliced":
         raise ValueError("a SlicedAccumulator cannot wrap another SlicedAccumulator; use one slicing "
@@ -179,8 +181,11 @@ class SlicedAccumulator(Accumulator):
     kind = "sliced"
 
     def __init__(self, factory: Callable[[], Accumulator] | Accumulator, slicing: str = "1h", *,
-                 tz: Any = None, clock: str = "auto") -> None:
+                 tz: Any = None, clock: str = "auto", start: float | None = None) -> None:
         self.slicing = slicing
+        if start is not None and not (isinstance(start, (int, float)) and math.isfinite(start)):
+            raise ValueError(f"start must be the wall-clock Unix seconds of the records' time 0, got {start!r}")
+        self.start = None if start is None else float(start)
         self.mode, self.period = parse_slicing(slicing)
         self.tz_offset = parse_tz(tz)
         if clock not in ("auto", "wall", "time"):
@@ -205,7 +210,7 @@ class SlicedAccumulator(Accumulator):
 
     # -- configuration ----------------------------------------------------------------------------
     def config(self) -> dict[str, Any]:
-        return {"slicing": self.slicing, "tz_offset": self.tz_offset, "clock": self.clock,
+        return {"slicing": self.slicing, "tz_offset": self.tz_offset, "clock": self.clock, "start": self.start,
                 "inner": {"kind": self._proto_kind, **self._proto_config}}
 
     @property
@@ -221,6 +226,8 @@ class SlicedAccumulator(Accumulator):
     def _clock_of(self, record: Any) -> tuple[str, float]:
         wall = getattr(record, "wall", None)
         t = getattr(record, "time", None)
+        if wall is None and t is not None and self.start is not None:
+            wall = self.start + t
         if self.basis is None:
             if wall is not None:
                 self.basis = "wall"
@@ -331,27 +338,69 @@ class SlicedAccumulator(Accumulator):
         self._note(record, key)
         return out
 
+    def _keys_at(self, t: np.ndarray, basis: str) -> np.ndarray:
+        """:meth:`key_at` for an array of times (same arithmetic, vectorised)."""
+        local = t + (self.tz_offset if basis == "wall" else 0.0)
+        if self.mode == "period":
+            return np.floor(local / self.period).astype(np.int64)
+        days = np.floor(local / 86400.0)
+        hour = np.floor((local - days * 86400.0) / 3600.0).astype(np.int64)
+        weekday = ((days.astype(np.int64) + 3) % 7)
+        if self.mode == "hour":
+            return hour
+        if self.mode == "weekday":
+            return weekday
+        return weekday * 24 + hour
+
+    def _note_run(self, ts: np.ndarray, srcs: list[str], key: int) -> None:
+        """:meth:`_note` for a run of consecutive records of one slice."""
+        f = self.footage.get(key)
+        if f is None:
+            f = self.footage[key] = np.zeros(3)
+        f[0] += len(ts)
+        if len(ts) > 1:
+            gaps = np.diff(ts)
+            ok = (gaps > 0) & (gaps <= MAX_GAP)
+            if srcs.count(srcs[0]) != len(srcs):
+                ok &= np.array([a == b for a, b in zip(srcs[:-1], srcs[1:])])
+            f[1] += float(gaps[ok].sum())
+            f[2] += int(ok.sum())
+        last = self._last
+        if last is not None and last[0] == srcs[0] and last[2] == key:
+            gap = float(ts[0]) - last[1]
+            if 0 < gap <= MAX_GAP:
+                f[1] += gap
+                f[2] += 1
+        self._last = (srcs[-1], float(ts[-1]), key)
+
     def update_batch(self, records: Sequence[Any], *, detail: bool = False) -> list[SliceUpdate]:
         """Count a batch: consecutive records of one slice go to that slice's ``update_batch`` in one
         call. Returns one :class:`SliceUpdate` per such run."""
         recs = _expand(records)
-        keys = [self.key_of(r) for r in recs]
+        if not recs:
+            return []
+        clocks = [self._clock_of(r) for r in recs]
+        ts = np.fromiter((t for _, t in clocks), np.float64, len(recs))
+        bad = np.flatnonzero(~np.isfinite(ts))
+        if len(bad):
+            raise ValueError(f"{self._what(recs[int(bad[0])])} has a non-finite time {ts[int(bad[0])]!r}")
+        keys = self._keys_at(ts, clocks[0][0])
+        srcs = [str(getattr(r, "source", "") or "") for r in recs]
+        cuts = [0, *(np.flatnonzero(np.diff(keys)) + 1).tolist(), len(recs)]
         out: list[SliceUpdate] = []
-        i = 0
-        while i < len(recs):
-            j = i + 1
-            while j < len(recs) and keys[j] == keys[i]:
-                j += 1
-            acc = self._active(keys[i])
-            run = recs[i:j]
+        for a, z in zip(cuts[:-1], cuts[1:]):
+            key = int(keys[a])
+            acc = self._active(key)
+            run = recs[a:z]
             if any(isinstance(r, TimedPoints) for r in run):
                 res: Any = [self._feed(acc, r) for r in run]
             else:
                 res = acc.update_batch(run, detail=detail)
-            for r in run:
-                self._note(r, keys[i])
-            out.append(SliceUpdate(keys[i], res))
-            i = j
+            err = getattr(res, "error", None)
+            if isinstance(err, BaseException):  # e.g. a grid frame the AITRIOS sample crashes on
+                raise err
+            self._note_run(ts[a:z], srcs[a:z], key)
+            out.append(SliceUpdate(key, res))
         return out
 
     # -- results ----------------------------------------------------------------------------------
@@ -442,7 +491,7 @@ class SlicedAccumulator(Accumulator):
         keys = self.keys()
         st: dict[str, np.ndarray] = {
             "sliced_config": np.array(json.dumps({"slicing": self.slicing, "tz_offset": self.tz_offset,
-                                                  "clock": self.clock})),
+                                                  "clock": self.clock, "start": self.start})),
             "inner_kind": np.array(self._proto_kind),
             "basis": np.array(self.basis or ""),
             "keys": np.array(keys, np.int64).reshape(-1),
@@ -466,7 +515,7 @@ class SlicedAccumulator(Accumulator):
         inner = _REGISTRY[kind]
         proto = inner.from_state({k[6:]: v for k, v in state.items() if k.startswith("proto/")})
         tz_h = float(cfg["tz_offset"]) / 3600.0
-        obj = cls(proto, cfg["slicing"], tz=tz_h, clock=cfg["clock"])
+        obj = cls(proto, cfg["slicing"], tz=tz_h, clock=cfg["clock"], start=cfg.get("start"))
         obj.tz_offset = float(cfg["tz_offset"])
         basis = str(state["basis"])
         obj.basis = basis or None

@@ -196,11 +196,16 @@ class Zones:
         out = np.ascontiguousarray(image.copy())
         for z in self.zones:
             pts = np.round(z.array * np.asarray(scale) * 16).astype(np.int32)
+            cv2.polylines(out, [pts], True, (20, 20, 20), thickness + 2, cv2.LINE_AA, shift=4)  # visible on light
             cv2.polylines(out, [pts], True, color, thickness, cv2.LINE_AA, shift=4)
             if labels:
-                c = z.array.mean(0) * np.asarray(scale)
-                cv2.putText(out, z.name, (int(c[0]) - 4 * len(z.name), int(c[1])), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                            color, 1, cv2.LINE_AA)
+                # the name inside the zone's top-left corner, on a dark box (readable on any heat)
+                p0 = z.array.min(0) * np.asarray(scale)
+                fs = max(0.4, out.shape[1] / 1400)
+                (tw, th), base = cv2.getTextSize(z.name, cv2.FONT_HERSHEY_SIMPLEX, fs, 1)
+                x, y = int(p0[0]) + thickness + 3, int(p0[1]) + thickness + 3
+                cv2.rectangle(out, (x, y), (x + tw + 6, y + th + base + 4), (20, 20, 20), -1)
+                cv2.putText(out, z.name, (x + 3, y + th + 2), cv2.FONT_HERSHEY_SIMPLEX, fs, color, 1, cv2.LINE_AA)
         return out
 
 
@@ -352,11 +357,11 @@ def _grid_size(acc: Any, units: str) -> tuple[tuple[int, int], tuple[float, floa
     """(result shape, size covered in zone units) of an accumulator's result."""
     kind = getattr(acc, "kind", "")
     if kind == "grid":
-        return acc.grid_shape, tuple(float(v) for v in acc.image_size)
+        return acc.grid_shape, (float(acc.image_size[0]), float(acc.image_size[1]))
     if kind == "motion":
         if acc.full_size is None:
             raise ValueError("the motion heatmap has no frames yet")
-        return (acc.size[1], acc.size[0]), tuple(float(v) for v in acc.full_size)
+        return (acc.size[1], acc.size[0]), (float(acc.full_size[0]), float(acc.full_size[1]))
     if kind == "floorplan":
         W, H = acc.plan_size
         return (H, W), (float(W), float(H))

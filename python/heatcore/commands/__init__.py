@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import calibrate, demo, detect, floorplan, grid, kde, models, motion
+from . import compare, report  # noqa: E402  (where and when)
 
 # Order shown in ``heatcore --help``.
-COMMANDS = [demo, kde, motion, grid, calibrate, detect, floorplan, models]
+COMMANDS = [demo, kde, motion, grid, calibrate, detect, floorplan, models, compare, report]

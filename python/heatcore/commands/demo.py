@@ -23,12 +23,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .. import demo as demos
+    from .. import demo_report
 
     out: Path = args.out
     opt.check_folder(out)
     out.mkdir(parents=True, exist_ok=True)
     for name, fn in [("kde", demos.kde_demo), ("motion", demos.motion_demo), ("grid", demos.grid_demo),
-                     ("floorplan", demos.floorplan_demo)]:
+                     ("floorplan", demos.floorplan_demo), ("report", demo_report.demo)]:
         t0 = time.perf_counter()
         files = fn(out / name, quiet=args.quiet)
         dt = time.perf_counter() - t0

@@ -50,6 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--colorbar", dest="colorbar", action="store_true", default=True, help="draw a colorbar (default)")
     opt.add_checkpoint(p, 500)
     opt.add_quiet(p)
+    from . import _where_when
+
+    _where_when.add_options(p, "<output stem>_report/ beside the image")  # --slice / --zones (heatcore report)
     from ._detector import add_detector_arguments
 
     add_detector_arguments(p)
@@ -134,9 +137,17 @@ def run(args: argparse.Namespace) -> int:
     sinks: list[Any] = [FinalSink(args.out, write_png, name="heatmap")]
     if args.state is not None:
         sinks.append(FinalSink(args.state, lambda p, accs: accs["plan"].save(p), name="state"))
-    res = run_job(Job(source=source, accumulators={"plan": acc}, stages=stages, sinks=sinks,
+    from . import _where_when
+
+    accs: dict[str, Any] = {"plan": acc}
+    _where_when.attach(args, accs, lambda: FloorplanAccumulator.from_state(acc.state()), homography=h,
+                       seconds_per_obs=dt, input=args.detections)
+    res = run_job(Job(source=source, accumulators=accs, stages=stages, sinks=sinks,
                       checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, restart=args.restart,
                       quiet=args.quiet, desc="floorplan"))
+    _where_when.finish(args, res, args.out.with_name(args.out.stem + "_report"), main="plan",
+                       title=f"floor plan: {args.detections.name}", method=f"floor plan {mode}",
+                       inputs=[str(args.detections)], background=args.plan, homography=args.homography)
     c = res["plan"].counts  # type: ignore[attr-defined]
     print(f"{c['detections']} detections in {c['frames']} frames: {c['on_plan']} on the plan, {c['off_plan']} outside "
           f"it, {c['behind']} behind the horizon, {c['stationary']} suppressed as stationary "

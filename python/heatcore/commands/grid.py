@@ -96,6 +96,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     from ._detector import add_detector_arguments
 
     add_detector_arguments(p, filters=False)
+    from . import _where_when
+
+    _where_when.add_options(p, "the output folder")  # --slice / --zones (heatcore report)
     p.set_defaults(func=run)
 
 
@@ -205,8 +208,15 @@ def _run_file(args: argparse.Namespace) -> int:
                    checkpoint_every=args.checkpoint_every, restart=args.restart, quiet=args.quiet)
     job.stages = stages
     counter.threads = threads
+    from . import _where_when
+
+    fps_src = source.time_base.fps
+    _where_when.attach(args, job.accumulators, lambda: GridCounter(**{**counter.config(), "window": 0}),
+                       seconds_per_obs=stride / fps_src if fps_src else None, input=path)
     res = run_job(job)
     _report(res, res.outputs, getattr(source, "skipped", skipped), args.quiet)
+    _where_when.finish(args, res, args.out or Path("grid-out"), main="grid", title=f"grid heatmap: {path.name}",
+                       method=f"grid {args.mode}", inputs=[str(path)] + ([str(args.video)] if args.video else []))
     return 0
 
 
