@@ -23,6 +23,7 @@ import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import cast
 
 import cv2
 import numpy as np
@@ -199,7 +200,7 @@ class GridCompactWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.frames = 0
         self._fh = open(self.path, "wb") if self.kind == ".jsonl" else None
-        self._grids: list[np.ndarray] = []
+        self._grids: list[np.ndarray] | None = []  # None once an .npz is closed
         self._n: list[int] = []
         self._ts: list[str] = []
 
@@ -213,7 +214,7 @@ class GridCompactWriter:
             line.append("}\n")
             self._fh.write("".join(line).encode("utf-8"))
         else:
-            self._grids.append(np.array(grid, dtype=np.int32))
+            cast("list[np.ndarray]", self._grids).append(np.array(grid, dtype=np.int32))
             self._n.append(int(number_of_detects))
             self._ts.append("" if timestamp is None else str(timestamp))
         self.frames += 1

@@ -16,7 +16,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import cv2
 import numpy as np
@@ -178,13 +178,13 @@ class Homography:
         if abs(np.linalg.det(m)) <= 1e-12 * float(np.abs(m).max()) ** 3:
             raise ValueError(f"matrix is singular (determinant ~ 0): {m.tolist()}")
         self.matrix: np.ndarray = np.ascontiguousarray(m)
-        self.src = None if src is None else _as_pairs(src, "src")
-        self.dst = None if dst is None else _as_pairs(dst, "dst")
+        self.src: np.ndarray | None = None if src is None else _as_pairs(src, "src")
+        self.dst: np.ndarray | None = None if dst is None else _as_pairs(dst, "dst")
         if (self.src is None) != (self.dst is None):
             raise ValueError("src and dst must be given together")
-        if self.src is not None and self.src.shape != self.dst.shape:
+        if self.src is not None and self.dst is not None and self.src.shape != self.dst.shape:
             raise ValueError(f"src and dst must have the same shape, got {self.src.shape} and {self.dst.shape}")
-        self.inliers = None
+        self.inliers: np.ndarray | None = None
         if inliers is not None:
             self.inliers = np.asarray(inliers, dtype=bool).reshape(-1)
             if self.src is None or self.inliers.shape[0] != self.src.shape[0]:
@@ -193,7 +193,7 @@ class Homography:
             self.inliers = np.ones(self.src.shape[0], dtype=bool)
         self.method = method
         self.last_behind = 0
-        self.errors = None if self.src is None else self.reprojection_errors(self.src, self.dst)
+        self.errors: np.ndarray | None = None if self.src is None else self.reprojection_errors(self.src, self.dst)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -238,6 +238,7 @@ class Homography:
                              "would lie behind the horizon (the points are not in the same order in src and dst, "
                              "or a pair is wrong)")
         h = cls(m, src=s, dst=d, inliers=inl, method="ransac" if ransac else "least-squares")
+        assert h.errors is not None  # pairs were given
         bad = np.flatnonzero(inl & ~np.isfinite(h.errors))
         if bad.size:
             raise ValueError(f"degenerate fit: pairs {bad.tolist()} have no finite reprojection error")
@@ -250,6 +251,18 @@ class Homography:
         return cls(matrix)
 
     # ------------------------------------------------------------------ mapping
+    @overload
+    def apply(self, points: Any, *, threads: int | None = ..., backend: str = ...,
+              return_behind: Literal[False] = ...) -> np.ndarray: ...
+
+    @overload
+    def apply(self, points: Any, *, threads: int | None = ..., backend: str = ...,
+              return_behind: Literal[True]) -> tuple[np.ndarray, int]: ...
+
+    @overload
+    def apply(self, points: Any, *, threads: int | None = ..., backend: str = ...,
+              return_behind: bool = ...) -> np.ndarray | tuple[np.ndarray, int]: ...
+
     def apply(self, points: Any, *, threads: int | None = None, backend: str = "cpp",
               return_behind: bool = False) -> np.ndarray | tuple[np.ndarray, int]:
         """Map (N, 2) image points (pixels) to plan coordinates, (N, 2) float64.
@@ -343,6 +356,7 @@ class Homography:
             lines.append("  [" + "  ".join(f"{v: .6g}" for v in row) + "]")
         if self.errors is not None:
             lines.append("pair  image (x, y)          plan (x, y)           error")
+            assert self.src is not None and self.dst is not None  # errors imply pairs
             for i, (s, d, e) in enumerate(zip(self.src, self.dst, self.errors)):
                 flag = "" if self.inliers is None or self.inliers[i] else "  (outlier)"
                 lines.append(f"{i:4d}  ({s[0]:8.2f}, {s[1]:8.2f})  ({d[0]:8.2f}, {d[1]:8.2f})  {e:8.4f}{flag}")
@@ -355,6 +369,7 @@ class Homography:
         d: dict[str, Any] = {"type": "heatcore.Homography", "version": 1, "method": self.method,
                              "matrix": self.matrix.tolist()}
         if self.src is not None:
+            assert self.dst is not None and self.inliers is not None and self.errors is not None
             d["src"] = self.src.tolist()
             d["dst"] = self.dst.tolist()
             d["inliers"] = self.inliers.tolist()
@@ -434,7 +449,7 @@ class Homography:
             pw, ph = int(plan_size[0]), int(plan_size[1])
             if pw <= 0 or ph <= 0:
                 raise ValueError(f"plan_size must be positive, got {plan_size!r}")
-            base = np.full((ph, pw, 3), 255, np.uint8)
+            base: np.ndarray = np.full((ph, pw, 3), 255, np.uint8)
         else:
             base = np.asarray(plan)
             if base.dtype != np.uint8 or base.ndim not in (2, 3):
@@ -463,6 +478,7 @@ class Homography:
         cam = img.copy()
         legend = None
         if draw_points and self.src is not None:
+            assert self.dst is not None  # given together with src
             mapped = self.apply(self.src, threads=1)
             limit = self.default_max_error() if max_error is None else float(max_error)
             r = max(3, int(round(max(pw, ph) / 150)))

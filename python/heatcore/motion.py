@@ -30,7 +30,7 @@ import math
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence, cast
 
 import cv2
 import numpy as np
@@ -908,6 +908,7 @@ class _OverlayVideo:
                 self.heat = m if self.heat is None else self.heat * np.float32(self.decay) + m
                 values = self.heat
             else:
+                assert acc._grid is not None  # noqa: SLF001 - set up by the frame just added
                 values = acc._grid.astype(np.float32)  # noqa: SLF001 - cumulative heat so far
         self.peak = max(self.peak, float(values.max(initial=0)) / unit)
         bg = frame if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
@@ -929,7 +930,7 @@ class _OverlayVideo:
             v = cv2.resize(heat.astype(np.float32, copy=False), (w, h), interpolation=cv2.INTER_LINEAR)
         idx = cv2.convertScaleAbs(v, alpha=255.0 / vmax)  # heat >= 0: rounds and saturates at 255
         out = cv2.addWeighted(bg, 1.0 - self.alpha, cv2.applyColorMap(idx, self._lut), self.alpha, 0.0)
-        hidden = cv2.compare(v, 0.05 * vmax, cv2.CMP_LE)
+        hidden = cv2.compare(v, 0.05 * vmax, cv2.CMP_LE)  # type: ignore[call-overload]  # stubs lack scalar src2
         cv2.copyTo(bg, hidden, out)
         return out
 
@@ -1066,6 +1067,7 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
         reference = ref_img  # make() sees the sampled image (the same on a resumed run)
     if save_reference is not None:
         ref_out = reference if isinstance(reference, np.ndarray) else _parse_reference(reference)[2]
+        assert ref_out is not None  # method "diff": sampled above, or an image reference
         render.save_image(save_reference, ref_out, order="bgr")
 
     # full-size pictures are needed for the overlay video and median background samples; else
@@ -1103,7 +1105,7 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
         fp["input"] = file_fingerprint(source)  # type: ignore[arg-type]
     except (OSError, TypeError):
         fp["input"] = [str(s) for s in source] if isinstance(source, (list, tuple)) else str(source)
-    sinks: list[Any] = [] if out_video is None else [_OverlaySink(out_video, lambda: job.accumulators["motion"])]  # type: ignore[return-value]
+    sinks: list[Any] = [] if out_video is None else [_OverlaySink(out_video, lambda: cast(MotionHeatmap, job.accumulators["motion"]))]
     # a callback (on_frame) or an overlay video sees every frame; else frames flow 8 at a time
     job = Job(source=IterSource(items, fingerprint=fp, total=total,
                                 batch=8 if out_video is None and on_frame is None else 1, name="video"),
@@ -1111,7 +1113,7 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
               checkpoint_every=checkpoint_every, restart=restart, quiet=quiet, desc=f"motion ({method})",
               on_batch=None if on_frame is None else (lambda done: on_frame(job.accumulators["motion"], done)))  # type: ignore[arg-type]
     res = run(job)
-    acc = res.accumulators["motion"]  # type: ignore[assignment]
+    acc = cast(MotionHeatmap, res.accumulators["motion"])
     if acc.frames == 0 and res.records == 0:
         raise ValueError(f"no frames to process in {source!s} (start={start}, stop={stop})")
     assert acc is not None
@@ -1131,7 +1133,7 @@ def synthetic_frames(width: int = 320, height: int = 240, frames: int = 120, *, 
     positive_int("frames", frames)
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    bg = np.empty((height, width, 3), np.float32)
+    bg: np.ndarray = np.empty((height, width, 3), np.float32)
     bg[..., 0] = 90 + 30 * np.sin(xx / 23.0) * np.cos(yy / 31.0)
     bg[..., 1] = 120 + 25 * np.cos(xx / 41.0 + yy / 17.0)
     bg[..., 2] = 110 + 20 * np.sin((xx + yy) / 29.0)

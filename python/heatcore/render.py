@@ -24,10 +24,14 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:  # PyAV is imported lazily at run time
+    import av.container
+    import av.video.stream
 
 __all__ = [
     "lut",
@@ -375,6 +379,7 @@ def save_figure(path: str | os.PathLike[str], values: np.ndarray, *, background:
     lo, hi = _range(v, vmin, vmax)
     if hi <= lo:
         hi = lo + 1.0
+    norm: mcolors.Normalize
     if scale == "log":
         norm = mcolors.FuncNorm((lambda x: np.log1p(np.clip((x - lo) / (hi - lo), 0, 1) * 1000) / np.log1p(1000),
                                  lambda y: lo + (np.expm1(y * np.log1p(1000)) / 1000) * (hi - lo)), vmin=lo, vmax=hi)
@@ -537,8 +542,8 @@ class VideoWriter:
         self.frames = 0
         self._error: BaseException | None = None
         self._cv: cv2.VideoWriter | None = None
-        self._container = None
-        self._stream = None
+        self._container: av.container.OutputContainer | None = None
+        self._stream: av.video.stream.VideoStream | None = None
         self._thread = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         reason = None
@@ -554,7 +559,7 @@ class VideoWriter:
         if fourcc is not None:
             self.backend = "opencv"
             self.encoded_size = (w, h)
-            self._cv = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*fourcc), float(fps), (w, h))
+            self._cv = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*fourcc), float(fps), (w, h))  # type: ignore[attr-defined]  # missing from cv2 stubs
             if not self._cv.isOpened():
                 raise ValueError(f"cannot open a {fourcc} video writer for {self.path}")
             return
@@ -646,7 +651,7 @@ class VideoWriter:
             self._thread.join()
             self._thread = None
             try:
-                if self._error is None and self._stream is not None:
+                if self._error is None and self._stream is not None and self._container is not None:
                     for packet in self._stream.encode(None):
                         self._container.mux(packet)
             except BaseException as exc:  # noqa: BLE001

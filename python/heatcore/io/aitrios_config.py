@@ -367,6 +367,7 @@ def load_app_config(path: str | os.PathLike[str], *, geometry: str = "aitrios") 
         problems.append(f"{mode[:80]} is not supported (data_source_settings.mode must be "
                         '"local" or "console")')
     _raise_problems(p, problems)
+    assert isinstance(ds, dict) and isinstance(mode, str)  # the schema check above requires both
     base = p.resolve().parent
     cfg = AppConfig(path=p, mode=mode)
     if mode == "local":

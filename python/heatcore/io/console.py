@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import email.message
 import email.utils
 import http.client
 import ipaddress
@@ -348,7 +349,13 @@ class ConsoleClient:
             if not value.strip():
                 raise ValueError(f"{key} is required: environment variable {env} is blank")
             values[key] = value.strip()
-        return cls(**values, **options)
+        return cls(
+            console_endpoint=values["console_endpoint"],
+            portal_authorization_endpoint=values["portal_authorization_endpoint"],
+            client_id=values["client_id"],
+            client_secret=values["client_secret"],
+            **options,
+        )
 
     def __repr__(self) -> str:
         return (
@@ -400,7 +407,7 @@ class ConsoleClient:
 
     def _send(
         self, method: str, url: str, headers: dict[str, str], body: bytes | None, what: str
-    ) -> tuple[int, bytes, Mapping[str, str]]:
+    ) -> tuple[int, bytes, Mapping[str, str] | email.message.Message]:
         """One logical request with retries; returns (status, body, headers) of the last answer."""
         attempt = 0
         while True:

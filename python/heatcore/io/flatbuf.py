@@ -347,8 +347,8 @@ def encode_detections(boxes: Any, scores: Any = None, class_ids: Any = None) -> 
     vec = len(out)
     patch(data + data_offs[0], vec)
     out += _U32.pack(n) + bytes(4 * n)
-    for i, (obj_vt, obj_body, box_field, box_vt, box_body) in enumerate(objects):
-        obj = put_table(obj_vt, bytes(obj_body))
+    for i, (obj_vt, obj_buf, box_field, box_vt, box_body) in enumerate(objects):
+        obj = put_table(obj_vt, bytes(obj_buf))
         patch(vec + 4 + 4 * i, obj)
         box = put_table(box_vt, box_body)
         patch(obj + box_field, box)

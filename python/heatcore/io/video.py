@@ -16,8 +16,9 @@ import re
 import threading
 import warnings
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence, cast
 
 import cv2
 import numpy as np
@@ -49,7 +50,7 @@ def _image_list(source: str | os.PathLike[str] | Sequence) -> list[Path] | None:
     if isinstance(source, (list, tuple)):
         paths = [Path(p) for p in source]
     else:
-        p = Path(source)
+        p = Path(cast("str | os.PathLike[str]", source))  # not a list/tuple: a path
         if not p.is_dir():
             return None
         paths = sorted((q for q in p.iterdir() if q.suffix.lower() in IMAGE_SUFFIXES), key=lambda q: natural_key(q.name))
@@ -82,7 +83,7 @@ def video_info(source: str | os.PathLike[str] | Sequence) -> VideoInfo:
         if first is None:
             raise ValueError(f"cannot decode image {images[0]}")
         return VideoInfo(first.shape[1], first.shape[0], 0.0, len(images), str(source))
-    cap = open_video(source)
+    cap = open_video(cast("str | os.PathLike[str]", source))  # not an image folder/list: a video path
     try:
         n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
         return VideoInfo(int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
@@ -155,7 +156,7 @@ class Frame(tuple):
         return (self[0], self[1], self.time)
 
     @property
-    def index(self) -> int:
+    def index(self) -> int:  # type: ignore[override]  # shadows tuple.index by design (public API)
         return self[0]
 
     @property
@@ -384,6 +385,7 @@ def _iter_opencv(source: object, stride: int, start: int, stop: int | None,
                 break
             read += 1
             if want:
+                assert frame is not None  # cap.read() succeeded
                 if gray:
                     frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
                 shape = _same_size(i, frame, shape)
@@ -457,7 +459,7 @@ def _iter_pyav(source: str | os.PathLike[str], stride: int, start: int, stop: in
                 if pts is None or pts0 is None:
                     raise ValueError(f"video {source!s} has no timestamps: keyframes=True cannot tell the key "
                                      "frames' indices")
-                i = int(round(float((pts - pts0) * frame.time_base) * fps))
+                i = int(round(float((pts - pts0) * cast(Fraction, frame.time_base)) * fps))
                 if stop is not None and i >= stop:
                     break
                 want = False
