@@ -168,22 +168,24 @@ class GridJsonSink(Sink):
         ts = _timestamps(batch)
         kb, ko, pts = gb.boxes, gb.offsets, gb.points
         if ts is None:
-            text, ends = _core.format_frames_json(gb.grids, kb, ko, pts, self.reverse)
-            view = memoryview(text)
-            pos = 0
-            for t in range(n):
-                e = int(ends[t + 1])
-                jw.counter = int(frames[t])
-                if e >= 0:
-                    jw.write_bytes(view[pos:e])
-                    pos = e
-                    continue
-                pos = -1 - e  # non-integer values: Python's number formatting
-                b = kb[ko[t]:ko[t + 1]]
-                p = None if pts is None else pts[ko[t]:ko[t + 1]]
-                if self.reverse:
-                    b, p = b[::-1], (None if p is None else p[::-1])
-                jw.write_bytes(frame_json(gb.grids[t], b, mode=self.mode, points=p).encode("utf-8"))
+            for i in range(0, n, 128):  # sub-chunks keep the formatted text in cache
+                j = min(n, i + 128)
+                text, ends = _core.format_frames_json(gb.grids[i:j], kb, ko[i:j + 1], pts, self.reverse)
+                view = memoryview(text)
+                pos = 0
+                for t in range(i, j):
+                    e = int(ends[t - i + 1])
+                    jw.counter = int(frames[t])
+                    if e >= 0:
+                        jw.write_bytes(view[pos:e])
+                        pos = e
+                        continue
+                    pos = -1 - e  # non-integer values: Python's number formatting
+                    b = kb[ko[t]:ko[t + 1]]
+                    p = None if pts is None else pts[ko[t]:ko[t + 1]]
+                    if self.reverse:
+                        b, p = b[::-1], (None if p is None else p[::-1])
+                    jw.write_bytes(frame_json(gb.grids[t], b, mode=self.mode, points=p).encode("utf-8"))
         else:
             for t in range(n):
                 b = kb[ko[t]:ko[t + 1]]
