@@ -42,20 +42,6 @@ def synthetic_people(frames: int = 90, size: tuple[int, int] = (1920, 1080), peo
     return out
 
 
-def _demo_background(size: tuple[int, int]) -> np.ndarray:
-    import cv2
-
-    w, h = size
-    bg = np.zeros((h, w, 3), np.uint8)
-    bg[:] = (70, 78, 84)
-    for y in range(0, h, max(1, h // 12)):
-        cv2.line(bg, (0, y), (w, y), (92, 100, 106), 2)
-    for x in range(0, w, max(1, w // 16)):
-        cv2.line(bg, (x, int(0.3 * h)), (x, h), (92, 100, 106), 2)
-    bg[: int(0.3 * h)] = (150, 120, 90)
-    return bg
-
-
 def synthetic_scene(seed: int = 7, seconds: float = 40.0, fps: float = 5.0):
     """A synthetic shop: camera frame (BGR), plan (RGB), the homography image → plan, and
     per-frame detections of people walking (plus one parked object) as seen by the camera.

@@ -340,18 +340,16 @@ def _num(v: float) -> str:
     return f"{v:.6f}"
 
 
-class DetectionsCSVSink(Sink):
-    """``frame,time_s,track,left,top,right,bottom,score,class_id`` (one line per box; image
-    pixels; track -1 = none), with the sidecar ``.meta.json`` (source, fps, stride) that readers
-    use to know the time of frames without boxes."""
+class _CSVSink(Sink):
+    """A streamed CSV file (byte positions for resumes) plus its sidecar ``.meta.json``."""
 
-    name = "detections CSV"
+    header: list[str] = []
+    lineterminator = "\r\n"
 
     def __init__(self, path: str | os.PathLike[str], *, meta: dict[str, Any] | None = None) -> None:
         self.path = Path(path)
         self.meta = dict(meta or {})
         self._file = PartialFile(self.path)
-        self._w: Any = None
 
     def targets(self) -> list[Path]:
         return [self.path, Path(str(self.path) + ".meta.json")]
@@ -359,9 +357,37 @@ class DetectionsCSVSink(Sink):
     def open(self, position: Any | None) -> None:
         fh = self._file.open(None if position is None else int(position))
         self._text = io.TextIOWrapper(fh, encoding="utf-8", newline="", write_through=True)
-        self._w = csv.writer(self._text)
+        self._w = csv.writer(self._text, lineterminator=self.lineterminator)
         if position is None:
-            self._w.writerow(DETECTIONS_HEADER)
+            self._w.writerow(self.header)
+
+    def position(self) -> Any:
+        self._text.flush()
+        return self._file.position()
+
+    def finish(self, accumulators: dict[str, Any]) -> list[Path]:
+        from .io.detections import write_meta
+
+        self._text.flush()
+        self._text.detach()
+        out = self._file.commit()
+        return [out, write_meta(out, self.meta)]
+
+    def abort(self) -> None:
+        self._file.abort()
+
+    def release(self) -> None:
+        self._file.release()
+
+
+class DetectionsCSVSink(_CSVSink):
+    """``frame,time_s,track,left,top,right,bottom,score,class_id`` (one line per box; image
+    pixels; track -1 = none), with the sidecar ``.meta.json`` (source, fps, stride) that readers
+    use to know the time of frames without boxes."""
+
+    name = "detections CSV"
+    header = DETECTIONS_HEADER
+    lineterminator = "\r\n"
 
     def write(self, batch: Sequence[Any], results: dict[str, Any]) -> None:
         for d in batch:
@@ -372,46 +398,14 @@ class DetectionsCSVSink(Sink):
                                   tr.tolist()):
                 self._w.writerow([d.frame, t, k, *(f"{v:.2f}" for v in b), f"{s:.6g}", c])
 
-    def position(self) -> Any:
-        self._text.flush()
-        return self._file.position()
 
-    def finish(self, accumulators: dict[str, Any]) -> list[Path]:
-        from .io.detections import write_meta
-
-        self._text.flush()
-        self._text.detach()
-        out = self._file.commit()
-        return [out, write_meta(out, self.meta)]
-
-    def abort(self) -> None:
-        self._file.abort()
-
-    def release(self) -> None:
-        self._file.release()
-
-
-class AitriosCSVSink(Sink):
+class AitriosCSVSink(_CSVSink):
     """The AITRIOS sample's CSV (header ``0,...,9``; one row per processed frame: its frame
     index and a quoted JSON dict; CRLF), which ``heatcore grid`` reads; plus the sidecar
     ``.meta.json``."""
 
     name = "AITRIOS CSV"
-
-    def __init__(self, path: str | os.PathLike[str], *, meta: dict[str, Any] | None = None) -> None:
-        self.path = Path(path)
-        self.meta = dict(meta or {})
-        self._file = PartialFile(self.path)
-
-    def targets(self) -> list[Path]:
-        return [self.path, Path(str(self.path) + ".meta.json")]
-
-    def open(self, position: Any | None) -> None:
-        fh = self._file.open(None if position is None else int(position))
-        self._text = io.TextIOWrapper(fh, encoding="utf-8", newline="", write_through=True)
-        self._w = csv.writer(self._text, lineterminator="\r\n")
-        if position is None:
-            self._w.writerow([str(i) for i in range(10)])
+    header = [str(i) for i in range(10)]
 
     def write(self, batch: Sequence[Any], results: dict[str, Any]) -> None:
         for d in batch:
@@ -421,24 +415,6 @@ class AitriosCSVSink(Sink):
                      "score": float(s)}
                     for b, s, c in zip(d.xyxy.tolist(), np.asarray(d.scores).tolist(), np.asarray(d.class_ids).tolist())]
             self._w.writerow([d.frame, json.dumps({"perception": {"object_detection_list": objs}})])
-
-    def position(self) -> Any:
-        self._text.flush()
-        return self._file.position()
-
-    def finish(self, accumulators: dict[str, Any]) -> list[Path]:
-        from .io.detections import write_meta
-
-        self._text.flush()
-        self._text.detach()
-        out = self._file.commit()
-        return [out, write_meta(out, self.meta)]
-
-    def abort(self) -> None:
-        self._file.abort()
-
-    def release(self) -> None:
-        self._file.release()
 
 
 class FinalSink(Sink):
