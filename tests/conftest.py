@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,11 @@ import pytest
 import heatcore._core  # noqa: F401  (built once up front: an editable build rebuilds on first import)
 
 _ROOT = Path(__file__).resolve().parents[1]
+# The tests never use the network nor a model cache left on this machine: downloads are off and
+# the cache is a fresh folder (tests that need the person model point HEATCORE_MODEL_DIR at the
+# shared copy, and skip when it is absent).
+os.environ["HEATCORE_OFFLINE"] = "1"
+os.environ["HEATCORE_CACHE"] = tempfile.mkdtemp(prefix="heatcore-test-cache-")
 # --import-mode=importlib: shared helpers (helpers.py, console_server.py) import from this folder
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # The shared data folder sits beside the repository (../shared/data); HEATCORE_DATA overrides.
