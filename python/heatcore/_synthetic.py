@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from pathlib import Path
+from typing import Any, Iterator
 
 import numpy as np
 
+from ._checks import positive_int as _positive_int
 from .records import Detections
 
-__all__ = ["synthetic_people", "synthetic_scene", "demo_background", "synthetic_floor_plan", "synthetic_crowd_points",
+__all__ = ["synthetic_frames", "write_synthetic_video", "synthetic_people", "synthetic_scene", "demo_background", "synthetic_floor_plan", "synthetic_crowd_points",
            "synthetic_gaze"]
 
 
@@ -208,3 +211,54 @@ def synthetic_gaze(width: int = 1280, height: int = 720, n: int = 3000, seed: in
     p = np.vstack(pts)
     dur = rng.gamma(2.0, 110.0, len(p))
     return p, dur, page
+
+
+def synthetic_frames(width: int = 320, height: int = 240, frames: int = 120, *, blobs: int = 4, seed: int = 0,
+                     noise: float = 3.0) -> Iterator[np.ndarray]:
+    """A synthetic scene for demos, tests and benchmarks: a static textured background (a floor
+    with a path), sensor noise and ``blobs`` coloured discs walking along straight paths that
+    bounce at the borders. Yields BGR uint8 (height, width, 3) frames."""
+    import cv2
+
+    _positive_int("width", width)
+    _positive_int("height", height)
+    _positive_int("frames", frames)
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    bg: np.ndarray = np.empty((height, width, 3), np.float32)
+    bg[..., 0] = 90 + 30 * np.sin(xx / 23.0) * np.cos(yy / 31.0)
+    bg[..., 1] = 120 + 25 * np.cos(xx / 41.0 + yy / 17.0)
+    bg[..., 2] = 110 + 20 * np.sin((xx + yy) / 29.0)
+    path = np.abs(yy - height * (0.5 + 0.2 * np.sin(xx / max(width, 1) * 2 * np.pi))) < height * 0.12
+    bg[path] = (150, 160, 170)
+    bg = cv2.GaussianBlur(bg, (0, 0), 1.5)
+    r = max(3.0, min(width, height) / 14)
+    pos = rng.uniform([r, r], [width - r, height - r], size=(blobs, 2)).astype(np.float32)
+    vel = rng.uniform(-1, 1, size=(blobs, 2)).astype(np.float32)
+    vel *= (min(width, height) / 60) / np.maximum(np.linalg.norm(vel, axis=1, keepdims=True), 1e-3)
+    colours = rng.uniform(20, 240, size=(blobs, 3)).astype(np.float32)
+    for _ in range(frames):
+        img = bg.copy()
+        for b in range(blobs):
+            d2 = (xx - pos[b, 0]) ** 2 + (yy - pos[b, 1]) ** 2
+            inside = d2 < r * r
+            img[inside] = colours[b]
+        img += rng.normal(0, noise, size=img.shape).astype(np.float32)
+        yield np.clip(img, 0, 255).astype(np.uint8)
+        pos += vel
+        for a, lim in ((0, width), (1, height)):
+            low, high = pos[:, a] < r, pos[:, a] > lim - r
+            vel[low | high, a] *= -1
+            pos[:, a] = np.clip(pos[:, a], r, lim - r)
+
+
+def write_synthetic_video(path: str | os.PathLike[str], width: int = 320, height: int = 240, frames: int = 120, *,
+                          fps: float = 25.0, seed: int = 0, fourcc: str = "MJPG", **kw: Any) -> Path:
+    """Write :func:`synthetic_frames` to a video file (MJPG .avi by default); returns the path."""
+    from . import render
+
+    p = Path(path)
+    with render.VideoWriter(p, fps, (width, height), fourcc=fourcc, order="bgr") as w:
+        for f in synthetic_frames(width, height, frames, seed=seed, **kw):
+            w.write(f)
+    return p

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import shutil
 from pathlib import Path
@@ -20,8 +19,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .io.detections import DETECTIONS_HEADER
 from .pipeline import Sink
-from .records import Detections
 
 __all__ = ["CountSink", "PartialFile", "GridJsonSink", "GridCompactSink", "GridVideoSink", "DetectionsCSVSink",
            "AitriosCSVSink", "FinalSink", "partial_path"]
@@ -333,12 +332,6 @@ class GridVideoSink(Sink):
 # detection files
 # ---------------------------------------------------------------------------------------------
 
-DETECTIONS_HEADER = ["frame", "time_s", "track", "left", "top", "right", "bottom", "score", "class_id"]
-
-
-def _num(v: float) -> str:
-    return f"{v:.6f}"
-
 
 class _CSVSink(Sink):
     """A streamed CSV file (byte positions for resumes) plus its sidecar ``.meta.json``."""
@@ -390,13 +383,10 @@ class DetectionsCSVSink(_CSVSink):
     lineterminator = "\r\n"
 
     def write(self, batch: Sequence[Any], results: dict[str, Any]) -> None:
+        from .io.detections import detections_csv_rows
+
         for d in batch:
-            assert isinstance(d, Detections)
-            t = "" if d.time is None else _num(d.time)
-            tr = d.track_ids if d.track_ids is not None else np.full(len(d), -1)
-            for b, s, c, k in zip(d.xyxy.tolist(), np.asarray(d.scores).tolist(), np.asarray(d.class_ids).tolist(),
-                                  tr.tolist()):
-                self._w.writerow([d.frame, t, k, *(f"{v:.2f}" for v in b), f"{s:.6g}", c])
+            self._w.writerows(detections_csv_rows(d))
 
 
 class AitriosCSVSink(_CSVSink):
@@ -408,13 +398,10 @@ class AitriosCSVSink(_CSVSink):
     header = [str(i) for i in range(10)]
 
     def write(self, batch: Sequence[Any], results: dict[str, Any]) -> None:
+        from .io.detections import aitrios_csv_row
+
         for d in batch:
-            objs = [{"class_id": int(c),
-                     "bounding_box": {"left": int(round(b[0])), "top": int(round(b[1])), "right": int(round(b[2])),
-                                      "bottom": int(round(b[3]))},
-                     "score": float(s)}
-                    for b, s, c in zip(d.xyxy.tolist(), np.asarray(d.scores).tolist(), np.asarray(d.class_ids).tolist())]
-            self._w.writerow([d.frame, json.dumps({"perception": {"object_detection_list": objs}})])
+            self._w.writerow(aitrios_csv_row(d))
 
 
 class FinalSink(Sink):

@@ -513,6 +513,27 @@ class DetectionChunk:
 DETECTIONS_HEADER = ["frame", "time_s", "track", "left", "top", "right", "bottom", "score", "class_id"]
 
 
+def detections_csv_rows(d: Detections) -> list[list[Any]]:
+    """The rows of one record in the detections CSV of ``heatcore detect``
+    (``frame,time_s,track,left,top,right,bottom,score,class_id``; pixels; track -1 = none)."""
+    t = "" if d.time is None else f"{d.time:.6f}"
+    tr = d.track_ids if d.track_ids is not None else np.full(len(d), -1)
+    return [[d.frame, t, k, *(f"{v:.2f}" for v in b), f"{s:.6g}", c]
+            for b, s, c, k in zip(d.xyxy.tolist(), np.asarray(d.scores).tolist(), np.asarray(d.class_ids).tolist(),
+                                  tr.tolist())]
+
+
+def aitrios_csv_row(d: Detections) -> list[Any]:
+    """One record as a row of the AITRIOS sample's CSV: its frame index and the quoted JSON dict
+    (integer pixel boxes)."""
+    objs = [{"class_id": int(c),
+             "bounding_box": {"left": int(round(b[0])), "top": int(round(b[1])), "right": int(round(b[2])),
+                              "bottom": int(round(b[3]))},
+             "score": float(s)}
+            for b, s, c in zip(d.xyxy.tolist(), np.asarray(d.scores).tolist(), np.asarray(d.class_ids).tolist())]
+    return [d.frame, json.dumps({"perception": {"object_detection_list": objs}})]
+
+
 def read_long_csv(path: str | os.PathLike[str], *, fill_gaps: bool = True, fps: float | None = None,
                   max_frame_gap: int | None = None) -> Iterator[Detections]:
     """Stream a long CSV with one box per line: ``frame,left,top,right,bottom[,score,class_id]``
