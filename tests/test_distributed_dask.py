@@ -23,8 +23,7 @@ W, H, N = 96, 64, 40
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = dask_distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                            dashboard_address=None)
+    cluster = distributed.local_cluster(2)  # processes, 1 thread each, 127.0.0.1, no dashboard
     c = dask_distributed.Client(cluster)
     yield c
     c.close()
@@ -156,3 +155,30 @@ def test_corrupt_file_skipped_or_fails(client, cams, reference, tmp_path):
                                          errors=errors)
     assert [e[0] for e in errors] == [str(bad)]
     assert got["cam1"].frames == 2 * N
+
+
+@pytest.mark.parametrize("how", ["workers", "scheduler"])
+def test_cli_many_cameras_equal_each_camera_alone(client, cams, tmp_path, how):
+    from heatcore.accumulator import load_state
+    from heatcore.cli import main
+
+    out = tmp_path / "out"
+    flag = ["--workers", "2"] if how == "workers" else ["--scheduler", client.scheduler.address]
+    assert main(["motion", str(cams / "*" / "*.avi"), "--method", "diff", "--split-frames", "25", "-o", str(out),
+                 "--quiet", *flag]) == 0
+    segs = expand_inputs(str(cams / "*" / "*.avi"))
+    for cam, cs in by_camera(segs).items():
+        ref, _ = sample_reference(cs[0].path, 25)
+        alone = _per_file_runs(cs, "diff", reference=ref)[cam]
+        got = load_state(out / f"{cam}.npz")
+        assert got.frames == alone.frames == 2 * N
+        assert np.array_equal(got.result(), alone.result())
+        assert (out / f"{cam}.png").stat().st_size > 0
+    assert len(json.loads((out / "partitions.json").read_text())["done"]) == 8
+
+
+def test_cli_many_inputs_refuse_an_image_output(cams, tmp_path, capsys):
+    from heatcore.cli import main
+
+    assert main(["motion", str(cams / "*" / "*.avi"), "-o", str(tmp_path / "heat.png"), "--quiet"]) == 2
+    assert "output folder" in capsys.readouterr().err

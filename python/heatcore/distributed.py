@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Sequence, TypeVar
 from ._checks import nonneg_int, positive_int
 from .accumulator import Accumulator
 
-__all__ = ["split_range", "merge_all", "map_merge", "Partition", "plan_partitions", "run_partition", "run_partitions"]
+__all__ = ["split_range", "merge_all", "map_merge", "Partition", "plan_partitions", "run_partition", "run_partitions", "local_cluster"]
 
 A = TypeVar("A", bound=Accumulator)
 
@@ -210,7 +210,7 @@ def run_partitions(segments: Sequence[Any], method: str = "diff", *, executor: A
                    stride: int = 1, gray: bool | None = None, decoder: str = "auto",
                    manifest: str | _os.PathLike[str] | None = None, on_error: str = "fail", quiet: bool = True,
                    errors: list[tuple[str, str]] | None = None, throttle: float = 0.0,
-                   **params: Any) -> dict[str, Any]:
+                   references: dict[str, Any] | None = None, **params: Any) -> dict[str, Any]:
     """Motion heatmaps of many segment files, one merged :class:`~heatcore.motion.MotionHeatmap`
     per camera (returned as ``{camera: heatmap}``).
 
@@ -231,7 +231,8 @@ def run_partitions(segments: Sequence[Any], method: str = "diff", *, executor: A
     (a manifest of another configuration is started over). ``on_error``: "fail" raises on a
     corrupt or unreadable file (naming it); "skip" leaves it out, reports ``(file, error)`` in
     ``errors`` (a list to append to) and warns. ``quiet``: no progress bar (frames of all partitions).
-    Other keyword arguments go to :class:`~heatcore.motion.MotionHeatmap` (``reference``,
+    ``references``: per-camera diff reference images ``{camera: image or path}`` (overrides
+    ``reference`` for those cameras). Other keyword arguments go to :class:`~heatcore.motion.MotionHeatmap` (``reference``,
     ``threshold``, ``blur``, ``scale``, ``history``, ...)."""
     from .motion import METHODS, MotionHeatmap
     from .progress import progress_bar
@@ -247,7 +248,8 @@ def run_partitions(segments: Sequence[Any], method: str = "diff", *, executor: A
     if warmup is None:
         warmup = 0 if method == "diff" else probe.history
     warmup = nonneg_int("warmup", warmup)
-    if method == "diff" and probe.ref_kind != "image":
+    references = dict(references or {})
+    if method == "diff" and probe.ref_kind != "image" and not {s.camera for s in segments} <= set(references):
         raise ValueError("method 'diff' over partitions needs a fixed reference image (reference=path or array) so "
                          "the partitions merge exactly")
     errs: list[tuple[str, str]] = [] if errors is None else errors
@@ -258,7 +260,8 @@ def run_partitions(segments: Sequence[Any], method: str = "diff", *, executor: A
     # the job manifest: finished partitions and their saved states
     done: dict[str, str] = {}
     mpath = None if manifest is None else _Path(manifest)
-    digest = _config_digest(method, stride, gray, decoder, warmup, params)
+    digest = _config_digest(method, stride, gray, decoder, warmup,
+                            {**params, **{f"reference[{k}]": v for k, v in references.items()}})
     if mpath is not None:
         (mpath.parent / "parts").mkdir(parents=True, exist_ok=True)
         if mpath.exists():
@@ -283,11 +286,15 @@ def run_partitions(segments: Sequence[Any], method: str = "diff", *, executor: A
     bar = progress_bar(total=sum(-(-p.frames // stride) for p in parts), desc=f"motion ({method}) x{len(parts)}",
                        quiet=quiet)
     task_kw = dict(stride=stride, gray=gray, decoder=decoder, throttle=throttle, **params)
+
+    def kw_for(p: Partition) -> dict[str, Any]:
+        return task_kw if p.camera not in references else {**task_kw, "reference": references[p.camera]}
+
     try:
         totals: dict[str, Any] = {}
         if client is None:
             for p in parts:
-                acc = _run_or_load(p, done, mpath, task_kw, method, errs, on_error)
+                acc = _run_or_load(p, done, mpath, kw_for(p), method, errs, on_error)
                 if acc is not None:
                     totals[p.camera] = acc if p.camera not in totals else totals[p.camera].merge(acc)
                     _record(p, done, mpath, write_manifest)
@@ -300,7 +307,7 @@ def run_partitions(segments: Sequence[Any], method: str = "diff", *, executor: A
                 f = client.submit(_load_part, done[p.key], **({"pure": False} if dask else {}))
             else:
                 save = None if mpath is None else str(mpath.parent / "parts" / f"{p.key}.npz")
-                f = client.submit(run_partition, p, method, save=save, **task_kw, **({"pure": False} if dask else {}))
+                f = client.submit(run_partition, p, method, save=save, **kw_for(p), **({"pure": False} if dask else {}))
             meta[f] = (p.camera, p)
             futures.append(f)
         pending: dict[str, Any] = {}  # camera -> a finished future (dask) or accumulator waiting for a partner
@@ -380,14 +387,12 @@ def _resolve_executor(executor: Any, workers: int | None, scheduler: str | None)
     """(client or executor or None, cluster we started or None, whether we own them)."""
     if scheduler is not None or workers is not None or executor == "local":
         try:
-            from distributed import Client, LocalCluster
+            from distributed import Client
         except ImportError:
             raise ImportError("Dask execution needs the 'dask' extra: pip install 'heatcore[dask]'") from None
         if scheduler is not None:
             return Client(scheduler), None, True
-        n = positive_int("workers", workers if workers is not None else 2)
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None)
+        cluster = local_cluster(workers if workers is not None else 2)
         return Client(cluster), cluster, True
     if executor is None:
         return None, None, False
@@ -395,3 +400,13 @@ def _resolve_executor(executor: Any, workers: int | None, scheduler: str | None)
         raise TypeError(f"executor must have a submit() method (concurrent.futures or dask.distributed), got "
                         f"{type(executor).__name__}")
     return executor, None, False
+
+
+def local_cluster(workers: int = 2) -> Any:
+    """A ``distributed.LocalCluster`` of ``workers`` single-threaded processes on 127.0.0.1 only,
+    without a dashboard (its HTTP endpoint takes a free port, so several clusters coexist)."""
+    from distributed import LocalCluster
+
+    n = positive_int("workers", workers)
+    return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                        dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
