@@ -286,6 +286,13 @@ def run_partitions(segments: Sequence[Any], method: str = "diff", *, executor: A
     bar = progress_bar(total=sum(-(-p.frames // stride) for p in parts), desc=f"motion ({method}) x{len(parts)}",
                        quiet=quiet)
     task_kw = dict(stride=stride, gray=gray, decoder=decoder, throttle=throttle, **params)
+    if dask:  # arrays (reference images, masks) go to the cluster once, not pickled into every task
+        import numpy as np
+
+        task_kw = {k: client.scatter(v, broadcast=True) if isinstance(v, np.ndarray) else v
+                   for k, v in task_kw.items()}
+        references = {k: client.scatter(v, broadcast=True) if isinstance(v, np.ndarray) else v
+                      for k, v in references.items()}
 
     def kw_for(p: Partition) -> dict[str, Any]:
         return task_kw if p.camera not in references else {**task_kw, "reference": references[p.camera]}
