@@ -116,7 +116,7 @@ def plan_partitions(segments: Sequence[Any], *, split_frames: int | None = None,
     parts: list[Partition] = []
     errors: list[tuple[str, str]] = []
     for seg in segments:
-        path = str(seg.path)
+        path = _os.path.abspath(seg.path)  # workers may run in another folder
         try:
             info = video_info(path)
             n = int(info.frame_count or 0)
@@ -259,7 +259,7 @@ def run_partitions(segments: Sequence[Any], method: str = "diff", *, executor: A
 
     # the job manifest: finished partitions and their saved states
     done: dict[str, str] = {}
-    mpath = None if manifest is None else _Path(manifest)
+    mpath = None if manifest is None else _Path(manifest).resolve()  # workers may run elsewhere
     digest = _config_digest(method, stride, gray, decoder, warmup,
                             {**params, **{f"reference[{k}]": v for k, v in references.items()}})
     if mpath is not None:
@@ -323,19 +323,19 @@ def run_partitions(segments: Sequence[Any], method: str = "diff", *, executor: A
             running[meta[f][0]] = running.get(meta[f][0], 0) + 1
         ac = _as_completed(futures, dask)
         for f in ac:
-            cam, p = meta.pop(f)
+            cam, q = meta.pop(f)
             exc = f.exception()
             running[cam] -= 1
             if exc is not None:
-                if p is None or on_error == "fail":
-                    raise RuntimeError(f"partition of {p.path if p else cam} failed: {exc}") from exc
-                errs.append((p.path, f"{type(exc).__name__}: {exc}"))
+                if q is None or on_error == "fail":
+                    raise RuntimeError(f"partition of {q.path if q else cam} failed: {exc}") from exc
+                errs.append((q.path, f"{type(exc).__name__}: {exc}"))
                 write_manifest()
                 continue
-            if p is not None:
-                bar.update(-(-p.frames // stride))
-                if p.key not in done and mpath is not None:
-                    _record(p, done, mpath, write_manifest)
+            if q is not None:
+                bar.update(-(-q.frames // stride))
+                if q.key not in done and mpath is not None:
+                    _record(q, done, mpath, write_manifest)
             if dask:
                 if cam in pending:
                     g = client.submit(_merge2, pending.pop(cam), f, pure=False)

@@ -137,7 +137,7 @@ def _expand_one(item: str | os.PathLike[str]) -> list[tuple[Path, dict]]:
         return [(f, {}) for f in files]
     suffix = p.suffix.lower()
     if suffix == ".txt":
-        out = []
+        out: list[tuple[Path, dict]] = []
         for line in p.read_text().splitlines():
             line = line.strip()
             if not line or line.startswith("#"):
