@@ -285,6 +285,18 @@ def run_partitions(segments: Sequence[Any], method: str = "diff", *, executor: A
     dask = client is not None and _is_dask_client(client)
     bar = progress_bar(total=sum(-(-p.frames // stride) for p in parts), desc=f"motion ({method}) x{len(parts)}",
                        quiet=quiet)
+    left: dict[str, int] = {}
+    for p in parts:
+        left[p.path] = left.get(p.path, 0) + 1
+    nfiles = len(left)
+
+    def tick(p: Partition) -> None:  # the bar counts frames; its postfix the files done
+        left[p.path] -= 1
+        bar.update(-(-p.frames // stride))
+        post = getattr(bar, "set_postfix_str", None)
+        if post is not None:
+            post(f"{sum(v == 0 for v in left.values())}/{nfiles} files", refresh=False)
+
     task_kw = dict(stride=stride, gray=gray, decoder=decoder, throttle=throttle, **params)
     if dask:  # arrays (reference images, masks) go to the cluster once, not pickled into every task
         import numpy as np
@@ -305,7 +317,7 @@ def run_partitions(segments: Sequence[Any], method: str = "diff", *, executor: A
                 if acc is not None:
                     totals[p.camera] = acc if p.camera not in totals else totals[p.camera].merge(acc)
                     _record(p, done, mpath, write_manifest)
-                bar.update(-(-p.frames // stride))
+                tick(p)
             return totals
         meta: dict[Any, tuple[str, Partition | None]] = {}
         futures = []
@@ -333,7 +345,7 @@ def run_partitions(segments: Sequence[Any], method: str = "diff", *, executor: A
                 write_manifest()
                 continue
             if q is not None:
-                bar.update(-(-q.frames // stride))
+                tick(q)
                 if q.key not in done and mpath is not None:
                     _record(q, done, mpath, write_manifest)
             if dask:
