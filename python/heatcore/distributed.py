@@ -17,6 +17,11 @@ machine, or a ``dask.distributed.Client`` for a cluster (its ``submit`` has the 
 With a stateful background model (MOG, MOG2) every part learns its own background first, so the
 sum differs from one uninterrupted run in the first frames of each part (the model's warm-up,
 ~``history`` frames); the frame-difference method with a fixed reference is exact.
+
+Many files and cameras: :func:`run_partitions` takes segments (:func:`heatcore.inputs.expand_inputs`),
+splits them into file / frame-range partitions, warms MOG/MOG2 partitions up on the frames before
+their start (in the same file) without counting them, merges per camera on the Dask workers as
+partitions finish, and keeps a job manifest so a rerun after a crash skips finished partitions.
 """
 
 from __future__ import annotations
@@ -217,7 +222,8 @@ def run_partitions(segments: Sequence[Any], method: str = "diff", *, executor: A
     Partitions are files, long files split into frame ranges of at most ``split_frames`` frames.
     A MOG/MOG2 partition not starting at frame 0 first runs ``warmup`` frames (default: the model's
     history, e.g. 200 for MOG) before its start without counting them, so the merged result is
-    close to one uninterrupted run per file; diff with a fixed ``reference`` image is exact.
+    close to one uninterrupted run per file (the warm-up stays inside the file: a file's first
+    partition starts with a fresh model, as ``motion_heatmap`` on that file does); diff with a fixed ``reference`` image is exact.
 
     ``executor``: None runs here; ``"local"`` (or ``workers=N``) starts a Dask
     ``LocalCluster`` of N single-threaded processes on 127.0.0.1; ``scheduler="tcp://host:8786"``
@@ -295,7 +301,7 @@ def run_partitions(segments: Sequence[Any], method: str = "diff", *, executor: A
         bar.update(-(-p.frames // stride))
         post = getattr(bar, "set_postfix_str", None)
         if post is not None:
-            post(f"{sum(v == 0 for v in left.values())}/{nfiles} files", refresh=False)
+            post(f"{sum(v == 0 for v in left.values())}/{nfiles} files")
 
     task_kw = dict(stride=stride, gray=gray, decoder=decoder, throttle=throttle, **params)
     if dask:  # arrays (reference images, masks) go to the cluster once, not pickled into every task
