@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-AREAS = ["kde", "motion", "grid", "flatbuf", "floorplan", "mog2", "detect", "video", "slices"]
+AREAS = ["kde", "motion", "grid", "flatbuf", "floorplan", "mog2", "detect", "video", "slices", "distributed"]
 
 
 def main() -> int:

@@ -82,3 +82,24 @@ def test_map_merge_errors():
         distributed.merge_all([])
     with pytest.raises(TypeError, match="accumulators"):
         distributed.merge_all([1, 2])
+
+
+def test_run_partitions_without_dask_is_exact(tmp_path):
+    """Partitions (files and frame ranges) merged as they complete, here and on a thread pool."""
+    from heatcore.inputs import Segment
+    from heatcore.motion import motion_heatmap, sample_reference, write_synthetic_video
+
+    paths = [write_synthetic_video(tmp_path / f"{k}.avi", 64, 48, 25, seed=k) for k in range(2)]
+    ref, _ = sample_reference(paths[0], 5)
+    segs = [Segment("gate", p, float(k)) for k, p in enumerate(paths)]
+    want = motion_heatmap(paths[0], "diff", reference=ref).merge(motion_heatmap(paths[1], "diff", reference=ref))
+    here = distributed.run_partitions(segs, "diff", split_frames=10, reference=ref)["gate"]
+    with ThreadPoolExecutor(2) as ex:
+        pool = distributed.run_partitions(segs, "diff", executor=ex, split_frames=10, reference=ref)["gate"]
+    for got in (here, pool):
+        assert got.frames == 50
+        assert np.array_equal(got.result(), want.result())
+    with pytest.raises(ValueError, match="fixed reference image"):
+        distributed.run_partitions(segs, "diff")
+    with pytest.raises(ValueError, match="on_error"):
+        distributed.run_partitions(segs, "diff", reference=ref, on_error="ignore")

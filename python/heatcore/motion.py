@@ -589,6 +589,17 @@ class MotionHeatmap(Accumulator):
                 self._bg_step *= 2
         self._bg_seen += 1
 
+    def reset_counts(self) -> None:
+        """Zero the counts and the frame count but keep the model (MOG/MOG2 background, diff
+        reference): a partition's warm-up frames teach the model without being counted."""
+        if self._grid is None:
+            return
+        self._flush_pending()
+        self._run_queued()
+        self._fold()
+        self._grid[:] = 0
+        self.frames = 0
+
     # -- results ------------------------------------------------------------------------------
     def result(self, normalize: bool = False) -> np.ndarray:
         """The heatmap at processing resolution (a copy the caller owns).

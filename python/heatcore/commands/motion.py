@@ -18,6 +18,9 @@ examples:
   heatcore motion video.mp4 -o heat.png --method diff --threshold 15 --save-reference empty.png
   heatcore motion video.mp4 -o heat.png --method diff --reference empty.png
   heatcore motion frames/ -o heat.png --roi mask.png --start 1:00 --stop 2:30
+  heatcore motion 'cams/*/*.mp4' --method diff --workers 2 -o out/      (per camera: out/<camera>.png, .npz)
+  heatcore motion cams/ --scheduler tcp://10.0.0.5:8786 -o out/         (a folder of videos, on a Dask cluster)
+  heatcore motion manifest.csv -o out/                                  (columns camera,path[,start])
 
 --start/--stop take a frame number (120), seconds (12.5s) or minutes:seconds (1:30).
 """
@@ -48,7 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("source", help="video file, stream URL, or a folder of images (natural order)")
+    p.add_argument("source", nargs="+", help="video file, stream URL, or a folder of images (natural order); or "
+                   "many: a glob in quotes, a folder of videos, a list file (.txt), a manifest (.csv/.yaml)")
     p.add_argument("-o", "--output", "--out", dest="output", type=Path, required=True,
                    help="heatmap image to write (.png, .jpg)")
     p.add_argument("--overlay-video", type=Path, help="also write an overlay video (.mp4) of the heat building up")
@@ -90,13 +94,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "footage")
     opt.add_threads(p)
     opt.add_quiet(p)
+    from . import _motion_many
+
+    _motion_many.add_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from .. import render
     from ..motion import motion_heatmap, save_picture
+    from . import _motion_many
 
+    if _motion_many.is_many(args):
+        return _motion_many.run_many(args)
+    args.source = args.source[0] if isinstance(args.source, list) else args.source
     opt.check_output(args.output, opt.IMAGE_SUFFIXES)
     opt.check_output(args.overlay_video, opt.VIDEO_SUFFIXES, "--overlay-video")
     opt.check_output(args.npy, (".npy",), "--npy")
