@@ -55,7 +55,8 @@ class Watcher:
         self.quiet = quiet
         self.stop = False
         self._event = threading.Event()
-        self._dirty: set[tuple[str, int]] = set()
+        # after a restart every slice is rewritten once (a kill may have come before its outputs)
+        self._dirty: set[tuple[str, int]] = {(c, s) for c, sl in self.ledger.cameras.items() for s in sl}
         self._since_write = 0
         self._last_write = time.monotonic()
 

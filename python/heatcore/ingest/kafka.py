@@ -31,7 +31,10 @@ def parse_message(value: bytes | str | None) -> dict[str, Any]:
     raises ValueError naming what is wrong."""
     if value is None:
         raise ValueError("empty Kafka message")
-    msg = json_loads(value, what="Kafka message")
+    try:
+        msg = json_loads(value, what="Kafka message")
+    except ValueError as exc:
+        raise ValueError(f"the Kafka message is not valid JSON: {clip(str(exc), 200)}") from None
     if not isinstance(msg, dict):
         raise ValueError(f"the Kafka message is not a JSON object: {clip(repr(msg), 80)}")
     payload = msg.get("payload")
@@ -99,11 +102,17 @@ def watch_kafka(watcher: "Watcher", bootstrap: str, topic: str, vault: "VaultCli
     backoff = 0.5
     consumer = None
     idle_since = time.monotonic()
+    assigned = False
+
+    def on_assign(c: Any, partitions: Any) -> None:  # the idle clock starts once partitions are ours
+        nonlocal idle_since, assigned
+        idle_since, assigned = time.monotonic(), True
+
     try:
         while not watcher.stop:
             if consumer is None:
                 consumer = Consumer(conf)
-                consumer.subscribe([topic])
+                consumer.subscribe([topic], on_assign=on_assign)
             try:
                 msg = consumer.poll(0.5)
             except KafkaException as exc:
@@ -115,7 +124,7 @@ def watch_kafka(watcher: "Watcher", bootstrap: str, topic: str, vault: "VaultCli
                 continue
             if msg is None:
                 watcher.tick()
-                if idle_exit is not None and time.monotonic() - idle_since >= idle_exit:
+                if idle_exit is not None and assigned and time.monotonic() - idle_since >= idle_exit:
                     log.info("no messages for %.1f s: exiting", idle_exit)
                     break
                 continue
