@@ -214,7 +214,10 @@ def watch(*, folder: str | os.PathLike[str] | None = None, kafka: str | None = N
         if isinstance(vault, VaultClient):
             client = vault
         else:
-            ak, sk = vault_credentials(cfg.vault.get("settings"))
+            settings = cfg.vault.get("settings")
+            if settings is not None and not Path(str(settings)).is_absolute():
+                settings = cfg.base_dir / str(settings)
+            ak, sk = vault_credentials(settings)
             opts = {k: v for k, v in cfg.vault.items() if k in ("mode", "max_bytes", "retries", "backoff",
                                                                  "max_backoff", "timeout")}
             client = VaultClient(str(vault), ak, sk, **opts)
