@@ -222,7 +222,7 @@ def watch(*, folder: str | os.PathLike[str] | None = None, kafka: str | None = N
                                                                  "max_backoff", "timeout")}
             client = VaultClient(str(vault), ak, sk, **opts)
     w = Watcher(cfg, out, quiet=quiet)
-    old: dict[int, Any] = {}
+    old: dict[Any, Any] = {}
     if handle_signals and threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             old[sig] = signal.signal(sig, w.request_stop)

@@ -4,6 +4,7 @@ the folder (POSIX separators)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -19,6 +20,10 @@ if TYPE_CHECKING:
 __all__ = ["scan", "watch_folder"]
 
 log = logging.getLogger("heatcore.ingest")
+
+
+def _local(path: Path) -> tuple[Path, bool]:
+    return path, False  # a local file: processed in place, never removed
 
 
 def scan(root: Path) -> dict[str, tuple[int, int]]:
@@ -58,7 +63,7 @@ def watch_folder(watcher: "Watcher", folder: str | os.PathLike[str], *, poll: fl
         for key in ready:
             if watcher.stop:
                 break
-            watcher.handle(key, camera_from_key(key), fetch=lambda key=key: (root / key, False))
+            watcher.handle(key, camera_from_key(key), fetch=functools.partial(_local, root / key))
         watcher.tick()
         if ready or pending:
             idle_since = time.monotonic()

@@ -116,9 +116,8 @@ def watch_kafka(watcher: "Watcher", bootstrap: str, topic: str, vault: "VaultCli
             try:
                 msg = consumer.poll(0.5)
             except KafkaException as exc:
-                msg, err = None, exc
-                log.warning("Kafka error: %s", err)
-                watcher.status.error(f"Kafka: {err}")
+                log.warning("Kafka error: %s", exc)
+                watcher.status.error(f"Kafka: {exc}")
                 watcher.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
@@ -128,7 +127,7 @@ def watch_kafka(watcher: "Watcher", bootstrap: str, topic: str, vault: "VaultCli
                     log.info("no messages for %.1f s: exiting", idle_exit)
                     break
                 continue
-            err = msg.error()
+            err: Any = msg.error()
             if err is not None:
                 if err.code() == KafkaError._PARTITION_EOF:
                     continue
