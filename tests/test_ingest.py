@@ -421,3 +421,35 @@ def test_kafka_vault_sigkill_restart_exactly_once(recs: dict[str, Path], vault: 
     # nothing secret in what the watcher wrote
     for f in out.rglob("*.json"):
         assert SECRET not in f.read_text() and ACCESS not in f.read_text()
+
+
+def test_grid_and_floorplan_jobs_merge_per_camera_and_hour(recs: dict[str, Path], tmp_path: Path) -> None:
+    from heatcore import FloorplanAccumulator, GridCounter
+    from heatcore.homography import Homography
+    from heatcore.ingest import Watcher, load_job
+    from heatcore.jobs import detect_job
+    from heatcore.pipeline import run
+
+    keys = [k for k in sorted(recs) if k.startswith("cam1/")][:2]  # same camera, same hour
+    grid = {"image_size": [96, 64], "grid": [8, 4], "mode": "point"}
+    w = Watcher(load_job({"job": "grid", "grid": grid, "stride": 8}), tmp_path / "g")
+    for k in keys:
+        assert w.handle(k, "cam1", fetch=lambda k=k: (recs[k], False)) == "processed"
+    ref = None
+    for k in keys:
+        g = run(detect_job(recs[k], "hog", stride=8, accumulators={"grid": GridCounter(**grid)}))["grid"]
+        ref = g if ref is None else ref.merge(g)
+    (acc,) = w.ledger.cameras["cam1"].values()
+    assert isinstance(acc, GridCounter)
+    np.testing.assert_array_equal(acc.result(), ref.result())  # type: ignore[union-attr]
+    (tmp_path / "H.json").write_text(json.dumps({"matrix": [[2, 0, 0], [0, 2, 0], [0, 0, 1]]}))
+    cfg = load_job({"job": "floorplan", "stride": 8,
+                    "cameras": {"cam1": {"homography": str(tmp_path / "H.json"), "plan_size": [192, 128]}}})
+    w2 = Watcher(cfg, tmp_path / "f")
+    assert w2.handle(keys[0], "cam1", fetch=lambda: (recs[keys[0]], False)) == "processed"
+    (plan,) = w2.ledger.cameras["cam1"].values()
+    assert isinstance(plan, FloorplanAccumulator) and plan.result().shape == (128, 192)
+    # a camera without a homography is a configuration error, not a failed recording
+    with pytest.raises(ValueError, match="cam2.*homography"):
+        w2.handle(sorted(recs)[1], "cam2", fetch=lambda: (recs[sorted(recs)[1]], False))
+    assert isinstance(Homography.from_json(tmp_path / "H.json"), Homography)

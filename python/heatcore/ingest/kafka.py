@@ -88,6 +88,19 @@ def _commit(consumer: Any, msg: Any, watcher: "Watcher") -> None:
     # not committed: the message is redelivered later and skipped by the ledger
 
 
+def _note_lag(consumer: Any, msg: Any, watcher: "Watcher") -> None:
+    """Messages behind the partition's end (from the cached high watermark), when known."""
+    from confluent_kafka import TopicPartition
+
+    try:
+        _, hi = consumer.get_watermark_offsets(TopicPartition(msg.topic(), msg.partition()), cached=True)
+    except Exception:  # noqa: BLE001 - the lag is informational only
+        return
+    if hi is not None and hi >= 0:
+        watcher.status.data["lag_messages"] = max(0, int(hi) - int(msg.offset()) - 1)
+        watcher.status.write()
+
+
 def watch_kafka(watcher: "Watcher", bootstrap: str, topic: str, vault: "VaultClient", *,
                 group: str = "heatcore", options: dict[str, Any] | None = None,
                 idle_exit: float | None = None) -> None:
@@ -152,6 +165,7 @@ def watch_kafka(watcher: "Watcher", bootstrap: str, topic: str, vault: "VaultCli
                 continue
             watcher.handle_message(m, vault)
             _commit(consumer, msg, watcher)  # the ledger checkpoint holding it is durable now
+            _note_lag(consumer, msg, watcher)
             watcher.tick()
     finally:
         if consumer is not None:
