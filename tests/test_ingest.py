@@ -55,9 +55,9 @@ def _direct(files: dict[str, Path]) -> dict[tuple[str, int], np.ndarray]:
 def _ledger_results(out: Path) -> dict[tuple[str, int], np.ndarray]:
     from heatcore.ingest import Ledger
 
-    led = Ledger(out / "ledger.npz")
+    led = Ledger(out / "ledger")
     return {(c, s): a.result(normalize=False).astype(np.int64)  # type: ignore[call-arg]
-            for c, sl in led.cameras.items() for s, a in sl.items()}
+            for c, s, a in led.items()}
 
 
 def _same(a: dict, b: dict) -> None:
@@ -75,20 +75,22 @@ def test_ledger_roundtrip_and_duplicates(tmp_path: Path, recs: dict[str, Path]) 
     from heatcore.ingest import Ledger
 
     key, p = sorted(recs.items())[0]
-    led = Ledger(tmp_path / "l.npz")
+    led = Ledger(tmp_path / "l")
     acc = motion_heatmap(p, "mog")
     assert led.add(key, "cam1", 3600, acc)
     assert not led.add(key, "cam1", 3600, motion_heatmap(p, "mog"))  # counted once
     led.fail("bad.mp4", "moov atom not found")
     led.save()
     assert not list(tmp_path.glob("*.tmp"))
-    again = Ledger(tmp_path / "l.npz")
+    assert sorted(p.name for p in (tmp_path / "l").rglob("*")) == ["3600.npz", "cam1", "failures.json"]
+    again = Ledger(tmp_path / "l")
     assert again.seen(key) and again.seen("bad.mp4") and not again.seen("other")
     np.testing.assert_array_equal(again.accumulator("cam1", 3600).result(normalize=False),  # type: ignore
                                   motion_heatmap(p, "mog").result(normalize=False))
-    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    (tmp_path / "junk" / "cam1").mkdir(parents=True)
+    (tmp_path / "junk" / "cam1" / "0.npz").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="not a heatcore ingest ledger"):
-        Ledger(tmp_path / "junk.npz")
+        Ledger(tmp_path / "junk")
 
 
 def test_job_config_errors(tmp_path: Path) -> None:
@@ -297,7 +299,7 @@ def _kill_after_first_checkpoint(cmd: list[str], out: Path, rng: random.Random, 
     proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         t0 = time.monotonic()
-        while not (out / "ledger.npz").exists():
+        while not list((out / "ledger").glob("*/*.npz")):
             assert proc.poll() is None, f"watcher exited early ({proc.returncode})"
             assert time.monotonic() - t0 < timeout, "no checkpoint"
             time.sleep(0.02)
@@ -338,9 +340,13 @@ def test_folder_watch_sigkill_restart(recs: dict[str, Path], tmp_path: Path) -> 
         np.testing.assert_array_equal(acc.result(normalize=False), ref)  # type: ignore[call-arg]
         assert (out / cam / f"{slice_label(s)}.png").stat().st_size > 0
     # a third run sees nothing new and changes nothing
-    before = (out / "ledger.npz").read_bytes()
+    def snapshot() -> dict[str, tuple[int, bytes]]:
+        return {str(p): (p.stat().st_mtime_ns, p.read_bytes()) for p in sorted(out.rglob("*")) if p.is_file()
+                and p.name != "status.json"}
+
+    before = snapshot()
     _run(cmd + ["--idle-exit", "0.3"])
-    assert (out / "ledger.npz").read_bytes() == before
+    assert snapshot() == before
 
 
 def test_watch_sigterm_exits_zero(recs: dict[str, Path], tmp_path: Path) -> None:
@@ -351,7 +357,7 @@ def test_watch_sigterm_exits_zero(recs: dict[str, Path], tmp_path: Path) -> None
     proc = subprocess.Popen([sys.executable, "-m", "heatcore", "watch", "--folder", str(folder), "-o", str(out),
                              "--poll", "0.1", "--quiet"], env=_env(), stderr=subprocess.PIPE, text=True)
     t0 = time.monotonic()
-    while not (out / "ledger.npz").exists() and time.monotonic() - t0 < 60:
+    while not list((out / "ledger").glob("*/*.npz")) and time.monotonic() - t0 < 60:
         time.sleep(0.02)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
@@ -440,6 +446,9 @@ def test_grid_and_floorplan_jobs_merge_per_camera_and_hour(recs: dict[str, Path]
         g = run(detect_job(recs[k], "hog", stride=8, accumulators={"grid": GridCounter(**grid)}))["grid"]
         ref = g if ref is None else ref.merge(g)
     (acc,) = w.ledger.cameras["cam1"].values()
+    w.ledger._cache.clear()  # from disk too
+    np.testing.assert_array_equal(w.ledger.accumulator("cam1", w.ledger.slices()[0][1]).result(),  # type: ignore
+                                  ref.result())  # type: ignore[union-attr]
     assert isinstance(acc, GridCounter)
     np.testing.assert_array_equal(acc.result(), ref.result())  # type: ignore[union-attr]
     (tmp_path / "H.json").write_text(json.dumps({"matrix": [[2, 0, 0], [0, 2, 0], [0, 0, 1]]}))

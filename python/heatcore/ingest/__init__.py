@@ -2,8 +2,8 @@
 dropped in a folder), heatmaps kept up to date per camera and time slice, each recording counted
 exactly once (see ``heatcore watch`` and the README's "Running as a service").
 
-Layout of the output folder: ``ledger.npz`` (the exactly-once checkpoint: accumulators per
-camera and slice + the keys counted), ``status.json`` (counters, failures, retry list, last
+Layout of the output folder: ``ledger/`` (the exactly-once checkpoint: per camera and slice one
+file with the accumulator and the keys counted in it; ``failures.json``), ``status.json`` (counters, failures, retry list, last
 error, lag), ``<camera>/<slice start, UTC>.npz`` (each slice's accumulator, loadable with
 :func:`heatcore.load_state`) and, for motion, ``<camera>/<slice>.png``.
 """
@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import signal
 import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
 
+from ..limits import clip
 from .job import JobConfig, load_job
-from .ledger import Ledger
+from .ledger import Ledger, safe_name
 from .process import RecordingError, camera_from_key, process_recording, slice_of
 from .status import Status, read_status
 from .vault import DownloadError, VaultClient, vault_credentials
@@ -37,8 +37,7 @@ def slice_label(start: int) -> str:
     return time.strftime("%Y-%m-%dT%H%M%SZ", time.gmtime(int(start)))
 
 
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".") or "_"
+_safe = safe_name
 
 
 class Watcher:
@@ -50,15 +49,29 @@ class Watcher:
         self.cfg = cfg
         self.out = Path(output)
         self.out.mkdir(parents=True, exist_ok=True)
-        self.ledger = Ledger(self.out / "ledger.npz")
+        self.ledger = Ledger(self.out / "ledger")
         self.status = Status(self.out / "status.json")
+        # the ledger is the truth (a kill may come between the ledger and the status file)
+        self.status.data["failed"] = {k: clip(str(v), 500) for k, v in self.ledger.failed.items()}
+        self.status.data["retry"] = {k: clip(str(v.get("error")), 500) for k, v in self.ledger.retry.items()}
         self.quiet = quiet
         self.stop = False
         self._event = threading.Event()
-        # after a restart every slice is rewritten once (a kill may have come before its outputs)
-        self._dirty: set[tuple[str, int]] = {(c, s) for c, sl in self.ledger.cameras.items() for s in sl}
+        # after a restart, slices whose outputs are missing or older than the ledger (a kill came
+        # before they were written) are rewritten
+        self._dirty: set[tuple[str, int]] = {k for k in self.ledger.slices() if self._stale(*k)}
         self._since_write = 0
         self._last_write = time.monotonic()
+
+    def _output(self, camera: str, s: int) -> Path:
+        return self.out / _safe(camera) / slice_label(s)
+
+    def _stale(self, camera: str, s: int) -> bool:
+        out = self._output(camera, s).with_suffix(".npz")
+        try:
+            return out.stat().st_mtime_ns < self.ledger.path_of(camera, s).stat().st_mtime_ns
+        except OSError:
+            return True
 
     # -- control ---------------------------------------------------------------------------------
     def request_stop(self, *_: Any) -> None:
@@ -147,6 +160,11 @@ class Watcher:
             if self.stop:
                 break
             m = item.get("message")
+            if self.ledger.seen(key):  # counted just before a kill, the retry list not yet rewritten
+                self.ledger.retry.pop(key, None)
+                self.ledger._failures_dirty = True
+                self.ledger.save()
+                continue
             if isinstance(m, dict) and "key" in m:
                 self._say(f"{key}: retrying a parked download")
                 self.handle_message(m, vault)
@@ -160,14 +178,13 @@ class Watcher:
 
     def write_outputs(self, everything: bool = False) -> list[Path]:
         """Write ``<camera>/<slice>.npz`` (and a PNG for motion) of the changed slices, atomically."""
-        todo = sorted(self._dirty) if not everything else sorted(
-            (c, s) for c, sl in self.ledger.cameras.items() for s in sl)
+        todo = sorted(self._dirty) if not everything else self.ledger.slices()
         written: list[Path] = []
         for cam, s in todo:
             acc = self.ledger.accumulator(cam, s)
             if acc is None:
                 continue
-            base = self.out / _safe(cam) / slice_label(s)
+            base = self._output(cam, s)
             written.append(acc.save(base.with_suffix(".npz")))
             if acc.kind == "motion":
                 from ..motion import save_picture

@@ -54,6 +54,16 @@ def slice_of(key: str, seconds: float, metadata: dict[str, Any] | None = None) -
     return int((t // seconds) * seconds)
 
 
+def _without_model(acc: Any) -> Accumulator:
+    """A finished recording's motion heatmap without its background model (MOG's is ~28 MB at
+    480x360): the counts, frames and background pictures merge across recordings, a model of
+    another recording's scene does not carry over, so the ledger does not keep it."""
+    from ..slices import _is_motion_model
+
+    st = {k: v for k, v in acc.state().items() if not _is_motion_model(k)}
+    return type(acc).from_state(st)
+
+
 def process_recording(path: str | os.PathLike[str], cfg: JobConfig, camera: str) -> Accumulator:
     """One recording file → a fresh accumulator (motion heatmap, grid counter or floor plan).
     Raises RecordingError when the file cannot be decoded or has no frames."""
@@ -66,7 +76,7 @@ def process_recording(path: str | os.PathLike[str], cfg: JobConfig, camera: str)
             acc = motion_heatmap(os.fspath(path), method, quiet=True, **params)
             if acc.frames == 0:
                 raise RecordingError(f"no frames could be read from {path}")
-            return acc
+            return _without_model(acc)
         from ..jobs import detect_job
         from ..pipeline import run
 
