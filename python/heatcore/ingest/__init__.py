@@ -118,6 +118,14 @@ class Watcher:
             acc = process_recording(path, self.cfg, camera)
         except RecordingError as exc:
             return self._fail(key, str(exc))
+        except (ValueError, TypeError) as exc:
+            if "job configuration" in str(exc):
+                raise  # the configuration is wrong for this camera: stop, do not skip recordings
+            return self._fail(key, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - a decoder crash on one file must not stop the service
+            if isinstance(exc, (MemoryError, KeyboardInterrupt)):
+                raise
+            return self._fail(key, f"{type(exc).__name__}: {exc}")
         finally:
             if remove:
                 try:
