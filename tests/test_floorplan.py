@@ -292,3 +292,15 @@ def test_cli_bad_input(tmp_path, capsys):
     assert hasattr(heatcore, "floorplan_heatmap")
 
 
+
+
+def test_detections_csv_without_a_frame_rate_reads_back(tmp_path):
+    # an image folder has no fps: detect leaves time_s empty; the reader keeps the rows, time None
+    frames = [Detections([[10, 20, 30, 60]], [0.9], [2], frame=0), Detections(frame=1),
+              Detections([[12, 20, 32, 60]], [0.8], [0], [4], frame=2)]
+    _write(tmp_path, frames)
+    back = list(read_long_csv(tmp_path / "det.csv"))
+    assert [d.frame for d in back] == [0, 1, 2] and all(d.time is None for d in back)
+    assert back[0].class_ids.tolist() == [2] and back[2].track_ids.tolist() == [4]
+    np.testing.assert_allclose(back[2].xyxy, [[12, 20, 32, 60]])
+    assert list(read_long_csv(tmp_path / "det.csv", fps=10.0))[2].time == pytest.approx(0.2)

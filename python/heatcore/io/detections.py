@@ -607,23 +607,25 @@ def read_long_csv(path: str | os.PathLike[str], *, fill_gaps: bool = True, fps: 
                 ncols = len(fields)
             elif len(fields) != ncols:
                 raise ValueError(f"{p.name}: line {lineno}: {len(fields)} fields, earlier lines have {ncols}")
+            no_time = heatcore_format and not fields[1].strip()  # detect leaves time_s empty without an fps
             try:
                 frame_f = float(fields[0])
-                vals = [float(f) for f in fields[1:]]
+                vals = [float(f) for f in (fields[2:] if no_time else fields[1:])]
             except ValueError:
                 raise ValueError(f"{p.name}: line {lineno}: non-numeric field in {fields!r}") from None
             if not frame_f.is_integer() or frame_f < 0:
                 raise ValueError(f"{p.name}: line {lineno}: frame must be an integer >= 0, got {fields[0]!r}")
             if not all(np.isfinite(vals)):
                 raise ValueError(f"{p.name}: line {lineno}: values must be finite, got {fields!r}")
-            cls_col = 7 if heatcore_format else 5
-            score_col = 6 if heatcore_format else 4
+            shift = 1 if no_time else 0  # vals lacks the time column then
+            cls_col = (7 if heatcore_format else 5) - shift
+            score_col = (6 if heatcore_format else 4) - shift
             if len(vals) > cls_col and not float(vals[cls_col]).is_integer():
-                raise ValueError(f"{p.name}: line {lineno}: class_id must be an integer, got {fields[cls_col + 1]!r}")
+                raise ValueError(f"{p.name}: line {lineno}: class_id must be an integer, got {fields[cls_col + 1 + shift]!r}")
             if len(vals) > score_col and abs(vals[score_col]) > 3.4e38:  # scores are float32 in files
-                raise ValueError(f"{p.name}: line {lineno}: score {fields[score_col + 1]!r} is out of range")
+                raise ValueError(f"{p.name}: line {lineno}: score {fields[score_col + 1 + shift]!r} is out of range")
             if len(vals) > cls_col and abs(vals[cls_col]) >= 2.0**63:
-                raise ValueError(f"{p.name}: line {lineno}: class_id {fields[cls_col + 1]!r} is out of range")
+                raise ValueError(f"{p.name}: line {lineno}: class_id {fields[cls_col + 1 + shift]!r} is out of range")
             f = limits.check_frame_index(frame_f, f"{p.name}: line {lineno}: frame", fields[0])
             limits.check_frame_gap(cur, f, f"{p.name}: line {lineno}: frame", max_frame_gap)
             if cur is None:
@@ -637,8 +639,12 @@ def read_long_csv(path: str | os.PathLike[str], *, fill_gaps: bool = True, fps: 
                 yield from gaps(cur + (step if heatcore_format else 1), f)
                 cur = f
             if heatcore_format:
-                cur_time = vals[0]
-                rows.append(vals[1:])
+                if no_time:
+                    cur_time = time_of(f) if tb.known else None
+                    rows.append(vals)
+                else:
+                    cur_time = vals[0]
+                    rows.append(vals[1:])
             else:
                 rows.append(vals)
     if cur is not None:
