@@ -4,7 +4,6 @@ optionally on a Dask cluster (--workers N, --scheduler tcp://host:port): per-cam
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from pathlib import Path
 from typing import Any

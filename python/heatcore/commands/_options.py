@@ -58,11 +58,6 @@ def add_render(p: argparse.ArgumentParser, *, cmap: str, alpha: float | None = 0
     p.add_argument("--colorbar", action="store_true", help="draw a colour bar")
 
 
-def check_alpha(value: float | None) -> None:
-    if value is not None and not 0.0 <= value <= 1.0:
-        raise ValueError(f"--alpha must be between 0 and 1, got {value}")
-
-
 def check_output(path: Path | None, suffixes: Iterable[str], flag: str = "-o/--output") -> None:
     """Refuse an output whose extension heatcore cannot write, or whose folder is a file, before
     any work starts."""

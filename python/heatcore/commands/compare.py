@@ -75,7 +75,7 @@ def split_key(sliced, text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     from ..comparison import compare, comparison_figure, footage, parse_range
     from ..slices import SlicedAccumulator
-    from ..zones import load_zones, write_table
+    from ..zones import load_zones
 
     if args.out.suffix.lower() != ".png":
         raise ValueError(f"-o/--output must be a .png figure, got {args.out.name!r}")

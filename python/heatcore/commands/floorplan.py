@@ -81,7 +81,6 @@ def run(args: argparse.Namespace) -> int:
 
     opt.check_output(args.out, (".png", ".jpg", ".jpeg"))
     opt.check_output(args.state, (".npz",), "--state")
-    opt.check_alpha(args.alpha)
     if not args.detections.exists():
         raise FileNotFoundError(f"no such input: {args.detections}")
     stationary = _stationary(args.stationary)

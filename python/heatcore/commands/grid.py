@@ -128,7 +128,6 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--fps must be a frame rate > 0, got {args.fps!r}")
     if args.compact and args.compact != "none" and (Path(args.compact).name != args.compact or args.compact in (".", "..")):
         raise ValueError(f"--compact must be a file name inside the output folder, got {args.compact!r}")
-    opt.check_alpha(args.alpha)
     if args.checkpoint_every < 1:
         raise ValueError(f"--checkpoint-every must be >= 1 frame, got {args.checkpoint_every}")
     if args.checkpoint is not None:

@@ -148,7 +148,6 @@ def run(args: argparse.Namespace) -> int:
 
     opt.check_output(args.output, opt.IMAGE_SUFFIXES)
     opt.check_output(args.npy, (".npy",), "--npy")
-    render.check_alpha(args.alpha, "--alpha")
     render.resolve_cmap(args.cmap)  # an unknown colormap fails before any work
     rel: float | None = _fraction(args.threshold, "--threshold", render.DEFAULT_RELATIVE_THRESHOLD, True,
                                   " (for a value in data units use --threshold-abs)")

@@ -112,7 +112,6 @@ def run(args: argparse.Namespace) -> int:
     opt.check_output(args.overlay_video, opt.VIDEO_SUFFIXES, "--overlay-video")
     opt.check_output(args.npy, (".npy",), "--npy")
     opt.check_output(args.checkpoint, (".npz",), "--checkpoint")
-    opt.check_alpha(args.alpha)
     if args.checkpoint is not None and args.overlay_video is not None:
         raise ValueError("--checkpoint cannot resume an overlay video exactly: drop --overlay-video or --checkpoint")
     kw: dict = {}
