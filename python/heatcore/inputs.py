@@ -68,13 +68,12 @@ def parse_start(value: object) -> float | None:
         return float(text)
     except ValueError:
         pass
-    try:
-        t = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"start time {text!r} is neither Unix seconds nor an ISO 8601 date-time") from None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=_dt.timezone.utc)
-    return t.timestamp()
+    from .io.timestamps import parse_iso_time
+
+    t = parse_iso_time(text)
+    if t is None:
+        raise ValueError(f"start time {text!r} is neither Unix seconds nor an ISO 8601 date-time")
+    return t
 
 
 def _kerberos_camera(name: str) -> str | None:

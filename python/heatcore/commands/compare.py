@@ -55,21 +55,18 @@ def load_heat(path: Path, name: str | None = None):
 
 
 def split_key(sliced, text: str) -> int:
-    import datetime as dt
-
     try:
         return int(text)
     except ValueError:
         pass
-    try:
-        t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"--split must be an ISO time such as 2026-11-30T10:00 or a slice key, got {text!r}") from None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.timezone.utc)
+    from ..io.timestamps import parse_iso_time
+
+    t = parse_iso_time(text)
+    if t is None:
+        raise ValueError(f"--split must be an ISO time such as 2026-11-30T10:00 or a slice key, got {text!r}")
     if sliced.basis != "wall":
         raise ValueError("--split with a time needs slices of wall-clock time; give a slice key instead")
-    return sliced.key_at(t.timestamp(), "wall")
+    return sliced.key_at(t, "wall")
 
 
 def run(args: argparse.Namespace) -> int:

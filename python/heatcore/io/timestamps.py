@@ -13,7 +13,8 @@ import os
 import re
 from pathlib import Path
 
-__all__ = ["start_time_from_name", "container_start_time", "recording_start_time", "parse_aitrios_time"]
+__all__ = ["start_time_from_name", "container_start_time", "recording_start_time", "parse_aitrios_time",
+           "parse_iso_time"]
 
 _UNIX = re.compile(r"^(\d{10})(?:\.\d+)?(?=[_\-.])")
 _DATE = r"(?P<y>(?:19|20)\d{2})[-_/]?(?P<mo>\d{2})[-_/]?(?P<d>\d{2})"
@@ -54,6 +55,17 @@ def start_time_from_name(path: str | os.PathLike[str], pattern: str | None = Non
     return None
 
 
+def parse_iso_time(text: str) -> float | None:
+    """Unix seconds of an ISO 8601 date-time (``Z`` or an offset; none = UTC), or None."""
+    try:
+        t = _dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=_dt.timezone.utc)
+    return t.timestamp()
+
+
 def container_start_time(path: str | os.PathLike[str]) -> float | None:
     """Unix seconds of the container's ``creation_time`` tag (PyAV), or None."""
     try:
@@ -65,15 +77,7 @@ def container_start_time(path: str | os.PathLike[str]) -> float | None:
             tag = c.metadata.get("creation_time")
     except (OSError, ValueError, av.error.FFmpegError):  # type: ignore[attr-defined]
         return None
-    if not tag:
-        return None
-    try:
-        t = _dt.datetime.fromisoformat(str(tag).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=_dt.timezone.utc)
-    return t.timestamp()
+    return parse_iso_time(tag) if tag else None
 
 
 def recording_start_time(path: str | os.PathLike[str], pattern: str | None = None) -> float | None:
