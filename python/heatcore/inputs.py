@@ -70,10 +70,10 @@ def parse_start(value: object) -> float | None:
         pass
     from .io.timestamps import parse_iso_time
 
-    t = parse_iso_time(text)
-    if t is None:
+    iso = parse_iso_time(text)
+    if iso is None:
         raise ValueError(f"start time {text!r} is neither Unix seconds nor an ISO 8601 date-time")
-    return t
+    return iso
 
 
 def _kerberos_camera(name: str) -> str | None:
