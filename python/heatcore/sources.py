@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from .pipeline import Source, batched, file_fingerprint
+from .pipeline import IterSource, Source, batched, file_fingerprint
 from .records import Frame, TimeBase
 
 __all__ = ["VideoSource", "DetectionFileSource", "RecordsSource", "video_time_base"]
@@ -119,6 +119,7 @@ class DetectionFileSource(Source):
             self.path, fmt=fmt, fps=fps, video=video, on_error=on_error, frame_numbers=frame_numbers,
             max_frame_gap=max_frame_gap)
         self.reader = self.records if isinstance(self.records, AitriosCSV) else None
+        self._used = False
         self.batch = batch if (self.reader is not None and self.video is None) else min(batch, 8 if video else 256)
 
     @property
@@ -140,11 +141,14 @@ class DetectionFileSource(Source):
             return self._chunks(skip)
         if self.reader is not None:
             it: Iterable[Any] = iter(self.reader)
+        elif not self._used:  # the records opened in __init__ (an .npz is read once)
+            it = self.records
         else:  # generators cannot be rewound: open the file again
             from .io.detections import open_detections
 
             it, _, _ = open_detections(self.path, fmt=self.fmt, fps=self.fps, on_error=self.on_error,
                                        frame_numbers=self.frame_numbers, max_frame_gap=self.max_frame_gap)
+        self._used = True
         return batched(itertools.islice(it, skip, None), self.batch)
 
     def _chunks(self, skip: int) -> Iterator[Sequence[Any]]:
@@ -159,23 +163,11 @@ class DetectionFileSource(Source):
             yield chunk  # type: ignore[misc]
 
 
-class RecordsSource(Source):
+class RecordsSource(IterSource):
     """Records from an iterable (``fingerprint``: what identifies it, for checkpoints)."""
-
-    name = "records"
 
     def __init__(self, records: Iterable[Any], *, fingerprint: dict[str, Any] | None = None,
                  total: int | None = None, batch: int = 64) -> None:
+        super().__init__(lambda skip: itertools.islice(iter(records), skip, None), fingerprint=fingerprint,
+                         total=total, batch=batch, name="records")
         self.records = records
-        self._fp = fingerprint or {}
-        self._total = total
-        self.batch = batch
-
-    def fingerprint(self) -> dict[str, Any]:
-        return dict(self._fp)
-
-    def total(self) -> int | None:
-        return self._total
-
-    def batches(self, skip: int) -> Iterator[Sequence[Any]]:
-        return batched(itertools.islice(iter(self.records), skip, None), self.batch)
