@@ -18,7 +18,6 @@ import functools
 import os
 import tempfile
 import threading
-import zipfile
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Sequence, TypeVar
 

@@ -961,9 +961,6 @@ class _OverlaySink:
     def config(self) -> dict[str, Any]:
         return {}
 
-    def targets(self) -> list[Path]:
-        return []
-
     def open(self, position: Any) -> None:
         pass
 

@@ -158,10 +158,6 @@ class Sink:
     def config(self) -> dict[str, Any]:
         return {}
 
-    def targets(self) -> list[Path]:
-        """Final paths this sink will write (checked before any work starts)."""
-        return []
-
     def open(self, position: Any | None) -> None:
         pass
 

@@ -146,9 +146,6 @@ class GridJsonSink(Sink):
     def config(self) -> dict[str, Any]:
         return {"mode": self.mode, "reverse": self.reverse}
 
-    def targets(self) -> list[Path]:
-        return [self._dir.final]
-
     def open(self, position: Any | None) -> None:
         from .grid_output import GridJsonWriter
 
@@ -232,9 +229,6 @@ class GridCompactSink(Sink):
         self._file = PartialFile(self.path)
         self._w: Any = None
 
-    def targets(self) -> list[Path]:
-        return [self.path]
-
     def open(self, position: Any | None) -> None:
         from .grid_output import GridCompactWriter
 
@@ -294,9 +288,6 @@ class GridVideoSink(Sink):
         self.file = f"{name}_heatmap.mp4" if isinstance(name, str) and name else "heatmap.mp4"
         self._w: Any = None
 
-    def targets(self) -> list[Path]:
-        return [self.outdir / "video" / self.file]
-
     def open(self, position: Any | None) -> None:
         from .grid_output import GridVideoWriter
 
@@ -343,9 +334,6 @@ class _CSVSink(Sink):
         self.path = Path(path)
         self.meta = dict(meta or {})
         self._file = PartialFile(self.path)
-
-    def targets(self) -> list[Path]:
-        return [self.path, Path(str(self.path) + ".meta.json")]
 
     def open(self, position: Any | None) -> None:
         fh = self._file.open(None if position is None else int(position))
@@ -413,9 +401,6 @@ class FinalSink(Sink):
         self.path = Path(path)
         self.fn = write
         self.name = name
-
-    def targets(self) -> list[Path]:
-        return [self.path]
 
     def finish(self, accumulators: dict[str, Any]) -> list[Path]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
