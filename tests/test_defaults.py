@@ -147,7 +147,8 @@ def test_cli_errors_speak_cli_flags(tmp_path, capsys):
 def test_pixel_canvas_speck_is_pointed_out(tmp_path, capsys):
     csv = _write_points(tmp_path / "coords.txt", BLOG_POINTS)
     assert main(["kde", str(csv), "-o", str(tmp_path / "o.png"), "--shape", "480x640"]) == 0
-    assert "drop --shape" in capsys.readouterr().out
+    err = capsys.readouterr().err
+    assert err.startswith("heatcore: warning:") and "drop --shape" in err and err.count("\n") == 1
 
 
 def test_fit_extent_centres_are_seaborn_grid():

@@ -111,7 +111,7 @@ def test_cli_bad_row_and_missing_file(tmp_path, capsys):
     assert "line 3" in capsys.readouterr().err
     assert main(["kde", str(csv), "-o", str(tmp_path / "o.png"), "--shape", "10x10", "--bandwidth", "2",
                  "--skip-bad-rows"]) == 0
-    assert "skipped 1 malformed rows" in capsys.readouterr().out
+    assert "skipped 1 malformed rows" in capsys.readouterr().err
     assert main(["kde", str(tmp_path / "none.csv"), "-o", str(tmp_path / "o.png"), "--shape", "10x10"]) == 2
 
 

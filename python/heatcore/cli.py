@@ -66,8 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     old = warnings.showwarning
     warnings.showwarning = _show_warning  # type: ignore[assignment]
     try:
-        _check_common(args)
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")  # a warning is one printed line, never an exception
+            warnings.showwarning = _show_warning  # type: ignore[assignment]
+            _check_common(args)
+            return int(args.func(args) or 0)
     except _expected_errors() as exc:
         if os.environ.get("HEATCORE_DEBUG"):
             raise

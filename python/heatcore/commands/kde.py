@@ -7,8 +7,6 @@ import re
 import time
 from pathlib import Path
 
-import numpy as np
-
 _EPILOG = """examples:
   heatcore kde coords.csv -o blog.png                       # fit the data, axes in data units (as seaborn)
   heatcore kde coords.csv -o blog.png --cmap mako --colorbar  # seaborn palettes work when seaborn is installed
@@ -83,30 +81,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _floats(text: str, n: int, name: str) -> list[float]:
-    parts = [t for t in str(text).replace(" ", "").split(",") if t != ""]
-    try:
-        vals = [float(t) for t in parts]
-    except ValueError:
-        raise ValueError(f"--{name} must be {n} comma-separated numbers, got {text!r}") from None
-    if len(vals) != n:
-        raise ValueError(f"--{name} must be {n} comma-separated numbers, got {text!r}")
-    return vals
-
-
-def parse_bandwidth(text: str):
-    """'15' -> 15.0, '15,20' -> (15.0, 20.0), 'scott'/'silverman' as is."""
-    t = str(text).strip().lower()
-    if t in ("scott", "silverman"):
-        return t
-    if "," in t:
-        return tuple(_floats(t, 2, "bandwidth"))
-    try:
-        return float(t)
-    except ValueError:
-        raise ValueError(f"--bandwidth must be a number, sx,sy, 'scott' or 'silverman', got {text!r}") from None
-
-
 _PY_TO_CLI = [
     (re.compile(r"\bbandwidth=([0-9.]+)(?: \(pixels\))?"), r"--bandwidth \1"),
     (re.compile(r"\bbandwidth='(\w+)'"), r"--bandwidth \1"),
@@ -125,102 +99,24 @@ def cli_message(msg: str) -> str:
     return out
 
 
-def _fraction(value: float | None, name: str, default: float, upper_open: bool, hint: str = "") -> float:
-    if value is None:
-        return default
-    ok = 0.0 <= value < 1.0 if upper_open else 0.0 <= value <= 1.0
-    if not ok:
-        raise ValueError(f"{name} must be a fraction of the colour range in [0, 1{')' if upper_open else ']'}, "
-                         f"got {value!r}{hint}")
-    return float(value)
-
-
 def run(args: argparse.Namespace) -> int:
-    import warnings
-
-    from .. import render
-    from .._checks import as_shape
-    from ..io.points import read_points
-    from ..kde import fit_extent, kde
-
-    t0 = time.perf_counter()
+    from ..kde_picture import kde_picture
     from . import _options as opt
 
+    t0 = time.perf_counter()
     opt.check_output(args.output, opt.IMAGE_SUFFIXES)
     opt.check_output(args.npy, (".npy",), "--npy")
-    render.resolve_cmap(args.cmap)  # an unknown colormap fails before any work
-    rel: float | None = _fraction(args.threshold, "--threshold", render.DEFAULT_RELATIVE_THRESHOLD, True,
-                                  " (for a value in data units use --threshold-abs)")
-    ramp = _fraction(args.ramp, "--ramp", render.DEFAULT_RAMP, False)
-    if args.threshold is None and args.threshold_abs is not None:
-        rel = None  # only the absolute cut
-    bg = render.read_image(args.background, what="background image") if args.background is not None else None
-    extent = _floats(args.extent, 4, "extent") if args.extent else None
-    fit = bg is None and extent is None and args.shape is None
-    if args.shape is not None:
-        shape = as_shape(args.shape, "--shape")
-    elif bg is not None:
-        shape = bg.shape[:2]
-    else:
-        shape = (200, 200)  # seaborn's gridsize
-    bandwidth = parse_bandwidth(args.bandwidth)
-    notes: list[str] = []
+    kw = {k: getattr(args, k) for k in ("background", "bandwidth", "shape", "extent", "cut", "origin", "x_col",
+                                         "y_col", "weight_col", "normalize", "method", "cmap", "alpha", "vmin",
+                                         "vmax", "scale", "threshold", "threshold_abs", "ramp", "colorbar", "title",
+                                         "npy", "threads")}
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            ps = read_points(args.points, x_col=args.x_col, y_col=args.y_col, weight_col=args.weight_col,
-                             skip_bad=args.skip_bad_rows)
-            if fit:
-                extent = list(fit_extent(ps.points, bandwidth, ps.weights, cut=args.cut, shape=shape))
-                assert extent is not None
-                notes.append(f"grid fitted to the points: x {extent[0]:.4g}..{extent[1]:.4g}, "
-                             f"y {extent[2]:.4g}..{extent[3]:.4g} (data units, {args.cut:g} kernel sigmas of margin)")
-            grid = kde(ps.points, shape, bandwidth, weights=ps.weights, extent=extent, normalize=args.normalize,
-                       method=args.method, threads=args.threads)
+        pic = kde_picture(args.points, args.output, skip_bad_rows=args.skip_bad_rows, **kw)
     except (ValueError, TypeError) as exc:
         raise type(exc)(cli_message(str(exc))) from None
     if not args.quiet:
-        for w in caught:
-            print(f"heatcore kde: warning: {w.message}")
-        if extent is None and bg is None and len(ps.points):
-            # a pixel canvas: say so when the points fill a speck of it (data in other units?)
-            H, W = shape
-            span = np.ptp(ps.points, axis=0)
-            if span[0] * span[1] < 1e-3 * H * W:
-                print(f"heatcore kde: warning: the points span only {span[0]:.3g} x {span[1]:.3g} of the "
-                      f"{W}x{H} pixel grid; drop --shape to fit the grid to the data, or give --extent")
-    if args.npy is not None:
-        args.npy.parent.mkdir(parents=True, exist_ok=True)
-        np.save(args.npy, grid)
-    data_units = extent is not None and bg is None
-    origin = args.origin if args.origin != "auto" else ("lower" if data_units else "upper")
-    unit = "data unit" if extent is not None else "pixel"
-    label = {"density": f"probability density (per square {unit})",
-             "count": "points nearby (kernels summed; one point peaks at 1" + (" x its weight)" if ps.weights is not None else ")"),
-             "none": f"kernel sum (per square {unit})"}[args.normalize]
-    fade = dict(threshold=args.threshold_abs, relative_threshold=rel, ramp=ramp)
-    if args.colorbar or args.title or data_units:
-        xlabel = args.x_col or "x"
-        ylabel = args.y_col or "y"
-        render.save_figure(args.output, grid, background=bg, cmap=args.cmap, alpha=args.alpha, vmin=args.vmin,
-                           vmax=args.vmax, scale=args.scale, title=args.title, colorbar=args.colorbar, label=label,
-                           extent=extent if bg is None else None, origin=origin,  # type: ignore[arg-type]
-                           aspect="auto" if data_units else "equal",
-                           figsize=(6.4, 4.8) if data_units else None,
-                           xlabel=xlabel if data_units else None, ylabel=ylabel if data_units else None, **fade)
-    else:
-        img = render.overlay(grid, bg, args.cmap, alpha=args.alpha, vmin=args.vmin, vmax=args.vmax,
-                             scale=args.scale, **fade)
-        if origin == "lower":
-            img = img[::-1].copy()
-        render.save_image(args.output, img)
-    if not args.quiet:
-        for n in notes:
+        for n in pic.notes:
             print(f"heatcore kde: {n}")
-        print(f"{len(ps.points)} points -> {shape[0]}x{shape[1]} heatmap in {time.perf_counter() - t0:.2f} s: {args.output}")
+        print(f"{pic.points} points -> {pic.shape[0]}x{pic.shape[1]} heatmap in {time.perf_counter() - t0:.2f} s: "
+              f"{args.output}")
     return 0
-
-
-# ---------------------------------------------------------------------------------------------
-# demo
-# ---------------------------------------------------------------------------------------------
