@@ -440,11 +440,11 @@ def test_cli_turns_memory_and_archive_errors_into_one_line(tmp_path, capsys, mon
     assert "not a heatcore checkpoint" in err and err.count("\n") == 1
     import heatcore.commands.grid as g
 
-    def boom(args):
+    def boom(job):
         raise MemoryError()
 
-    monkeypatch.setattr(g, "_run_file", boom)
-    assert main(["grid", str(src), "--image-size", "640x480", "-o", str(tmp_path / "o2")]) == 2
+    monkeypatch.setattr(g, "run_job", boom)
+    assert main(["grid", str(src), "--image-size", "640x480", "--no-video", "-o", str(tmp_path / "o2")]) == 2
     assert "not enough memory" in capsys.readouterr().err
 
 

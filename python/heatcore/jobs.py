@@ -19,7 +19,7 @@ from .pipeline import Job, Source, Stage
 from .records import Detections, as_detections
 from .sources import RecordsSource
 
-__all__ = ["grid_job", "aitrios_config_job", "detect_job", "floorplan_input", "DetectStage", "TrackStage", "as_source", "is_video"]
+__all__ = ["grid_job", "grid_file_job", "aitrios_config_job", "detect_job", "floorplan_input", "DetectStage", "TrackStage", "as_source", "is_video"]
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", ".ts")
 
@@ -64,6 +64,94 @@ def grid_job(records: Source | Iterable[Any], counter: Any, outdir: str | os.Pat
         sinks.append(GridVideoSink(out, **video))
     return Job(source=as_source(records), accumulators={"grid": counter}, sinks=sinks, checkpoint=checkpoint,
                checkpoint_every=checkpoint_every, restart=restart, quiet=quiet, desc="grid")
+
+
+def grid_file_job(path: str | os.PathLike[str], outdir: str | os.PathLike[str], *,
+                  video: str | os.PathLike[str] | None = None, image_size: Any = None, grid: Any = (60, 36),
+                  spread: int = 1, window: int = 0, mode: str = "box", anchor: float = 1.0, geometry: str = "exact",
+                  classes: Iterable[int] | None = None, min_score: float | None = None, fmt: str = "auto",
+                  skip_bad_rows: bool = False, frame_numbers: str = "file", max_frame_gap: int | None = None,
+                  fps: float | None = None, stride: int = 5, detector: Any = None, detector_spec: Any = None,
+                  per_frame_json: bool = True, compact: str | None = "grids.jsonl", overlay: bool = True,
+                  video_size: Any = None, cmap: str | None = None, vmin: float | None = None,
+                  vmax: float | None = None, alpha: float | None = None, colorbar: bool = False,
+                  label: str | None = None, threads: int | None = None,
+                  checkpoint: str | os.PathLike[str] | None = None, checkpoint_every: int = 5000,
+                  restart: bool = False, quiet: bool = True) -> Job:
+    """``heatcore grid FILE``: a detections file (the AITRIOS sample's CSV, a long CSV, ``heatcore
+    detect``'s CSV, an ``.npz``) or a raw video (people detected every ``stride``-th frame in the
+    same pass, with ``detector``) → a :class:`~heatcore.GridCounter` → ``<outdir>/detect/*.json``,
+    ``<outdir>/<compact>`` and, with ``overlay``, the overlay video over ``video`` (paired with the
+    rows by their frame index) at fps / stride frames per second.
+
+    ``image_size`` (W, H) pixels of the boxes (default: the video's); ``grid`` (Nh, Nv) cells;
+    ``window`` frames (0 = all); colour options default to the sample's (Reds, 0..window, alpha
+    0.4). The frame rate comes from the video, the file's ``.meta.json`` or ``fps``; never guessed:
+    an overlay without one raises ValueError. ``job.params["seconds_per_obs"]`` is stride / fps
+    (None when unknown)."""
+    from ._checks import parse_size, resolve_threads
+    from .grid import GridCounter
+    from .sources import DetectionFileSource, VideoSource, video_time_base
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such detections file or video: {path}")
+    if fps is not None and not 0 < fps < float("inf"):
+        raise ValueError(f"--fps must be a frame rate > 0, got {fps!r}")
+    if compact and compact != "none":
+        if Path(compact).name != compact or compact in (".", ".."):
+            raise ValueError(f"--compact must be a file name inside the output folder, got {compact!r}")
+        if Path(compact).suffix.lower() not in (".jsonl", ".npz"):
+            raise ValueError(f"--compact must end in .jsonl or .npz (or be 'none'), got {compact!r}")
+    if checkpoint is not None and overlay:
+        raise ValueError("--checkpoint resumes counting and JSON; add --no-video (a video cannot be resumed)")
+    raw = is_video(path)
+    pictures = path if raw else video
+    tb = video_time_base(pictures, fps=fps) if pictures is not None else None
+    if isinstance(image_size, str):
+        image_size = parse_size(image_size, "--image-size")
+    if image_size is None:
+        if pictures is None:
+            raise ValueError("--image-size WxH is needed (the pixel space of the boxes) when there is no --video")
+        from .io.video import video_info
+
+        info = video_info(pictures)
+        image_size = (info.width, info.height)
+    counter = GridCounter(image_size=image_size, grid=parse_size(grid, "--grid") if isinstance(grid, str) else grid,
+                          spread=spread, window=window, mode=mode, anchor=anchor,  # type: ignore[arg-type]
+                          classes=classes, min_score=min_score, geometry=geometry)  # type: ignore[arg-type]
+    counter.threads = resolve_threads(threads)
+    source: Source
+    stages: list[Stage] = []
+    if raw:
+        source = VideoSource(path, stride=stride, time_base=tb, batch=4)
+        stages.append(DetectStage(detector, keep_image=overlay, spec=detector_spec))
+    else:
+        src = DetectionFileSource(path, fmt=fmt, fps=fps if tb is None else tb.fps, video=video,
+                                  on_error="skip" if skip_bad_rows else "raise", frame_numbers=frame_numbers,
+                                  max_frame_gap=max_frame_gap)
+        source, stride = src, int(src.reader.meta.get("stride") or 1) if src.reader is not None else 1
+    rate = source.time_base.fps
+    vid = None
+    if overlay:
+        if rate is None:
+            raise ValueError("the overlay video needs the detections' frame rate: give --fps N (or --video, or "
+                             "--no-video)")
+        aitrios = geometry == "aitrios"
+        if isinstance(video_size, str):
+            video_size = parse_size(video_size, "--video-size")
+        vid = dict(name=None if pictures is None else Path(pictures).stem, fps=rate / stride,
+                   size=video_size or image_size, cmap=cmap or "Reds", vmin=vmin or 0.0, vmax=vmax or 0.0,
+                   window=counter.window, alpha=0.4 if alpha is None else alpha, overlay=True, colorbar=colorbar,
+                   sticky_opaque=aitrios, text_color=(0, 225, 0) if aitrios else (0, 255, 0),
+                   **({} if label is None else {"label": label}))
+    reverse = geometry == "aitrios" and fmt in ("aitrios", "auto") and getattr(source, "reader", None) is not None
+    job = grid_job(source, counter, outdir, per_frame_json=per_frame_json, compact=compact, video=vid,
+                   reverse=reverse, checkpoint=checkpoint, checkpoint_every=checkpoint_every, restart=restart,
+                   quiet=quiet)
+    job.stages = stages
+    job.params = {**(job.params or {}), "seconds_per_obs": stride / rate if rate else None}
+    return job
 
 
 class DetectStage(Stage):

@@ -213,6 +213,16 @@ class RunResult:
     def __getitem__(self, name: str) -> Accumulator:
         return self.accumulators[name]
 
+    def summary(self, what: str = "records") -> str:
+        """One line: ``"9000 frames (resumed at frame 4000) in 1.20 s (4,167 frames/s)"``, or what a
+        finished checkpoint means."""
+        if self.complete:
+            return (f"the checkpoint says this run finished already ({self.records} {what}); --restart runs it "
+                    "again")
+        rate = (self.records - self.resumed_at) / self.seconds if self.seconds > 0 else float("inf")
+        resumed = f" (resumed at {what.rstrip('s')} {self.resumed_at})" if self.resumed_at else ""
+        return f"{self.records} {what}{resumed} in {self.seconds:.2f} s ({rate:,.0f} {what}/s)"
+
 
 def _jsonable(x: Any) -> Any:
     return json.loads(json.dumps(x, sort_keys=True, default=str))

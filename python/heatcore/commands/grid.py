@@ -103,133 +103,73 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 
-def _report(res: Any, outputs: list[Path], skipped: list, quiet: bool) -> None:
-    n, dt = res.records, res.seconds
-    rate = (n - res.resumed_at) / dt if dt > 0 else float("inf")
-    if res.complete:
-        print(f"heatcore grid: the checkpoint says this run finished already ({n} frames); --restart runs it again")
-        return
-    resumed = f" (resumed at frame {res.resumed_at})" if res.resumed_at else ""
-    print(f"heatcore grid: {n} frames{resumed} in {dt:.2f} s ({rate:,.0f} frames/s)")
-    for p in outputs:
-        print(f"  {p}")
-    if skipped:
-        print(f"heatcore: warning: skipped {len(skipped)} malformed rows (first: row {skipped[0][0]}, line "
-              f"{skipped[0][1]}: {skipped[0][2]})", file=sys.stderr)
-
-
 def run(args: argparse.Namespace) -> int:
     if args.print_config:
         from ..io.aitrios_config import config_template
 
         print(config_template(), end="")
         return 0
-    if args.fps is not None and not 0 < args.fps < float("inf"):
-        raise ValueError(f"--fps must be a frame rate > 0, got {args.fps!r}")
-    if args.compact and args.compact != "none" and (Path(args.compact).name != args.compact or args.compact in (".", "..")):
-        raise ValueError(f"--compact must be a file name inside the output folder, got {args.compact!r}")
     if args.checkpoint_every < 1:
         raise ValueError(f"--checkpoint-every must be >= 1 frame, got {args.checkpoint_every}")
-    if args.checkpoint is not None:
-        opt.check_output(args.checkpoint, (".npz",), "--checkpoint")
-        if not args.no_video:
-            raise ValueError("--checkpoint resumes counting and JSON; add --no-video (a video cannot be resumed)")
+    opt.check_output(args.checkpoint, (".npz",), "--checkpoint")
     if args.out is not None:
         opt.check_folder(args.out)
-    if args.compact not in (None, "none") and Path(args.compact).suffix.lower() not in (".jsonl", ".npz"):
-        raise ValueError(f"--compact must end in .jsonl or .npz (or be 'none'), got {args.compact!r}")
+    run_kw = dict(per_frame_json=not args.no_json, compact=args.compact, checkpoint=args.checkpoint,
+                  checkpoint_every=args.checkpoint_every, restart=args.restart, quiet=args.quiet)
+    look = dict(cmap=args.cmap, vmin=args.vmin, vmax=args.vmax, alpha=args.alpha, label=args.label)
     if args.config is not None:
-        return _run_config(args)
+        from ..jobs import aitrios_config_job
+
+        if args.checkpoint is not None and not args.no_video:
+            raise ValueError("--checkpoint resumes counting and JSON; add --no-video (a video cannot be resumed)")
+        job, source = aitrios_config_job(args.config, geometry=args.geometry or "exact", out=args.out,
+                                         skip_bad_rows=args.skip_bad_rows, video=not args.no_video,
+                                         overrides={**look, "fps": args.fps, "colorbar": args.colorbar or None},
+                                         **run_kw)
+        _finish(args, run_job(job), source)
+        return 0
     if args.detections is None:
         raise ValueError("give a detections file or --config heat_map_app.yaml")
-    return _run_file(args)
-
-
-def _run_file(args: argparse.Namespace) -> int:
-    from .._checks import resolve_threads
     from ..grid import GridCounter
-    from ..jobs import DetectStage, grid_job, is_video
-    from ..pipeline import run as run_job
-    from ..sources import DetectionFileSource, VideoSource, video_time_base
+    from ..jobs import grid_file_job, is_video
 
     path: Path = args.detections
-    if not path.exists():
-        raise FileNotFoundError(f"no such detections file or video: {path}")
-    geometry = args.geometry or "exact"
-    raw = is_video(path)  # a video: detect people in the same pass
-    pictures = path if raw else args.video
-    tb = video_time_base(pictures, fps=args.fps) if pictures is not None else None
-    image_size = opt.size_arg(args.image_size, "--image-size")
-    video_size = opt.size_arg(args.video_size, "--video-size")
-    threads = resolve_threads(args.threads)
-    if image_size is None:
-        if pictures is None:
-            raise ValueError("--image-size WxH is needed (the pixel space of the boxes) when there is no --video")
-        from ..io.video import video_info
-
-        info = video_info(pictures)
-        image_size = (info.width, info.height)
-    counter = GridCounter(image_size=image_size, grid=opt.size_arg(args.grid, "--grid"), spread=args.spread,
-                          window=args.window, mode=args.mode, anchor=args.anchor,
-                          classes=opt.classes_arg(args.classes), min_score=args.min_score,
-                          geometry=geometry)  # type: ignore[arg-type]
-    source: Any
-    stride = 1
-    skipped: list[Any] = []
-    if raw:
+    detector = None
+    if is_video(path):
         from ._detector import detector_from_args
 
-        stride = args.stride
-        source = VideoSource(path, stride=stride, time_base=tb, batch=4)
-        stages: list[Any] = [DetectStage(detector_from_args(args), keep_image=not args.no_video, spec=args.detector)]
-    else:
-        source = DetectionFileSource(path, fmt=args.format, fps=args.fps if tb is None else tb.fps, video=args.video,
-                                     on_error="skip" if args.skip_bad_rows else "raise",
-                                     frame_numbers=args.frame_numbers, max_frame_gap=args.max_frame_gap)
-        stages = []
-        if source.reader is not None:
-            stride = int(source.reader.meta.get("stride") or 1)
-    video = None
-    if not args.no_video:
-        fps = source.time_base.fps
-        if fps is None:
-            raise ValueError("the overlay video needs the detections' frame rate: give --fps N (or --video, or "
-                             "--no-video)")
-        video = dict(name=None if pictures is None else Path(pictures).stem, fps=fps / stride,
-                     size=video_size or image_size, cmap=args.cmap or "Reds",
-                     vmin=args.vmin or 0.0, vmax=args.vmax or 0.0, window=counter.window,
-                     alpha=0.4 if args.alpha is None else args.alpha, overlay=True, colorbar=args.colorbar,
-                     sticky_opaque=geometry == "aitrios", text_color=(0, 225, 0) if geometry == "aitrios" else (0, 255, 0),
-                     **({} if args.label is None else {"label": args.label}))
-    job = grid_job(source, counter, args.out or Path("grid-out"), per_frame_json=not args.no_json,
-                   compact=args.compact, video=video, reverse=geometry == "aitrios" and args.format in ("aitrios", "auto")
-                   and getattr(source, "reader", None) is not None, checkpoint=args.checkpoint,
-                   checkpoint_every=args.checkpoint_every, restart=args.restart, quiet=args.quiet)
-    job.stages = stages
-    counter.threads = threads
+        detector = detector_from_args(args)
+    job = grid_file_job(path, args.out or Path("grid-out"), video=args.video, image_size=args.image_size,
+                        grid=args.grid, spread=args.spread, window=args.window, mode=args.mode, anchor=args.anchor,
+                        geometry=args.geometry or "exact", classes=opt.classes_arg(args.classes),
+                        min_score=args.min_score, fmt=args.format, skip_bad_rows=args.skip_bad_rows,
+                        frame_numbers=args.frame_numbers, max_frame_gap=args.max_frame_gap, fps=args.fps,
+                        stride=args.stride, detector=detector, detector_spec=args.detector, overlay=not args.no_video,
+                        video_size=args.video_size, colorbar=args.colorbar, threads=args.threads, **look, **run_kw)
+    counter = job.accumulators["grid"]
     from . import _where_when
 
-    fps_src = source.time_base.fps
     _where_when.attach(args, job.accumulators, lambda: GridCounter(**{**counter.config(), "window": 0}),
-                       seconds_per_obs=stride / fps_src if fps_src else None, input=path)
-    res = run_job(job)
-    _report(res, res.outputs, getattr(source, "skipped", skipped), args.quiet)
+                       seconds_per_obs=job.params["seconds_per_obs"], input=path)
+    res = _finish(args, run_job(job), job.source)
     _where_when.finish(args, res, args.out or Path("grid-out"), main="grid", title=f"grid heatmap: {path.name}",
                        method=f"grid {args.mode}", inputs=[str(path)] + ([str(args.video)] if args.video else []))
     return 0
 
 
-def _run_config(args: argparse.Namespace) -> int:
-    from ..jobs import aitrios_config_job
-    from ..pipeline import run as run_job
+def run_job(job: Any) -> Any:
+    from ..pipeline import run
 
-    overrides = {"fps": args.fps, "cmap": args.cmap, "vmin": args.vmin, "vmax": args.vmax, "alpha": args.alpha,
-                 "colorbar": args.colorbar or None, "label": args.label}
-    job, source = aitrios_config_job(args.config, geometry=args.geometry or "exact", out=args.out,
-                                     skip_bad_rows=args.skip_bad_rows, per_frame_json=not args.no_json,
-                                     compact=args.compact, video=not args.no_video, overrides=overrides,
-                                     checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
-                                     restart=args.restart, quiet=args.quiet)
-    res = run_job(job)
-    _report(res, res.outputs, getattr(source, "skipped", []), args.quiet)
-    return 0
+    return run(job)
+
+
+def _finish(args: argparse.Namespace, res: Any, source: Any) -> Any:
+    print(f"heatcore grid: {res.summary('frames')}")
+    if not res.complete:
+        for p in res.outputs:
+            print(f"  {p}")
+    skipped = getattr(source, "skipped", [])
+    if skipped:
+        print(f"heatcore: warning: skipped {len(skipped)} malformed rows (first: row {skipped[0][0]}, line "
+              f"{skipped[0][1]}: {skipped[0][2]})", file=sys.stderr)
+    return res
