@@ -32,6 +32,7 @@ __all__ = [
     "FloorplanUpdate",
     "PlanPoints",
     "floorplan_heatmap",
+    "plan_points_heatmap",
     "write_points_csv",
     "read_points_csv",
 ]
@@ -448,6 +449,45 @@ def floorplan_heatmap(points: PlanPoints | Any, plan: np.ndarray | None = None, 
         _render_grid(grid, mode, plan, (W, H), cell, out=out, cmap=cmap, alpha=alpha, vmin=vmin, vmax=vmax,
                      colorbar=colorbar, title=title)
     return grid
+
+
+def plan_points_heatmap(path: str | os.PathLike[str], output: str | os.PathLike[str], *, homography: Any = None,
+                        plan: Any = None, plan_size: Any = None, mode: str = "kde", track: bool = False,
+                        stationary: Any = None, seconds_per_obs: float | None = None, **render: Any) -> int | None:
+    """When ``path`` is a plan points CSV (header ``frame,time_s,track,x,y,score``): write the heat
+    of ``mode`` over the plan to ``output`` (``render``: ``bandwidth``, ``cell``, ``vmax``, ``cmap``,
+    ``alpha``, ``colorbar``, ``title``; ``homography`` maps the points first when given) and return
+    the number of points; for any other file return None (nothing written)."""
+    from .homography import Homography
+    from .render import read_image
+
+    if seconds_per_obs is not None and not seconds_per_obs > 0:
+        raise ValueError(f"--seconds-per-obs must be > 0, got {seconds_per_obs}")
+    p = Path(path)
+    if p.is_dir() or not p.is_file():
+        return None
+    with open(p, encoding="utf-8", errors="replace") as fh:
+        header = fh.readline().strip().split(",")
+    if header != POINTS_HEADER:
+        return None
+    if stationary is not None or track:
+        raise ValueError("--stationary/--track need box detections, not a plan points CSV")
+    pts = read_points_csv(p)
+    if seconds_per_obs:
+        pts.seconds_per_obs = seconds_per_obs
+    if homography is not None:
+        h = homography if isinstance(homography, Homography) else Homography.load(homography)
+        xy, pts.behind = h.apply(pts.xy, return_behind=True)
+        pts.x, pts.y = xy[:, 0].copy(), xy[:, 1].copy()
+    if isinstance(plan, (str, os.PathLike)):
+        plan = read_image(plan)
+    if plan is None and plan_size is None:
+        raise ValueError("give --plan image or --plan-size WxH")
+    from .jobs import PLAN_TITLES
+
+    render.setdefault("title", PLAN_TITLES.get(mode))
+    floorplan_heatmap(pts, plan, plan_size=plan_size, mode=mode, out=output, **render)
+    return len(pts)
 
 
 def _resize_nearest(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:

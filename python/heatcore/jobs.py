@@ -19,7 +19,7 @@ from .pipeline import Job, Source, Stage
 from .records import Detections, as_detections
 from .sources import RecordsSource
 
-__all__ = ["grid_job", "grid_file_job", "aitrios_config_job", "detect_job", "floorplan_input", "DetectStage", "TrackStage", "as_source", "is_video"]
+__all__ = ["grid_job", "grid_file_job", "floorplan_job", "aitrios_config_job", "detect_job", "floorplan_input", "DetectStage", "TrackStage", "as_source", "is_video"]
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", ".ts")
 
@@ -294,6 +294,68 @@ def floorplan_input(path: str | os.PathLike[str], *, fps: float | None = None, s
                              "(and --stride N if rows are every N-th frame) or --seconds-per-obs S")
         seconds_per_obs = step / rate
     return source, stages, float(seconds_per_obs)
+
+
+PLAN_TITLES = {"kde": "floor plan: time spent", "dwell": "floor plan: dwell seconds per cell",
+               "visitors": "floor plan: unique visitors per cell"}
+
+
+def floorplan_job(path: str | os.PathLike[str], homography: Any, output: str | os.PathLike[str], *,
+                  plan: Any = None, plan_size: Any = None, mode: str = "kde", bandwidth: float = 15.0,
+                  cell: float = 25.0, anchor: Any = "bottom", fps: float | None = None, stride: int | None = None,
+                  seconds_per_obs: float | None = None, track: bool = False,
+                  stationary: tuple[float, float] | None = None, detector: Any = None,
+                  classes: Iterable[int] | None = None, detector_spec: Any = None,
+                  state: str | os.PathLike[str] | None = None, cmap: str = "inferno", alpha: float = 0.6,
+                  vmax: float | None = None, colorbar: bool = True, title: str | None = None,
+                  checkpoint: str | os.PathLike[str] | None = None, checkpoint_every: int = 500,
+                  restart: bool = False, quiet: bool = True) -> Job:
+    """``heatcore floorplan FILE``: detections (a file, or people detected in a video in the same
+    pass) → feet through ``homography`` (a :class:`~heatcore.Homography` or a JSON path) → a
+    :class:`~heatcore.FloorplanAccumulator` (accumulator ``"plan"``) → ``output`` PNG of ``mode``
+    (``"kde"``, ``"dwell"`` seconds per ``cell`` plan pixels, ``"visitors"`` per cell) over ``plan``
+    (an RGB image or its path; else ``plan_size`` (W, H) plan pixels), and the state to ``state``
+    (.npz) when given. Each observation stands for ``seconds_per_obs`` (default stride / fps, see
+    :func:`floorplan_input`; never guessed). A run where every detection lands off the plan
+    raises ValueError instead of writing a bare plan. ``job.params["seconds_per_obs"]`` holds the
+    value used."""
+    from .floorplan import FloorplanAccumulator
+    from .homography import Homography
+    from .render import read_image
+    from .sinks import FinalSink
+
+    if mode not in PLAN_TITLES:
+        raise ValueError(f"mode must be one of {', '.join(PLAN_TITLES)}, got {mode!r}")
+    if seconds_per_obs is not None and not seconds_per_obs > 0:
+        raise ValueError(f"--seconds-per-obs must be > 0, got {seconds_per_obs}")
+    if stride is not None and stride < 1:
+        raise ValueError(f"--stride must be >= 1, got {stride}")
+    if homography is None:
+        raise ValueError("--homography is required to map image detections onto the plan")
+    h = homography if isinstance(homography, Homography) else Homography.load(homography)
+    if isinstance(plan, (str, os.PathLike)):
+        plan = read_image(plan)
+    if plan is not None:
+        plan_size = (plan.shape[1], plan.shape[0])
+    if plan_size is None:
+        raise ValueError("give --plan image or --plan-size WxH")
+    source, stages, dt = floorplan_input(path, fps=fps, stride=stride, seconds_per_obs=seconds_per_obs,
+                                         detector=detector, classes=classes, detector_spec=detector_spec)
+    acc = FloorplanAccumulator(plan_size, h, seconds_per_obs=dt, anchor=anchor, cell=cell, bandwidth=bandwidth,
+                               track=track, stationary=stationary)
+
+    def write_png(out: Path, accs: dict[str, Any]) -> None:
+        a = accs["plan"]
+        a.check_on_plan()
+        a.render(out, mode, plan, cmap=cmap, alpha=alpha, vmax=vmax, colorbar=colorbar,
+                 title=title or PLAN_TITLES[mode])
+
+    sinks: list[Any] = [FinalSink(output, write_png, name="heatmap")]
+    if state is not None:
+        sinks.append(FinalSink(state, lambda p, accs: accs["plan"].save(p), name="state"))
+    return Job(source=source, accumulators={"plan": acc}, stages=stages, sinks=sinks, checkpoint=checkpoint,
+               checkpoint_every=checkpoint_every, restart=restart, quiet=quiet, desc="floorplan",
+               params={"seconds_per_obs": dt})
 
 
 def aitrios_config_job(config: str | os.PathLike[str], *, geometry: str = "exact",

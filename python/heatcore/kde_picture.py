@@ -12,7 +12,7 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 
@@ -78,9 +78,10 @@ def _fraction(value: float | None, name: str, default: float, upper_open: bool, 
 def kde_picture(points: Any, output: str | os.PathLike[str], *, background: str | os.PathLike[str] | None = None,
                 bandwidth: Any = "scott", shape: Any = None, extent: Sequence[float] | str | None = None,
                 cut: float = 3.0, origin: str = "auto", x_col: str | None = None, y_col: str | None = None,
-                weight_col: str | None = None, normalize: str = "density", method: str = "auto",
+                weight_col: str | None = None, normalize: Literal["density", "count", "none"] = "density",
+                method: Literal["auto", "exact", "binned"] = "auto",
                 cmap: str = "inferno", alpha: float = 0.6, vmin: float | None = None, vmax: float | None = None,
-                scale: str = "linear", threshold: float | None = None, threshold_abs: float | None = None,
+                scale: Literal["linear", "log", "gamma"] = "linear", threshold: float | None = None, threshold_abs: float | None = None,
                 ramp: float | None = None, colorbar: bool = False, title: str | None = None,
                 npy: str | os.PathLike[str] | None = None, skip_bad_rows: bool = False,
                 threads: int | None = None) -> KDEPicture:
@@ -144,7 +145,7 @@ def kde_picture(points: Any, output: str | os.PathLike[str], *, background: str 
              "count": "points nearby (kernels summed; one point peaks at 1"
                       + (" x its weight)" if ps.weights is not None else ")"),
              "none": f"kernel sum (per square {unit})"}[normalize]
-    fade = dict(threshold=threshold_abs, relative_threshold=rel, ramp=ramp_f)
+    fade: dict[str, Any] = dict(threshold=threshold_abs, relative_threshold=rel, ramp=ramp_f)
     if colorbar or title or data_units:
         render.save_figure(output, grid, background=bg, cmap=cmap, alpha=alpha, vmin=vmin, vmax=vmax, scale=scale,
                            title=title, colorbar=colorbar, label=label, extent=ext if bg is None else None,

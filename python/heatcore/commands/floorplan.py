@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from ..jobs import is_video as _is_video
 from . import _options as opt
@@ -72,78 +71,40 @@ def _stationary(text: str | None) -> tuple[float, float] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..floorplan import POINTS_HEADER, FloorplanAccumulator, floorplan_heatmap, read_points_csv
-    from ..jobs import floorplan_input
-    from ..homography import Homography
-    from ..pipeline import Job, run as run_job
-    from ..render import read_image
-    from ..sinks import FinalSink
+    from ..floorplan import FloorplanAccumulator, plan_points_heatmap
+    from ..jobs import PLAN_TITLES, floorplan_job
+    from ..pipeline import run as run_job
 
     opt.check_output(args.out, (".png", ".jpg", ".jpeg"))
     opt.check_output(args.state, (".npz",), "--state")
     if not args.detections.exists():
         raise FileNotFoundError(f"no such input: {args.detections}")
-    stationary = _stationary(args.stationary)
-    if args.seconds_per_obs is not None and not args.seconds_per_obs > 0:
-        raise ValueError(f"--seconds-per-obs must be > 0, got {args.seconds_per_obs}")
-    if args.stride is not None and args.stride < 1:
-        raise ValueError(f"--stride must be >= 1, got {args.stride}")
-    h = Homography.load(args.homography) if args.homography is not None else None
-    plan = read_image(args.plan) if args.plan is not None else None
-    plan_size = opt.size_arg(args.plan_size, "--plan-size")
-    if plan is not None:
-        plan_size = (plan.shape[1], plan.shape[0])
-    if plan_size is None:
-        raise ValueError("give --plan image or --plan-size WxH")
     mode = "dwell" if args.dwell else "visitors" if args.visitors else "kde"
-    title = f"floor plan: {'dwell seconds per cell' if mode == 'dwell' else 'unique visitors per cell' if mode == 'visitors' else 'time spent'}"
-    if not _is_video(args.detections):
-        with open(args.detections, encoding="utf-8", errors="replace") as fh:
-            header = fh.readline().strip().split(",")
-        if header == POINTS_HEADER:
-            if stationary is not None or args.track:
-                raise ValueError("--stationary/--track need box detections, not a plan points CSV")
-            pts = read_points_csv(args.detections)
-            if args.seconds_per_obs:
-                pts.seconds_per_obs = args.seconds_per_obs
-            if h is not None:
-                xy, pts.behind = h.apply(pts.xy, return_behind=True)
-                pts.x, pts.y = xy[:, 0].copy(), xy[:, 1].copy()
-            grid = floorplan_heatmap(pts, plan, plan_size=plan_size, mode=mode, bandwidth=args.bandwidth,
-                                     cell=args.cell, vmax=args.vmax, out=args.out, cmap=args.cmap, alpha=args.alpha,
-                                     colorbar=args.colorbar, title=title)
-            print(f"{len(pts)} plan points; {mode} max {float(grid.max()) if grid.size else 0:.4g} -> {args.out}")
-            return 0
-    if h is None:
-        raise ValueError("--homography is required to map image detections onto the plan")
+    look = dict(mode=mode, bandwidth=args.bandwidth, cell=args.cell, cmap=args.cmap, alpha=args.alpha,
+                vmax=args.vmax, colorbar=args.colorbar, plan=args.plan, plan_size=opt.size_arg(args.plan_size,
+                                                                                             "--plan-size"))
+    stationary = _stationary(args.stationary)
+    n = plan_points_heatmap(args.detections, args.out, homography=args.homography, track=args.track,
+                            stationary=stationary, seconds_per_obs=args.seconds_per_obs, **look)
+    if n is not None:  # the input held plan points
+        print(f"{n} plan points -> {args.out}")
+        return 0
     detector = None
     if _is_video(args.detections):
         from ._detector import detector_from_args
 
         detector = detector_from_args(args)
-    source, stages, dt = floorplan_input(args.detections, fps=args.fps, stride=args.stride,
-                                         seconds_per_obs=args.seconds_per_obs, detector=detector,
-                                         classes=getattr(args, "classes", None), detector_spec=args.detector)
-    acc = FloorplanAccumulator(plan_size, h, seconds_per_obs=dt, anchor=args.anchor, cell=args.cell,
-                               bandwidth=args.bandwidth, track=bool(args.track), stationary=stationary)
-
-    def write_png(path: Path, accs: dict[str, Any]) -> None:
-        a = accs["plan"]
-        a.check_on_plan()
-        a.render(path, mode, plan, cmap=args.cmap, alpha=args.alpha, vmax=args.vmax, colorbar=args.colorbar,
-                 title=title)
-
-    sinks: list[Any] = [FinalSink(args.out, write_png, name="heatmap")]
-    if args.state is not None:
-        sinks.append(FinalSink(args.state, lambda p, accs: accs["plan"].save(p), name="state"))
+    job = floorplan_job(args.detections, args.homography, args.out, anchor=args.anchor, fps=args.fps,
+                        stride=args.stride, seconds_per_obs=args.seconds_per_obs, track=bool(args.track),
+                        stationary=stationary, detector=detector, classes=getattr(args, "classes", None),
+                        detector_spec=args.detector, state=args.state, checkpoint=args.checkpoint,
+                        checkpoint_every=args.checkpoint_every, restart=args.restart, quiet=args.quiet, **look)
     from . import _where_when
 
-    accs: dict[str, Any] = {"plan": acc}
-    _where_when.attach(args, accs, lambda: FloorplanAccumulator.from_state(acc.state()), homography=h,
-                       seconds_per_obs=dt, input=args.detections)
-    res = run_job(Job(source=source, accumulators=accs, stages=stages, sinks=sinks,
-                      checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, restart=args.restart,
-                      quiet=args.quiet, desc="floorplan"))
+    acc, dt = job.accumulators["plan"], job.params["seconds_per_obs"]
+    _where_when.attach(args, job.accumulators, lambda: FloorplanAccumulator.from_state(acc.state()),
+                       homography=getattr(acc, "homography", None), seconds_per_obs=dt, input=args.detections)
+    res = run_job(job)
     _where_when.finish(args, res, args.out.with_name(args.out.stem + "_report"), main="plan",
                        title=f"floor plan: {args.detections.name}", method=f"floor plan {mode}",
                        inputs=[str(args.detections)], background=args.plan, homography=args.homography)
