@@ -12,14 +12,17 @@ homography...) are refused with an error naming what differs.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .accumulator import Accumulator
 
-__all__ = ["Period", "Comparison", "compare", "comparison_figure", "footage", "UNITS", "parse_range"]
+__all__ = ["Period", "Comparison", "compare", "comparison_figure", "footage", "UNITS", "parse_range",
+           "load_heat", "compare_states", "save_comparison"]
 
 # what the values of each kind's heatmap are
 UNITS = {"grid": "detections per cell", "kde": "density", "motion": "frames in motion",
@@ -230,3 +233,104 @@ def parse_range(text: str | None) -> Any:
         return [int(v) for v in text.split(",")]
     except ValueError:
         raise ValueError(f"a slice range is 'lo:hi' or 'k1,k2,...' slice keys, got {text!r}") from None
+
+
+def load_heat(path: str | os.PathLike[str], name: str | None = None) -> Accumulator:
+    """One heatmap accumulator from a saved state or a pipeline checkpoint (``name``: which one;
+    default the first that is not a zone counter)."""
+    from .report import _load_states
+
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"no such state file: {p}")
+    accs = _load_states(p)
+    if name is not None:
+        if name not in accs:
+            raise ValueError(f"{p} holds {sorted(accs)}, not {name!r}")
+        return accs[name]
+    heat = [a for a in accs.values() if getattr(a, "inner_kind", a.kind) != "zones"]
+    if not heat:
+        raise ValueError(f"{p} holds no heatmap (only {sorted(accs)})")
+    return heat[0]
+
+
+def _split_key(sliced: Any, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    from .io.timestamps import parse_iso_time
+
+    t = parse_iso_time(text)
+    if t is None:
+        raise ValueError(f"--split must be an ISO time such as 2026-11-30T10:00 or a slice key, got {text!r}")
+    if sliced.basis != "wall":
+        raise ValueError("--split with a time needs slices of wall-clock time; give a slice key instead")
+    return int(sliced.key_at(t, "wall"))
+
+
+def compare_states(a: str | os.PathLike[str], b: str | os.PathLike[str] | None = None, *, name: str | None = None,
+                   split: str | None = None, range_a: str | None = None, range_b: str | None = None,
+                   per: str = "hour", fps: float | None = None, zones: Any = None, homography: Any = None,
+                   label_a: str | None = None, label_b: str | None = None) -> Comparison:
+    """Compare two saved states (``a``, ``b``), or two periods of one sliced state ``a``: before /
+    from ``split`` (an ISO time or a slice key), or slice ranges ``range_a`` / ``range_b``
+    (``"lo:hi"`` or ``"k1,k2"``). ``per``: ``"hour"`` of footage (``fps`` frames per second for
+    unsliced states), ``"frame"``, ``"visitor"`` or ``"none"``; ``zones`` (a file or loaded zones)
+    adds the zone table (``homography``: a JSON path or :class:`~heatcore.Homography` from the
+    heatmap's image to the zones' plan)."""
+    from .slices import SlicedAccumulator
+    from .zones import load_zones
+
+    A = load_heat(a, name)
+    if zones is not None and isinstance(zones, (str, os.PathLike)):
+        zones = load_zones(zones)
+    if isinstance(homography, (str, os.PathLike)):
+        from .homography import Homography
+
+        homography = Homography.from_json(homography)
+    periods = split is not None or range_a is not None or range_b is not None
+    if b is not None and periods:
+        raise ValueError("give either two state files, or one sliced state with --split / --a / --b")
+    if b is None:
+        if not isinstance(A, SlicedAccumulator):
+            raise ValueError(f"{a} holds an unsliced {A.kind} heatmap: give a second state file to compare with")
+        if split is not None:
+            k = _split_key(A, split)
+            ra, rb = slice(None, k), slice(k, None)
+            la, lb = f"before {split}", f"from {split}"
+        else:
+            if range_a is None or range_b is None:
+                raise ValueError("comparing two periods of one run needs --split TIME, or both --a and --b")
+            ra, rb = parse_range(range_a), parse_range(range_b)
+            la, lb = f"slices {range_a}", f"slices {range_b}"
+        pa = footage(A, label_a or la, slices=ra, fps=fps)
+        pb = footage(A, label_b or lb, slices=rb, fps=fps)
+    else:
+        pa = footage(A, label_a or Path(a).stem, fps=fps)
+        pb = footage(load_heat(b, name), label_b or Path(b).stem, fps=fps)
+    return compare(pa, pb, per=per, zones=zones, homography=homography)
+
+
+def save_comparison(c: Comparison, out: str | os.PathLike[str]) -> list[Path]:
+    """Write the figure ``out`` (.png), its numbers beside it (``.json``) and, with zones, the zone
+    table (``<stem>_zones.csv``). Returns the paths written."""
+    import csv
+    import json
+
+    png = Path(out)
+    if png.suffix.lower() != ".png":
+        raise ValueError(f"-o/--output must be a .png figure, got {png.name!r}")
+    png.parent.mkdir(parents=True, exist_ok=True)
+    comparison_figure(c).savefig(png, dpi=110)
+    js = png.with_suffix(".json")
+    js.write_text(json.dumps(c.summary(), indent=1, default=float))
+    written = [png, js]
+    if c.zones:
+        csvp = png.with_name(png.stem + "_zones.csv")
+        with open(csvp, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(c.zones[0]))
+            w.writeheader()
+            w.writerows(c.zones)
+        written.append(csvp)
+    return written

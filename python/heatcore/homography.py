@@ -24,7 +24,7 @@ import numpy as np
 from . import limits
 from ._checks import resolve_threads
 
-__all__ = ["Homography"]
+__all__ = ["Homography", "calibrate", "load_points"]
 
 
 def _as_pairs(values: Any, name: str) -> np.ndarray:
@@ -567,3 +567,34 @@ def load_points(path: str | os.PathLike[str], name: str = "points") -> np.ndarra
     """Public alias of the JSON point-list reader used by ``heatcore calibrate``."""
     return _load_pairs(path, name)
 
+
+
+def calibrate(image: str | os.PathLike[str], src: Any, dst: Any, output: str | os.PathLike[str], *,
+              plan: str | os.PathLike[str] | None = None, ransac: bool = False, ransac_threshold: float = 3.0,
+              preview: str | os.PathLike[str] | None = None,
+              max_error: float | None = None) -> tuple[Homography, Path, list[tuple[int, float]], float]:
+    """``heatcore calibrate``: fit the homography from image points ``src`` (pixels) to plan points
+    ``dst`` (JSON files or (N, 2) arrays), save it to ``output`` (JSON) and a preview (the camera
+    ``image`` warped onto ``plan``, or a blank plan around the points) to ``preview`` (default
+    ``<output stem>_preview.png``). Returns ``(homography, preview path, [(pair, error)] of pairs
+    whose reprojection error exceeds the limit, limit)`` (plan units; the limit is ``max_error``
+    or 1 % of the plan points' bounding-box diagonal)."""
+    from .render import read_image, save_image
+
+    if max_error is not None and not (np.isfinite(max_error) and max_error > 0):
+        raise ValueError(f"--max-error must be > 0 (plan units), got {max_error!r}")
+    frame = read_image(image, order="bgr")
+    s = load_points(src, "src") if isinstance(src, (str, os.PathLike)) else np.asarray(src, np.float64)
+    d = load_points(dst, "dst") if isinstance(dst, (str, os.PathLike)) else np.asarray(dst, np.float64)
+    h = Homography.from_points(s, d, ransac=ransac, ransac_threshold=ransac_threshold)
+    h.save(output)
+    limit = h.default_max_error() if max_error is None else float(max_error)
+    if plan is not None:
+        prev = h.warp_image(frame, read_image(plan, order="bgr"), max_error=limit)
+    else:
+        hi = np.ceil(d.max(axis=0) * 1.1 + 10).astype(int)
+        prev = h.warp_image(frame, plan_size=(int(max(hi[0], 32)), int(max(hi[1], 32))), max_error=limit)
+    out = Path(output)
+    pv = Path(preview) if preview is not None else out.with_name(out.stem + "_preview.png")
+    save_image(pv, prev, order="bgr")
+    return h, pv, list(h.large_errors(limit)), limit

@@ -35,38 +35,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from ..homography import Homography, load_points
-    from ..render import read_image, save_image
-
+    from ..homography import calibrate
     from . import _options as opt
 
     opt.check_output(args.out, (".json",))
-    frame = read_image(args.image, order="bgr")
-    src = load_points(args.src, "src")
-    dst = load_points(args.dst, "dst")
-    if args.max_error is not None and not (np.isfinite(args.max_error) and args.max_error > 0):
-        raise ValueError(f"--max-error must be > 0 (plan units), got {args.max_error!r}")
-    h = Homography.from_points(src, dst, ransac=args.ransac, ransac_threshold=args.ransac_threshold)
-    h.save(args.out)
+    h, preview, large, limit = calibrate(args.image, args.src, args.dst, args.out, plan=args.plan,
+                                         ransac=args.ransac, ransac_threshold=args.ransac_threshold,
+                                         preview=args.preview, max_error=args.max_error)
     print(h.report())
-    limit = h.default_max_error() if args.max_error is None else args.max_error
-    for i, e in h.large_errors(limit):
+    for i, e in large:
         print(f"heatcore calibrate: warning: pair {i} reprojects {e:.3g} plan units from its plan point "
               f"(more than --max-error {limit:.3g}): a mis-clicked or misordered pair? (--ransac ignores outliers)")
-    if args.plan is not None:
-        plan = read_image(args.plan, order="bgr")
-        prev = h.warp_image(frame, plan, max_error=limit)
-    else:
-        hi = np.ceil(dst.max(axis=0) * 1.1 + 10).astype(int)
-        prev = h.warp_image(frame, plan_size=(int(max(hi[0], 32)), int(max(hi[1], 32))), max_error=limit)
-    pv = args.preview or args.out.with_name(args.out.stem + "_preview.png")
-    save_image(pv, prev, order="bgr")
-    print(f"wrote {args.out} and {pv}")
+    print(f"wrote {args.out} and {preview}")
     return 0
-
-
-def demo(outdir: Path, quiet: bool = True) -> list[Path]:
-    """The calibration preview is part of the floorplan demo."""
-    return []

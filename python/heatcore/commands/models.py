@@ -57,8 +57,3 @@ def run_path(args: argparse.Namespace) -> int:
     print(f"cache:  {cache_dir()}")
     print(f"origin: {spec.origin}; licence {spec.licence}; sha256 {spec.sha256}")
     return 0
-
-
-def demo(outdir: Path, quiet: bool = True) -> list[Path]:
-    """Nothing to show: the models command downloads files."""
-    return []

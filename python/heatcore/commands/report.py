@@ -45,7 +45,3 @@ def run(args: argparse.Namespace) -> int:
     assert path is not None
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB, figures: {', '.join(rep.figures)})")
     return 0
-
-
-def demo(outdir: Path, quiet: bool = True) -> list[Path]:  # pragma: no cover - see heatcore.demo_report
-    return []
