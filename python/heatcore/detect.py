@@ -40,6 +40,7 @@ from .records import Detections, as_detections, box_anchors, parse_anchor
 
 __all__ = [
     "Detections",
+    "detector_from_options",
     "HOGDetector",
     "DNNDetector",
     "SSDPersonDetector",
@@ -477,6 +478,40 @@ class _CallableDetector:
 
 
 _DEFAULT_NAMES = ("person", "ssd", "ssdlite", "default")
+
+
+def detector_from_options(detector: str | None = None, *, model_dir: Any = None, decode: str = "auto",
+                          input_size: Any = None, engine: str = "opencv", hog_width: int | None = None,
+                          person_height: float | None = None,
+                          min_score: float | None = None) -> tuple[Callable[[np.ndarray], Detections], str]:
+    """The detector the command-line detector options describe, and its name (``"person"``,
+    ``"hog"`` or the model path). ``hog_width`` (pixels) / ``person_height`` (frame pixels) without
+    ``detector`` select HOG; ``model_dir`` applies to the person detector; ``decode`` / ``engine``
+    to model files; ``input_size`` (W, H) or ``"WxH"`` pixels to DNNs; ``min_score`` is a
+    probability in [0, 1]."""
+    from ._checks import parse_size
+
+    hog_opts = hog_width is not None or person_height is not None
+    name = detector if detector is not None else ("hog" if hog_opts else "person")
+    kind = name.lower()
+    kw: dict[str, Any] = {}
+    if kind == "hog":
+        kw = {"resize_width": hog_width, "person_height": person_height}
+    else:
+        if hog_opts:
+            raise ValueError(f"--hog-width/--person-height apply to --detector hog, not {name!r}")
+        if kind in _DEFAULT_NAMES:
+            if model_dir is not None:
+                kw["model_dir"] = model_dir
+        else:
+            kw = {"decode": decode, "engine": engine}
+        if input_size:
+            kw["input_size"] = parse_size(input_size, "--input-size") if isinstance(input_size, str) else input_size
+    if min_score is not None:
+        if not 0.0 <= min_score <= 1.0:
+            raise ValueError(f"--min-score is a probability in [0, 1], got {min_score}")
+        kw["min_score"] = min_score
+    return make_detector(name, **kw), name
 
 
 def make_detector(spec: Any = None, **kwargs: Any) -> Callable[[np.ndarray], Detections]:

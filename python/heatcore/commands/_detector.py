@@ -45,35 +45,12 @@ def add_detector_arguments(parser: argparse.ArgumentParser, *, filters: bool = T
 
 
 def detector_from_args(args: argparse.Namespace) -> Any:
-    """The detector the options in ``args`` describe (see :func:`add_detector_arguments`).
+    """The detector the options in ``args`` describe (:func:`heatcore.detect.detector_from_options`);
+    ``args.detector`` is set to the name used ("person", "hog" or the model path)."""
+    from ..detect import detector_from_options
 
-    ``--hog-width`` / ``--person-height`` without ``--detector`` select HOG. ``args.detector``
-    is set to the name used ("person", "hog" or the model path)."""
-    from .._checks import parse_size
-    from ..detect import make_detector
-
-    name = args.detector
-    hog_opts = args.hog_width is not None or args.person_height is not None
-    if name is None:
-        name = "hog" if hog_opts else "person"
-    args.detector = name
-    min_score = getattr(args, "min_score", None)
-    kind = name.lower()
-    if kind == "hog":
-        kw: dict[str, Any] = {"resize_width": args.hog_width, "person_height": args.person_height}
-    else:
-        if hog_opts:
-            raise ValueError(f"--hog-width/--person-height apply to --detector hog, not {name!r}")
-        kw = {}
-        if kind in ("person", "ssd", "default"):
-            if args.model_dir is not None:
-                kw["model_dir"] = args.model_dir
-        else:
-            kw = {"decode": args.decode, "engine": args.engine}
-        if args.input_size:
-            kw["input_size"] = parse_size(args.input_size, "--input-size")
-    if min_score is not None:
-        if not 0.0 <= min_score <= 1.0:
-            raise ValueError(f"--min-score is a probability in [0, 1], got {min_score}")
-        kw["min_score"] = min_score
-    return make_detector(name, **kw)
+    det, args.detector = detector_from_options(args.detector, model_dir=args.model_dir, decode=args.decode,
+                                               input_size=args.input_size, engine=args.engine,
+                                               hog_width=args.hog_width, person_height=args.person_height,
+                                               min_score=getattr(args, "min_score", None))
+    return det
