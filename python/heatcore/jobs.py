@@ -105,6 +105,8 @@ def grid_file_job(path: str | os.PathLike[str], outdir: str | os.PathLike[str], 
             raise ValueError(f"--compact must end in .jsonl or .npz (or be 'none'), got {compact!r}")
     if checkpoint is not None and overlay:
         raise ValueError("--checkpoint resumes counting and JSON; add --no-video (a video cannot be resumed)")
+    if isinstance(video_size, str):
+        video_size = parse_size(video_size, "--video-size")
     raw = is_video(path)
     pictures = path if raw else video
     tb = video_time_base(pictures, fps=fps) if pictures is not None else None
@@ -138,8 +140,6 @@ def grid_file_job(path: str | os.PathLike[str], outdir: str | os.PathLike[str], 
             raise ValueError("the overlay video needs the detections' frame rate: give --fps N (or --video, or "
                              "--no-video)")
         aitrios = geometry == "aitrios"
-        if isinstance(video_size, str):
-            video_size = parse_size(video_size, "--video-size")
         vid = dict(name=None if pictures is None else Path(pictures).stem, fps=rate / stride,
                    size=video_size or image_size, cmap=cmap or "Reds", vmin=vmin or 0.0, vmax=vmax or 0.0,
                    window=counter.window, alpha=0.4 if alpha is None else alpha, overlay=True, colorbar=colorbar,
