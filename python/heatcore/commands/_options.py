@@ -49,13 +49,16 @@ def add_checkpoint(p: argparse.ArgumentParser, every: int) -> None:
     p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint and start over")
 
 
-def add_render(p: argparse.ArgumentParser, *, cmap: str, alpha: float | None = 0.6) -> None:
+def add_render(p: argparse.ArgumentParser, *, cmap: str, alpha: float | None = 0.6, vmin: str = "",
+               vmax: str = "", colorbar: str = "draw a colour bar") -> None:
+    """``--cmap --alpha --vmin --vmax --colorbar`` (defaults None: the command's own defaults,
+    named in the help; ``vmin``/``vmax`` add to their help)."""
     p.add_argument("--cmap", default=None, help=f"matplotlib colormap name (default {cmap})")
     p.add_argument("--alpha", type=float, default=None,
                    help=f"opacity of the heat over the picture, 0..1 (default {alpha})")
-    p.add_argument("--vmin", type=float, default=None, help="value mapped to the lowest colour")
-    p.add_argument("--vmax", type=float, default=None, help="value mapped to the highest colour")
-    p.add_argument("--colorbar", action="store_true", help="draw a colour bar")
+    p.add_argument("--vmin", type=float, default=None, help=f"value mapped to the lowest colour{vmin}")
+    p.add_argument("--vmax", type=float, default=None, help=f"value mapped to the highest colour{vmax}")
+    p.add_argument("--colorbar", action="store_true", help=colorbar)
 
 
 def check_output(path: Path | None, suffixes: Iterable[str], flag: str = "-o/--output") -> None:

@@ -77,12 +77,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="frames per second of the detections' source (default: the input video's or the file's "
                         ".meta.json); the overlay video plays at fps / stride")
     p.add_argument("--video-size", help="overlay video size WxH (default: the image size)")
-    p.add_argument("--cmap", default=None, help="matplotlib colormap name (default Reds)")
-    p.add_argument("--vmin", type=float, default=None, help="count mapped to the lowest colour (default 0)")
-    p.add_argument("--vmax", type=float, default=None,
-                   help="count mapped to the highest colour; 0 = the window length (default 0)")
-    p.add_argument("--alpha", type=float, default=None, help="heat opacity over the video frames, 0..1 (default 0.4)")
-    p.add_argument("--colorbar", action="store_true", help="add a colour bar beside the video (widening it)")
+    opt.add_render(p, cmap="Reds", alpha=0.4, vmin=" (default 0)", vmax="; 0 = the window length (default 0)",
+                   colorbar="add a colour bar beside the video (widening it)")
     p.add_argument("--label", default=None,
                    help="text drawn on every video frame; {n} = number of detects (default 'number of detects : {n}')")
     opt.add_threads(p)
