@@ -39,8 +39,8 @@ from ._checks import positive_float, positive_int, resolve_threads
 from .accumulator import Accumulator
 from .io.video import decode_frames, prefetch_iter, video_info
 
-__all__ = ["MotionHeatmap", "motion_heatmap", "METHODS", "preprocess_frame", "load_roi", "synthetic_frames",
-           "write_synthetic_video", "sample_reference", "reference_indices"]
+__all__ = ["MotionHeatmap", "motion_heatmap", "METHODS", "preprocess_frame", "load_roi", "sample_reference",
+           "reference_indices"]
 
 MAX_BLUR = 65535  # largest diff box-blur size (pixels); the frame's longer side bounds it too
 
@@ -1159,5 +1159,3 @@ def save_picture(acc: MotionHeatmap, path: str | os.PathLike[str], *, background
         img = render.resize(img, acc.full_size)
     return render.save_image(path, img)
 
-
-from ._synthetic import synthetic_frames, write_synthetic_video  # noqa: E402  (demo/test clips; kept here for callers)
