@@ -28,6 +28,7 @@ import hashlib
 import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence, cast
 
@@ -40,7 +41,8 @@ from .accumulator import Accumulator
 from .io.video import decode_frames, prefetch_iter, video_info
 
 __all__ = ["MotionHeatmap", "motion_heatmap", "METHODS", "preprocess_frame", "load_roi", "sample_reference",
-           "reference_indices"]
+           "reference_indices", "describe_reference", "parse_position", "range_kwargs", "split_background",
+           "save_picture"]
 
 MAX_BLUR = 65535  # largest diff box-blur size (pixels); the frame's longer side bounds it too
 
@@ -278,6 +280,74 @@ def describe_reference_frames(frames: Sequence[int]) -> str:
     else:
         shown = ", ".join(map(str, f[:8])) + ", ..., " + ", ".join(map(str, f[-3:]))
     return f"{len(f)} frame{'s' if len(f) != 1 else ''}: {shown}"
+
+
+def describe_reference(acc: "MotionHeatmap", reference: Any = None,
+                       saved: str | os.PathLike[str] | None = None) -> str:
+    """One line saying what a diff run's reference was: ``"frame 120"``, ``"per-pixel median of
+    25 frames: 30, 90, ..."`` (the frames :func:`motion_heatmap` sampled, in
+    ``acc.reference_frames``), ``"image empty.png"`` (``reference`` as given) or ``"the first
+    processed frame"``; ``saved``: where ``save_reference`` wrote it (appended)."""
+    frames = acc.reference_frames
+    if frames is None:
+        is_image = isinstance(reference, (str, os.PathLike)) and not (
+            isinstance(reference, str) and (reference == "first" or reference.startswith("median")))
+        what = f"image {os.fspath(reference)}" if is_image else "the first processed frame"
+    elif len(frames) == 1:
+        what = f"frame {frames[0]}"
+    else:
+        what = f"per-pixel median of {describe_reference_frames(frames)}"
+    if saved is not None:
+        what += f" (saved to {os.fspath(saved)})"
+    return what
+
+
+_POSITION_FORMS = "a frame number (120), seconds (12.5s) or [h:]m:ss (1:30)"
+
+
+def parse_position(text: str) -> tuple[str, int | float]:
+    """A position in a video from text: ``"120"`` → ``("frame", 120)``; ``"12.5s"`` →
+    ``("time", 12.5)`` seconds; ``"1:30"`` → ``("time", 90.0)``, ``"1:02:03.5"`` → ``("time",
+    3723.5)``. Raises ValueError naming the text otherwise."""
+    if not isinstance(text, str):
+        raise TypeError(f"a position must be text ({_POSITION_FORMS}), got {text!r}")
+    t = text.strip()
+    if re.fullmatch(r"\d+", t):
+        return "frame", int(t)
+    m = re.fullmatch(r"(\d+(?:\.\d*)?)s", t)
+    if m:
+        return "time", float(m.group(1))
+    m = re.fullmatch(r"(?:(\d+):)?(\d+):(\d+(?:\.\d*)?)", t)
+    if m:
+        h = int(m.group(1) or 0)
+        return "time", h * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+    raise ValueError(f"{text!r} is not a frame number, seconds (12.5s) or m:ss")
+
+
+def range_kwargs(start: str | tuple[str, int | float] | None = None,
+                 stop: str | tuple[str, int | float] | None = None) -> dict[str, Any]:
+    """:func:`motion_heatmap` keyword arguments for a range given as positions (text for
+    :func:`parse_position`, or its result): ``{"start": 120}`` for a frame number,
+    ``{"start_time": 12.5}`` (seconds) for a time; the same for ``stop``."""
+    kw: dict[str, Any] = {}
+    for name, v in (("start", start), ("stop", stop)):
+        if v is None:
+            continue
+        kind, value = parse_position(v) if isinstance(v, str) else v
+        kw[name if kind == "frame" else f"{name}_time"] = value
+    return kw
+
+
+def split_background(spec: str | os.PathLike[str] | None) -> tuple[str | None, np.ndarray | None]:
+    """A background choice as text → ``(what the accumulator keeps, picture)``: ``"first"`` /
+    ``"median"`` → ``(spec, None)``; ``"none"`` or None → ``(None, None)``; anything else is an
+    image file → ``("first", BGR image)`` (the accumulator keeps its first frame only for its
+    size; the picture goes under the heat)."""
+    if spec is None or (isinstance(spec, str) and spec == "none"):
+        return None, None
+    if isinstance(spec, str) and spec in ("first", "median"):
+        return spec, None
+    return "first", render.read_image(spec, order="bgr")
 
 
 def _digest(a: np.ndarray | None) -> str | None:
