@@ -42,7 +42,7 @@ from .io.video import decode_frames, prefetch_iter, video_info
 
 __all__ = ["MotionHeatmap", "motion_heatmap", "METHODS", "preprocess_frame", "load_roi", "sample_reference",
            "reference_indices", "describe_reference", "parse_position", "range_kwargs", "split_background",
-           "save_picture"]
+           "save_picture", "save_run", "TimedFrame"]
 
 MAX_BLUR = 65535  # largest diff box-blur size (pixels); the frame's longer side bounds it too
 
@@ -1404,6 +1404,46 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
     if sliced is not None:
         acc.sliced = res.accumulators["sliced"]
     return acc
+
+
+def save_run(acc: MotionHeatmap, folder: str | os.PathLike[str], *, source: str = "", zones: Any = None,
+             command: str = "", title: str | None = None) -> Path:
+    """Save a motion run for ``heatcore report FOLDER`` (:func:`heatcore.report.write_run_folder`):
+    its time slices (``acc.sliced``, from ``motion_heatmap(slice=...)``) as ``sliced.npz``, else
+    the heatmap as ``motion.npz`` — without the MOG/MOG2 model (the report needs the counts, the
+    zone counts and the background frame) — plus ``run.json`` and the ``zones`` file."""
+    from .report import write_run_folder
+
+    if zones is None:
+        zones = acc.zones
+    name = "sliced" if acc.sliced is not None else "motion"
+    if acc.sliced is not None:
+        from .slices import SlicedAccumulator
+
+        st = {k: v for k, v in acc.sliced.state().items()
+              if not re.match(r"^s-?\d+/mog2?_", k)}  # the current slice's model: not needed
+        for key in acc.sliced.keys():
+            st[f"s{key}/released"] = np.array(1, np.int64)
+        state: Any = SlicedAccumulator.from_state(st)
+    else:
+        st = {k: v for k, v in acc.state().items() if not k.startswith(("mog_", "mog2_"))}
+        st["released"] = np.array(1, np.int64)
+        state = MotionHeatmap.from_state(st)
+    cfg = acc.config()
+    meta: dict[str, Any] = {"inputs": source, "frames": acc.frames, "command": command,
+                            "motion": json.dumps({k: v for k, v in cfg.items() if k != "zones"}, default=str),
+                            "slicing": acc.sliced.slicing if acc.sliced is not None else "none",
+                            "zones file": str(zones) if zones is not None else "none"}
+    if acc.zones is not None:
+        meta["motion in a zone"] = (f"a frame has motion in a zone when at least {100 * acc.zone_min_fraction:g} % "
+                                    "of its pixels moved")
+    if acc.seconds_per_frame is not None:
+        meta["seconds per processed frame"] = f"{acc.seconds_per_frame:.6g} s (stride / fps)"
+    what = {"mog": "MOG", "mog2": "MOG2", "diff": "frame difference"}[acc.method]
+    camera = Path(source).stem if source else ""
+    return write_run_folder(folder, {name: state}, heat=name, motion=name if acc.zones is not None else None,
+                            title=title or f"motion heatmap: {Path(source).name if source else 'video'}",
+                            camera=camera, method=f"motion ({what})", meta=meta, zones=zones)
 
 
 def save_picture(acc: MotionHeatmap, path: str | os.PathLike[str], *, background: Any = "first",

@@ -88,6 +88,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "footage")
     opt.add_threads(p)
     opt.add_quiet(p)
+    g = p.add_argument_group("where and when (for heatcore report)")
+    g.add_argument("--slice", default=None, metavar="PERIOD",
+                   help="also count per time slice: a period (15min, 1h, 1d, ...), hour (of day), weekday or "
+                        "weekhour; wall-clock time from a time stamp in the file name or the container's "
+                        "creation_time, else seconds from the start")
+    g.add_argument("--zones", type=Path, default=None,
+                   help="zones file (JSON/YAML, image pixels): also count motion per zone (fraction of frames "
+                        "with motion in the zone, seconds and pixel-seconds of motion)")
+    g.add_argument("--zone-min-fraction", type=float, default=0.01,
+                   help="a frame has motion in a zone when at least this fraction of its pixels moved (default 0.01)")
+    g.add_argument("--tz", default=None, help="local time offset for --slice, hours or +HH:MM (default UTC)")
+    g.add_argument("--report-dir", type=Path, default=None,
+                   help="where the sliced/zone states and run.json go (default: <output stem>_report/ beside "
+                        "the image)")
     from . import _motion_many
 
     _motion_many.add_arguments(p)
@@ -95,9 +109,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..motion import describe_reference, motion_heatmap, range_kwargs, save_picture, split_background
+    from ..motion import (describe_reference, motion_heatmap, range_kwargs, save_picture, save_run,
+                          split_background)
     from . import _motion_many
 
+    if (args.slice is not None or args.zones is not None) and _motion_many.is_many(args):
+        raise ValueError("--slice and --zones take a single video")
     if _motion_many.is_many(args):
         return _motion_many.run_many(args)
     args.source = args.source[0] if isinstance(args.source, list) else args.source
@@ -105,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
     opt.check_output(args.overlay_video, opt.VIDEO_SUFFIXES, "--overlay-video")
     opt.check_output(args.npy, (".npy",), "--npy")
     opt.check_output(args.checkpoint, (".npz",), "--checkpoint")
+    if args.report_dir is not None:
+        opt.check_folder(args.report_dir, "--report-dir")
     if args.checkpoint is not None and args.overlay_video is not None:
         raise ValueError("--checkpoint cannot resume an overlay video exactly: drop --overlay-video or --checkpoint")
     keep, picture = split_background(args.background)
@@ -117,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, restart=args.restart,
         video=args.overlay_video, window=args.window, decay_half_life=args.decay_half_life, cmap=args.cmap,
         alpha=args.alpha, decoder=args.decoder, quiet=args.quiet, keyframes=args.keyframes,
+        slice=args.slice, tz=args.tz, zones=args.zones, zone_min_fraction=args.zone_min_fraction,
         **range_kwargs(args.start, args.stop))
     if args.npy is not None:
         args.npy.parent.mkdir(parents=True, exist_ok=True)
@@ -124,8 +144,14 @@ def run(args: argparse.Namespace) -> int:
     save_picture(acc, args.output, background=picture if picture is not None else keep, cmap=args.cmap,
                  alpha=args.alpha, vmin=args.vmin, vmax=args.vmax, log=args.log, colorbar=args.colorbar,
                  counts=args.counts, title=f"{Path(str(args.source)).name}: {acc.frames} frames ({args.method})")
+    folder = None
+    if args.slice is not None or args.zones is not None:
+        folder = save_run(acc, args.report_dir or args.output.with_name(args.output.stem + "_report"),
+                          source=str(args.source), zones=args.zones, command=f"heatcore {args.command}")
     if not args.quiet:
         if args.method == "diff":
             print(f"reference: {describe_reference(acc, args.reference, args.save_reference)}")
         print(f"{acc.frames} frames -> {args.output}" + (f", {args.overlay_video}" if args.overlay_video else ""))
+    if folder is not None:
+        print(f"  states and run.json for `heatcore report {folder}` are in {folder}")
     return 0
