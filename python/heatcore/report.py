@@ -298,10 +298,7 @@ def build_report(heat: Accumulator, *, title: str = "heatcore report", camera: s
             keys = keys[:max_slices]
         secs = {k: sliced.seconds([k]) for k in keys}
         frames = {k: _frames(sliced[k]) or 0 for k in keys}
-        is_motion = whole.kind == "motion" and all(frames[k] for k in keys)
-        if is_motion:  # motion per frame: the fraction of frames in motion (or the mean difference)
-            norm, per = {k: float(frames[k]) for k in keys}, "per frame"
-        elif all(s > 0 for s in secs.values()):
+        if all(s > 0 for s in secs.values()):
             norm, per = {k: secs[k] / 3600.0 for k in keys}, "per hour of footage"
         elif all(frames[k] for k in keys):
             norm, per = {k: float(frames[k]) for k in keys}, "per frame"
@@ -310,12 +307,6 @@ def build_report(heat: Accumulator, *, title: str = "heatcore report", camera: s
         vals = {k: _heat_values(sliced[k]) / norm[k] for k in keys}
         vmax = max(float(v.max()) for v in vals.values()) if vals else 0.0
         sunit = f"{unit} {per}".strip()
-        act_unit = f"sum over the heatmap\n{sunit}"
-        if is_motion:
-            plain_diff = whole.method == "diff" and whole.threshold is None
-            sunit = "mean |difference| per frame (gray levels)" if plain_diff else "fraction of frames in motion"
-            act_unit = ("summed |difference| per frame" if plain_diff else "moving pixels per frame") + \
-                " (processing resolution)"
         frames_html = []
         for i, k in enumerate(keys):
             im = _colorize(vals[k], vmax, cmap, size, background)
@@ -345,14 +336,13 @@ def build_report(heat: Accumulator, *, title: str = "heatcore report", camera: s
         step = max(1, len(keys) // 12)
         ax.set_xticks(range(0, len(keys), step), [sliced.label(k) for k in keys][::step], rotation=30, ha="right",
                       fontsize=8)
-        ax.set_ylabel(act_unit.replace(" (", "\n(") if is_motion else act_unit, fontsize=8)
+        ax.set_ylabel(f"sum over the heatmap\n{sunit}", fontsize=8)
         ax.set_title(f"Activity over time\n{subtitle}", fontsize=9)
         ax.grid(axis="y", alpha=0.3)
         figures["activity"] = fig
         data["activity"] = [{"label": sliced.label(k), "value": a} for k, a in zip(keys, act)]
         parts.append(f'<section id="activity"><h2>Activity over time</h2><figure>{_img(_fig_png(fig), "activity over time")}'
-                     f'<figcaption>Sum of the heatmap per slice, {html.escape(act_unit if is_motion else sunit)}.'
-                     f'</figcaption></figure></section>')
+                     f'<figcaption>Sum of the heatmap per slice, {html.escape(sunit)}.</figcaption></figure></section>')
 
     # -- zones ----------------------------------------------------------------------------------
     if zones is not None:
