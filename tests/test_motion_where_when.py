@@ -81,3 +81,200 @@ def test_cli_start_stop_error_is_one_line(clip, tmp_path, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].endswith("argument --start: 'soon' is not a frame number, seconds (12.5s) or m:ss")
+
+
+# -- motion per zone: the kernels' masks counted per zone, against NumPy -------------------------------
+def _zone_masks_oracle(zones: dict, shape, scale: float) -> dict[str, np.ndarray]:
+    """Pixel centres inside each polygon by matplotlib's Path (an independent point-in-polygon;
+    the polygons' vertices avoid the centres, so boundary rules do not matter)."""
+    from matplotlib.path import Path as MplPath
+
+    h, w = shape
+    gx, gy = np.meshgrid((np.arange(w) + 0.5) / scale, (np.arange(h) + 0.5) / scale)
+    pts = np.stack([gx.ravel(), gy.ravel()], 1)
+    return {n: MplPath(np.asarray(p, float)).contains_points(pts).reshape(h, w) for n, p in zones.items()}
+
+
+ZONES = {"left": [[0, 0], [48, 0], [48, 64], [0, 64]], "right": [[48, 0], [96, 0], [96, 64], [48, 64]],
+         "tri": [[10.3, 6.1], [90.2, 20.7], [40.1, 58.3]]}  # vertices off the pixel-centre lattice
+
+
+@pytest.mark.parametrize("method, kw", [
+    ("mog", {"batch": 8}), ("mog", {"backend": "numpy"}), ("mog", {"scale": 0.5, "gray": True, "batch": 4}),
+    ("mog2", {"batch": 8}), ("mog2", {"count_shadows": True}), ("diff", {"threshold": 10}),
+    ("diff", {"threshold": 6, "backend": "numpy", "reference": "median:4"}),
+])
+def test_motion_zones_match_numpy(method, kw):
+    from heatcore._synthetic import synthetic_frames
+
+    frames = list(synthetic_frames(W, H, 40, seed=3, blobs=3))
+    roi = np.ones((H, W), np.uint8)
+    roi[:, 80:] = 0  # part of "right" is outside the ROI
+    acc = MotionHeatmap(method, roi=roi, zones=ZONES, zone_min_fraction=0.02, seconds_per_frame=0.25, **kw)
+    twin_kw = {k: v for k, v in kw.items() if k != "batch"}
+    twin = MotionHeatmap(method, roi=roi, **twin_kw)
+    masks = []
+    for f in frames:
+        acc.update(f)
+        masks.append(twin.update(f, return_mask=True))
+    # with a median reference the first K frames wait for it (their masks come later, inside the
+    # accumulator): there the zones are checked against the heatmap's counts only
+    per_frame_known = "reference" not in kw
+    grid = acc.result()
+    np.testing.assert_array_equal(grid, twin.result())
+    h, w = grid.shape
+    scale = kw.get("scale", 1.0)
+    inside = np.asarray(__import__("cv2").resize(roi, (w, h), interpolation=0)) != 0
+    zm = _zone_masks_oracle(ZONES, (h, w), scale)
+    moving_want, active_want, pixels = [], [], []
+    for n in ZONES:
+        m = zm[n] & inside
+        px = int(m.sum())
+        need = max(1, int(np.ceil(0.02 * px)))
+        per_frame = []
+        for mk in masks:
+            mv = mk == 255 if method == "mog2" else mk != 0
+            if method == "mog2" and kw.get("count_shadows"):
+                mv |= mk == 127
+            per_frame.append(int(np.count_nonzero(mv & m)))
+        moving_want.append(int(grid[m].sum()))  # the zone's sum of the heatmap's counts
+        if per_frame_known:
+            assert sum(per_frame) == moving_want[-1]
+        active_want.append(sum(c >= need for c in per_frame))
+        pixels.append(px)
+    zs = acc.zone_stats
+    np.testing.assert_array_equal(zs.pixels, pixels)
+    np.testing.assert_array_equal(zs.moving, moving_want)
+    if per_frame_known:
+        np.testing.assert_array_equal(zs.active, active_want)
+    assert 0 < zs.active[0] < len(frames)
+    v = acc.zone_values()
+    n = acc.frames
+    np.testing.assert_allclose(v["motion_fraction"], zs.moving / (np.array(pixels) * n))
+    np.testing.assert_allclose(v["motion_frames"], zs.active / n)
+    np.testing.assert_allclose(v["motion_s"], zs.active * 0.25)
+    np.testing.assert_allclose(v["motion_px_s"], zs.moving * 0.25 / scale ** 2)
+
+
+def test_motion_zones_bad_input(tmp_path):
+    with pytest.raises(ValueError, match="threshold"):
+        MotionHeatmap("diff", zones=ZONES)  # plain diff has no yes/no motion
+    with pytest.raises(ValueError, match="image pixels"):
+        MotionHeatmap("mog", zones={"units": "plan", "zones": ZONES})
+    with pytest.raises(ValueError, match="zone_min_fraction"):
+        MotionHeatmap("mog", zones=ZONES, zone_min_fraction=2)
+    with pytest.raises(FileNotFoundError, match="missing.json"):
+        MotionHeatmap("mog", zones=tmp_path / "missing.json")
+    with pytest.raises(ValueError, match="counts no zones"):
+        MotionHeatmap("mog").zone_values()
+    with pytest.raises(ValueError, match="seconds_per_frame"):
+        MotionHeatmap("mog", seconds_per_frame=0)
+
+
+def test_motion_zones_state_merge_and_release():
+    from heatcore._synthetic import synthetic_frames
+
+    frames = list(synthetic_frames(W, H, 30, seed=2, blobs=2))
+    full = MotionHeatmap("mog", zones=ZONES)
+    for f in frames:
+        full.update(f)
+    a = MotionHeatmap("mog", zones=ZONES)
+    for f in frames[:13]:
+        a.update(f)
+    b = MotionHeatmap.from_state(a.state())  # resume: the model and the zone counts continue
+    for f in frames[13:]:
+        b.update(f)
+    np.testing.assert_array_equal(b.result(), full.result())
+    np.testing.assert_array_equal(b.zone_stats.moving, full.zone_stats.moving)
+    np.testing.assert_array_equal(b.zone_stats.active, full.zone_stats.active)
+    # merge adds the zone counts of disjoint runs
+    c = MotionHeatmap("mog", zones=ZONES)
+    for f in frames[:10]:
+        c.update(f)
+    d = MotionHeatmap("mog", zones=ZONES)
+    for f in frames[10:]:
+        d.update(f)
+    want = c.zone_stats.moving + d.zone_stats.moving, c.zone_stats.active + d.zone_stats.active
+    c.merge(d)
+    np.testing.assert_array_equal(c.zone_stats.moving, want[0])
+    np.testing.assert_array_equal(c.zone_stats.active, want[1])
+    with pytest.raises(ValueError, match="different configurations"):
+        c.merge(MotionHeatmap("mog", zones={"a": ZONES["left"]}))
+    # a released model: smaller state, same counts, no more updates
+    st = full.state()
+    full.release_model()
+    small = full.state()
+    assert "mog_mean" in st and "mog_mean" not in small and int(small["released"]) == 1
+    back = MotionHeatmap.from_state(small)
+    np.testing.assert_array_equal(back.result(), full.result())
+    np.testing.assert_array_equal(back.zone_values()["motion_frames"], full.zone_values()["motion_frames"])
+    with pytest.raises(RuntimeError, match="handed its background model on"):
+        back.update(frames[0])
+
+
+# -- time slices of a motion run --------------------------------------------------------------------
+@pytest.mark.parametrize("method, kw", [("mog", {}), ("diff", {}), ("diff", {"threshold": 12, "zones": ZONES}),
+                                        ("mog", {"zones": ZONES, "scale": 0.5})])
+def test_sliced_motion_sums_to_the_unsliced_run(clip, method, kw):
+    plain = motion_heatmap(clip, method, decoder="opencv", **kw)
+    sliced = motion_heatmap(clip, method, decoder="opencv", slice="2s", **kw)
+    s = sliced.sliced
+    assert s is not None and plain.sliced is None
+    assert s.keys() == [0, 1, 2] and s.basis == "time"  # 48 frames at 8 fps: 6 s, no time stamp in the name
+    assert [s[k].frames for k in s.keys()] == [16, 16, 16]
+    np.testing.assert_array_equal(sliced.result(), plain.result())
+    np.testing.assert_array_equal(sum(s[k].result() for k in s.keys()), plain.result())
+    assert sliced.frames == plain.frames == N
+    # one background model is held: finished slices handed theirs on
+    assert [s[k]._model is None for k in s.keys()] == ([True, True, False] if method != "diff" else [True] * 3)
+    if "zones" in kw:
+        for name in ("moving", "active"):
+            total = sum(getattr(s[k].zone_stats, name) for k in s.keys())
+            np.testing.assert_array_equal(total, getattr(plain.zone_stats, name))
+        v = sliced.zone_values()
+        np.testing.assert_allclose(v["motion_s"], plain.zone_stats.active * (1 / 8))
+
+
+def test_motion_slices_by_wall_clock_from_the_file_name(tmp_path):
+    clip = write_synthetic_video(tmp_path / "cam1_2026-11-30_09-59-58.avi", W, H, N, fps=8.0, seed=5)
+    acc = motion_heatmap(clip, "mog", slice="1min", decoder="opencv")
+    s = acc.sliced
+    assert s.basis == "wall" and s.labels() == ["2026-11-30 09:59", "2026-11-30 10:00"]
+    assert [s[k].frames for k in s.keys()] == [16, 32]  # 2 s before 10:00 at 8 fps
+    hours = motion_heatmap(clip, "mog", slice="hour", decoder="opencv").sliced
+    assert hours.keys() == [9, 10]
+    local = motion_heatmap(clip, "mog", slice="hour", tz="+02:00", decoder="opencv").sliced
+    assert local.keys() == [11, 12] and [local[k].frames for k in local.keys()] == [16, 32]
+    given = motion_heatmap(clip, "mog", slice="hour", start_wall=472222 * 3600.0 - 1, decoder="opencv").sliced
+    assert [given[k].frames for k in given.keys()] == [8, 40]  # 1 s before the hour at 8 fps: 8 frames
+    plain = tmp_path / "clip.avi"
+    plain.write_bytes(clip.read_bytes())
+    with pytest.raises(ValueError, match="wall-clock"):
+        motion_heatmap(plain, "mog", slice="hour", decoder="opencv")
+    with pytest.raises(ValueError, match="slicing"):
+        motion_heatmap(plain, "mog", slice="7x")
+    with pytest.raises(ValueError, match="tz"):
+        motion_heatmap(plain, "mog", slice="1h", tz="mars")
+
+
+def test_sliced_motion_checkpoint_resumes_exactly(clip, tmp_path):
+    ck = tmp_path / "ck.npz"
+    want = motion_heatmap(clip, "mog", slice="2s", zones=ZONES, decoder="opencv")
+
+    class Killed(Exception):
+        pass
+
+    def stop(acc, done):
+        if done >= 21:
+            raise Killed
+
+    with pytest.raises(Killed):
+        motion_heatmap(clip, "mog", slice="2s", zones=ZONES, decoder="opencv", checkpoint=ck, checkpoint_every=5,
+                       on_frame=stop)
+    assert ck.exists()
+    got = motion_heatmap(clip, "mog", slice="2s", zones=ZONES, decoder="opencv", checkpoint=ck,
+                         checkpoint_every=5, on_frame=lambda acc, done: None)
+    for k in want.sliced.keys():
+        np.testing.assert_array_equal(got.sliced[k].result(), want.sliced[k].result())
+        np.testing.assert_array_equal(got.sliced[k].zone_stats.active, want.sliced[k].zone_stats.active)
+    np.testing.assert_array_equal(got.result(), want.result())
