@@ -278,3 +278,84 @@ def test_sliced_motion_checkpoint_resumes_exactly(clip, tmp_path):
         np.testing.assert_array_equal(got.sliced[k].result(), want.sliced[k].result())
         np.testing.assert_array_equal(got.sliced[k].zone_stats.active, want.sliced[k].zone_stats.active)
     np.testing.assert_array_equal(got.result(), want.result())
+
+
+# -- the CLI ------------------------------------------------------------------------------------------
+def test_cli_motion_slices_zones_and_report(tmp_path, capsys):
+    import json
+
+    clip = write_synthetic_video(tmp_path / "cam1_2026-11-30_09-59-58.avi", W, H, N, fps=8.0, seed=5)
+    zones = tmp_path / "zones.json"
+    zones.write_text(json.dumps({"zones": [{"name": n, "polygon": p} for n, p in ZONES.items()]}))
+    out = tmp_path / "out" / "heat.png"
+    rc = main(["motion", str(clip), "-o", str(out), "--slice", "1min", "--zones", str(zones), "--tz", "+01:00",
+               "--npy", str(tmp_path / "heat.npy"), "--quiet"])
+    assert rc == 0 and out.exists()
+    folder = tmp_path / "out" / "heat_report"
+    assert f"heatcore report {folder}" in capsys.readouterr().out
+    run = json.loads((folder / "run.json").read_text())
+    assert run["heat"] == run["motion"] == "sliced" and run["zones"] == "zones.json"
+    assert run["meta"]["slicing"] == "1min" and run["meta"]["frames"] == N
+    # the saved slices hold no background model; they add up to the heatmap the CLI wrote
+    from heatcore.accumulator import load_state
+
+    s = load_state(folder / "sliced.npz")
+    assert s.inner_kind == "motion" and s.labels() == ["2026-11-30 10:59 (UTC+1)", "2026-11-30 11:00 (UTC+1)"]
+    assert all(s[k]._model is None for k in s.keys())
+    np.testing.assert_array_equal(s.total(), np.load(tmp_path / "heat.npy"))
+    assert (folder / "sliced.npz").stat().st_size < 200_000
+    assert main(["report", str(folder)]) == 0
+    html = (folder / "report.html").read_text()
+    assert "frames with motion in the zone (fraction)" in html and 'id="slider"' in html
+    data = json.loads(html.split('id="report-data">', 1)[1].split("</script>", 1)[0].replace("<\\/", "</"))
+    rows = data["zones"]
+    assert {r["zone"] for r in rows} == set(ZONES) and {r["slice"] for r in rows} == {"all", *s.labels()}
+    whole = {r["zone"]: r for r in rows if r["slice"] == "all"}
+    acc = motion_heatmap(clip, "mog", zones=ZONES)
+    v = acc.zone_values()
+    for i, name in enumerate(ZONES):
+        assert whole[name]["motion_frames"] == pytest.approx(v["motion_frames"][i])
+        assert whole[name]["motion_s"] == pytest.approx(v["motion_s"][i])
+        assert whole[name]["motion_px_s"] == pytest.approx(v["motion_px_s"][i])
+    # zones without slices: the whole-run heatmap and its zone counts
+    rc = main(["motion", str(clip), "-o", str(tmp_path / "z.png"), "--zones", str(zones), "--method", "diff",
+               "--threshold", "12", "--report-dir", str(tmp_path / "zr"), "--quiet"])
+    assert rc == 0 and json.loads((tmp_path / "zr" / "run.json").read_text())["heat"] == "motion"
+    assert main(["report", str(tmp_path / "zr")]) == 0
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--slice", "7x"], "slicing must be a period such as '15min'"),
+    (["--zones", "missing.json"], "no such zones file: missing.json"),
+    (["--slice", "1h", "--tz", "mars"], "tz must be hours east of UTC"),
+    (["--zones", "ZONES", "--method", "diff"], "give a threshold (--threshold N) for method 'diff'"),
+    (["--zones", "ZONES", "--zone-min-fraction", "3"], "zone_min_fraction must be a fraction"),
+    (["--slice", "hour"], "has no wall-clock time"),
+])
+def test_cli_bad_where_when_values_are_one_line(clip, tmp_path, capsys, monkeypatch, extra, message):
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "z.json").write_text(json.dumps(ZONES))
+    extra = [str(tmp_path / "z.json") if e == "ZONES" else e for e in extra]
+    rc = main(["motion", str(clip), "-o", str(tmp_path / "x.png"), "--quiet", *extra])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and err[0].startswith("heatcore motion: error: ") and message in err[0], err
+    assert not (tmp_path / "x.png").exists() and not (tmp_path / "x_report").exists()
+
+
+def test_sliced_motion_needs_the_frames_time(tmp_path):
+    import cv2
+
+    from heatcore._synthetic import synthetic_frames
+
+    d = tmp_path / "frames"
+    d.mkdir()
+    for i, f in enumerate(synthetic_frames(32, 24, 4)):
+        cv2.imwrite(str(d / f"{i:03d}.png"), f)
+    with pytest.raises(ValueError, match="no frame rate"):
+        motion_heatmap(d, "mog", slice="1h")
+    with pytest.raises(ValueError, match="start_wall"):
+        motion_heatmap(write_synthetic_video(tmp_path / "c.avi", 32, 24, 4), "mog", slice="1h", start_wall=float("nan"))
+    assert motion_heatmap(d, "mog", zones={"all": [[0, 0], [32, 0], [32, 24], [0, 24]]}).zone_values()["motion_s"][0] \
+        != motion_heatmap(d, "mog", zones={"all": [[0, 0], [32, 0], [32, 24], [0, 24]]}).zone_values()["motion_s"][0]  # NaN: no fps

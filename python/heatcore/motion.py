@@ -615,18 +615,15 @@ class MotionHeatmap(Accumulator):
         return self._update_diff(proc, return_mask)
 
     def _moving(self, mask: np.ndarray) -> np.ndarray:
-        """(h, w) bool: where a frame's motion map counts as motion — exactly where the kernels
-        add 1 to the counts (MOG: 255; MOG2: 255, and shadows (127) with count_shadows;
-        thresholded diff: above the threshold), inside the ROI."""
+        """(h, w) uint8, non-zero where a frame's motion map counts as motion — exactly where the
+        kernels add 1 to the counts inside the ROI (MOG: 255; MOG2: 255, and shadows (127) with
+        count_shadows; thresholded diff: above the threshold). Pixels outside the ROI are left
+        as they are: the zones' masks exclude them."""
+        if self.method == "mog" or (self.method == "mog2" and self.count_shadows):
+            return mask  # 0 / 255 (MOG2: 0 / 127 / 255, every non-zero counted)
         if self.method == "mog2":
-            m = mask == 255
-            if self.count_shadows:
-                m |= mask == 127
-        else:
-            m = mask != 0
-        if self._roi is not None:
-            m &= self._roi != 0
-        return m
+            return cv2.compare(mask, 255, cv2.CMP_EQ)  # type: ignore[call-overload]  # shadows (127) are not motion
+        return (mask != 0).view(np.uint8)  # diff: 0/1 float32 over the threshold
 
     def _count_zones(self, mask: np.ndarray | None) -> None:
         if self.zone_stats is not None:
@@ -1297,6 +1294,24 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
 
         sliced_proto = SlicedAccumulator(make, slice, tz=tz)  # a bad slicing or tz fails here
     info = video_info(source)
+    fps_known = float(info.fps) if info.fps and info.fps > 0 else None
+    if sliced_proto is not None:  # the frames' time, checked before any decoding
+        from .slices import CALENDAR
+
+        if fps_known is None and _image_list_of(source):
+            raise ValueError(f"slice={slice!r} needs each frame's time, but {source!s} is a folder of images with no "
+                             "frame rate: slice a video")
+        if start_wall is None and isinstance(source, (str, os.PathLike)) and Path(source).is_file():
+            from .io.timestamps import recording_start_time
+
+            start_wall = recording_start_time(source)
+        if start_wall is not None and (isinstance(start_wall, bool) or not isinstance(start_wall, (int, float))
+                                       or not math.isfinite(start_wall)):
+            raise ValueError(f"start_wall must be the wall-clock Unix seconds of frame 0, got {start_wall!r}")
+        if start_wall is None and sliced_proto.mode in CALENDAR:
+            raise ValueError(f"{Path(str(source)).name} has no wall-clock time (no time stamp in its file name, no "
+                             f"creation_time in the container), so slice={slice!r} is unknown: name the file with its "
+                             "start time (e.g. cam1_2026-11-30_09-00-00.mp4) or slice by a period such as '1h'")
     if zones is not None and not keyframes and info.fps and info.fps > 0:
         spf = stride / float(info.fps)  # zone seconds (key frames have no fixed spacing)
     fps = info.fps if info.fps and info.fps > 0 else 25.0
@@ -1330,20 +1345,10 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
 
     sliced: Any = None
     if sliced_proto is not None:
-        if start_wall is None and isinstance(source, (str, os.PathLike)) and Path(source).is_file():
-            from .io.timestamps import recording_start_time
-
-            start_wall = recording_start_time(source)
-        if start_wall is not None and not (isinstance(start_wall, (int, float)) and math.isfinite(start_wall)):
-            raise ValueError(f"start_wall must be the wall-clock Unix seconds of frame 0, got {start_wall!r}")
         from .slices import SlicedAccumulator
 
         sliced = SlicedAccumulator(make, slice, tz=tz, start=start_wall)  # type: ignore[arg-type]
     timed = sliced is not None
-    fps_known = float(info.fps) if info.fps and info.fps > 0 else None
-    if timed and fps_known is None and _image_list_of(source):
-        raise ValueError(f"slice={slice!r} needs each frame's time, but {source!s} is a folder of images with no frame "
-                         "rate: slice a video")
 
     def items(done: int) -> Iterator[Any]:
         first, skip = start + done * stride, 0

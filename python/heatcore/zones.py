@@ -396,10 +396,10 @@ class MotionZoneStats:
                 m = m & inside
             rows, cols = np.flatnonzero(m.any(1)), np.flatnonzero(m.any(0))
             if len(rows) == 0:
-                box = (slice(0, 0), slice(0, 0), np.zeros((0, 0), bool))
+                box = (slice(0, 0), slice(0, 0), np.zeros((0, 0), np.uint8))
             else:
                 r, c = slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
-                box = (r, c, np.ascontiguousarray(m[r, c]))
+                box = (r, c, np.ascontiguousarray(m[r, c]).view(np.uint8))  # 0/1 over the zone's bounding box
             self._boxes.append(box)
             pixels.append(int(m.sum()))
         #: pixels of each zone at the processing resolution (inside the ROI)
@@ -410,11 +410,19 @@ class MotionZoneStats:
         self.active = np.zeros(n, np.int64)
 
     def add(self, moving: np.ndarray) -> np.ndarray:
-        """Count one frame: ``moving`` (h, w) bool, True where the pixel is in motion. Returns the
-        moving pixels per zone in this frame, (zones,) int64."""
+        """Count one frame: ``moving`` (h, w) bool or uint8, non-zero where the pixel is in motion
+        (pixels outside the ROI may be anything: the zones leave them out). Returns the moving
+        pixels per zone in this frame, (zones,) int64."""
+        import cv2
+
         if moving.shape != self.shape:
             raise ValueError(f"motion mask is {moving.shape}, the zones were laid on {self.shape}")
-        c = np.array([np.count_nonzero(moving[r, cc] & m) for r, cc, m in self._boxes], np.int64)
+        mv = moving.view(np.uint8) if moving.dtype == np.bool_ else moving
+        if mv.dtype != np.uint8:
+            raise TypeError(f"motion mask must be bool or uint8, got {moving.dtype}")
+        # OpenCV's SIMD AND + count on each zone's bounding box (a few µs per zone)
+        c = np.array([cv2.countNonZero(cv2.bitwise_and(mv[r, cc], m)) if m.size else 0
+                      for r, cc, m in self._boxes], np.int64)
         self.moving += c
         self.active += c >= self.min_pixels
         return c
