@@ -20,6 +20,14 @@ Three ways to decide "motion" per pixel and frame, all accumulated without satur
 ``state()``/``from_state()`` — the MOG model included, so a resumed run is identical);
 :func:`motion_heatmap` streams a video through it, with stride/scale/ROI/time range, progress
 bar, checkpoint/resume and an optional overlay video (cumulative, sliding window or decaying).
+
+Where and when: ``motion_heatmap(..., slice="15min", zones="zones.json")`` also counts per time
+slice (wall-clock time from the file name or the container; the background model is handed from
+slice to slice, so the slices add up exactly) and per zone (``MotionHeatmap(zones=)``: moving
+pixels and frames with motion in each zone, from every frame's mask); :func:`save_run` writes
+the folder ``heatcore report`` reads. :func:`parse_position`, :func:`range_kwargs`,
+:func:`split_background` and :func:`describe_reference` are the small parsers and descriptions
+behind ``heatcore motion``'s options.
 """
 
 from __future__ import annotations
