@@ -331,6 +331,7 @@ def test_cli_motion_slices_zones_and_report(tmp_path, capsys):
     (["--zones", "ZONES", "--method", "diff"], "give a threshold (--threshold N) for method 'diff'"),
     (["--zones", "ZONES", "--zone-min-fraction", "3"], "zone_min_fraction must be a fraction"),
     (["--slice", "hour"], "has no wall-clock time"),
+    (["--slice", "1h", "--report-dir", "z.json"], "--report-dir z.json is a file"),
 ])
 def test_cli_bad_where_when_values_are_one_line(clip, tmp_path, capsys, monkeypatch, extra, message):
     import json

@@ -122,8 +122,10 @@ def run(args: argparse.Namespace) -> int:
     opt.check_output(args.overlay_video, opt.VIDEO_SUFFIXES, "--overlay-video")
     opt.check_output(args.npy, (".npy",), "--npy")
     opt.check_output(args.checkpoint, (".npz",), "--checkpoint")
-    if args.report_dir is not None:
-        opt.check_folder(args.report_dir, "--report-dir")
+    where_when = args.slice is not None or args.zones is not None
+    report_dir = args.report_dir or args.output.with_name(args.output.stem + "_report")
+    if where_when:
+        opt.check_folder(report_dir, "--report-dir")
     if args.checkpoint is not None and args.overlay_video is not None:
         raise ValueError("--checkpoint cannot resume an overlay video exactly: drop --overlay-video or --checkpoint")
     keep, picture = split_background(args.background)
@@ -145,9 +147,9 @@ def run(args: argparse.Namespace) -> int:
                  alpha=args.alpha, vmin=args.vmin, vmax=args.vmax, log=args.log, colorbar=args.colorbar,
                  counts=args.counts, title=f"{Path(str(args.source)).name}: {acc.frames} frames ({args.method})")
     folder = None
-    if args.slice is not None or args.zones is not None:
-        folder = save_run(acc, args.report_dir or args.output.with_name(args.output.stem + "_report"),
-                          source=str(args.source), zones=args.zones, command=f"heatcore {args.command}")
+    if where_when:
+        folder = save_run(acc, report_dir, source=str(args.source), zones=args.zones,
+                          command=f"heatcore {args.command}")
     if not args.quiet:
         if args.method == "diff":
             print(f"reference: {describe_reference(acc, args.reference, args.save_reference)}")
