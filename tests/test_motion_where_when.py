@@ -360,3 +360,12 @@ def test_sliced_motion_needs_the_frames_time(tmp_path):
         motion_heatmap(write_synthetic_video(tmp_path / "c.avi", 32, 24, 4), "mog", slice="1h", start_wall=float("nan"))
     assert motion_heatmap(d, "mog", zones={"all": [[0, 0], [32, 0], [32, 24], [0, 24]]}).zone_values()["motion_s"][0] \
         != motion_heatmap(d, "mog", zones={"all": [[0, 0], [32, 0], [32, 24], [0, 24]]}).zone_values()["motion_s"][0]  # NaN: no fps
+
+
+def test_sliced_motion_with_an_overlay_video(clip, tmp_path):
+    """The overlay video needs the running total: the whole-run heatmap is then counted beside the
+    slices, and both agree."""
+    acc = motion_heatmap(clip, "mog", slice="2s", video=tmp_path / "o.mp4", decoder="opencv")
+    assert (tmp_path / "o.mp4").stat().st_size > 0
+    np.testing.assert_array_equal(acc.result(), acc.sliced.total())
+    np.testing.assert_array_equal(acc.result(), motion_heatmap(clip, "mog", decoder="opencv").result())
