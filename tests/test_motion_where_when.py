@@ -369,3 +369,21 @@ def test_sliced_motion_with_an_overlay_video(clip, tmp_path):
     assert (tmp_path / "o.mp4").stat().st_size > 0
     np.testing.assert_array_equal(acc.result(), acc.sliced.total())
     np.testing.assert_array_equal(acc.result(), motion_heatmap(clip, "mog", decoder="opencv").result())
+
+
+def test_cli_zones_are_outlined_and_summarised(clip, tmp_path, capsys):
+    import json
+
+    import cv2
+
+    zones = tmp_path / "z.json"
+    zones.write_text(json.dumps({"left": ZONES["left"]}))
+    assert main(["motion", str(clip), "-o", str(tmp_path / "a.png"), "--decoder", "opencv", "--quiet"]) == 0
+    assert main(["motion", str(clip), "-o", str(tmp_path / "b.png"), "--decoder", "opencv", "--zones", str(zones)]) == 0
+    out = capsys.readouterr().out
+    v = motion_heatmap(clip, "mog", zones={"left": ZONES["left"]}).zone_values()
+    assert f"zone left: motion in {100 * v['motion_frames'][0]:.1f} % of the frames ({v['motion_s'][0]:.1f} s)" in out
+    a, b = cv2.imread(str(tmp_path / "a.png")), cv2.imread(str(tmp_path / "b.png"))
+    changed = np.any(a != b, axis=2)
+    assert changed[:, 46:50].mean() > 0.9  # the outline along x = 48 (the zone's right edge)
+    assert not changed[30:, 60:].any()  # far from the outline and the label nothing changed

@@ -1461,12 +1461,15 @@ def save_run(acc: MotionHeatmap, folder: str | os.PathLike[str], *, source: str 
 
 def save_picture(acc: MotionHeatmap, path: str | os.PathLike[str], *, background: Any = "first",
                  cmap: str = "hot", alpha: float = 0.6, vmin: float = 0.0, vmax: float | None = None,
-                 log: bool = False, colorbar: bool = False, counts: bool = False, title: str | None = None) -> Path:
+                 log: bool = False, colorbar: bool = False, counts: bool = False, title: str | None = None,
+                 zones: Any = None) -> Path:
     """Write the heatmap over the scene as an image (PNG/JPEG), at full frame size.
 
     ``background``: ``"first"`` / ``"median"`` (frames kept by the accumulator), a BGR image, or
     None (heat alone). ``counts``: colour raw counts instead of the fraction of frames in motion.
-    ``colorbar``: a figure with a labelled colour bar and ``title``."""
+    ``colorbar``: a figure with a labelled colour bar and ``title``. ``zones``
+    (:class:`~heatcore.zones.Zones` in image pixels, e.g. ``acc.zones``): outlined with their
+    names (with ``colorbar``: on the background, under the heat)."""
     assert acc.full_size is not None, "no frames were processed"
     values = acc.result(normalize=not counts).astype(np.float32)
     bg = background if isinstance(background, np.ndarray) else acc.background_image(background)
@@ -1481,11 +1484,15 @@ def save_picture(acc: MotionHeatmap, path: str | os.PathLike[str], *, background
         label = "summed |difference| (gray levels)" if counts else "mean |difference| (gray levels)"
     if colorbar:
         full = render.resize(values, acc.full_size)
+        if zones is not None and rgb_bg is not None:
+            rgb_bg = zones.draw(rgb_bg)
         return render.save_figure(path, full, background=rgb_bg, cmap=cmap, alpha=alpha, vmin=vmin, vmax=vmax,
                                   scale=scale, threshold=vmin, label=label, colorbar=True, title=title)
     img = render.overlay(values, rgb_bg, cmap, alpha=alpha, vmin=vmin, vmax=vmax, scale=scale,
                          threshold=vmin if rgb_bg is not None else None)
     if rgb_bg is None:
         img = render.resize(img, acc.full_size)
+    if zones is not None:
+        img = zones.draw(img)
     return render.save_image(path, img)
 

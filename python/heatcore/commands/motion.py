@@ -145,7 +145,8 @@ def run(args: argparse.Namespace) -> int:
         np.save(args.npy, acc.result())
     save_picture(acc, args.output, background=picture if picture is not None else keep, cmap=args.cmap,
                  alpha=args.alpha, vmin=args.vmin, vmax=args.vmax, log=args.log, colorbar=args.colorbar,
-                 counts=args.counts, title=f"{Path(str(args.source)).name}: {acc.frames} frames ({args.method})")
+                 counts=args.counts, title=f"{Path(str(args.source)).name}: {acc.frames} frames ({args.method})",
+                 zones=acc.zones)
     folder = None
     if where_when:
         folder = save_run(acc, report_dir, source=str(args.source), zones=args.zones,
@@ -154,6 +155,11 @@ def run(args: argparse.Namespace) -> int:
         if args.method == "diff":
             print(f"reference: {describe_reference(acc, args.reference, args.save_reference)}")
         print(f"{acc.frames} frames -> {args.output}" + (f", {args.overlay_video}" if args.overlay_video else ""))
+        if acc.zones is not None:
+            v = acc.zone_values()
+            for i, name in enumerate(acc.zones.names):
+                secs = "" if np.isnan(v["motion_s"][i]) else f" ({v['motion_s'][i]:.1f} s)"
+                print(f"  zone {name}: motion in {100 * v['motion_frames'][i]:.1f} % of the frames{secs}")
     if folder is not None:
         print(f"  states and run.json for `heatcore report {folder}` are in {folder}")
     return 0
