@@ -387,3 +387,26 @@ def test_cli_zones_are_outlined_and_summarised(clip, tmp_path, capsys):
     changed = np.any(a != b, axis=2)
     assert changed[:, 46:50].mean() > 0.9  # the outline along x = 48 (the zone's right edge)
     assert not changed[30:, 60:].any()  # far from the outline and the label nothing changed
+
+
+def test_motion_slices_by_the_containers_creation_time(tmp_path):
+    av = pytest.importorskip("av")
+    from heatcore._synthetic import synthetic_frames
+
+    path = tmp_path / "clip.mp4"
+    try:
+        c = av.open(str(path), "w")
+        c.metadata["creation_time"] = "2026-11-30T09:59:58.000000Z"
+        s = c.add_stream("mpeg4", rate=8)
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"this PyAV cannot write mpeg4: {exc}")
+    s.width, s.height, s.pix_fmt = W, H, "yuv420p"
+    for f in synthetic_frames(W, H, N, seed=5):
+        for pk in s.encode(av.VideoFrame.from_ndarray(f, format="bgr24")):
+            c.mux(pk)
+    for pk in s.encode():
+        c.mux(pk)
+    c.close()
+    acc = motion_heatmap(path, "mog", slice="1min")
+    assert acc.sliced.labels() == ["2026-11-30 09:59", "2026-11-30 10:00"]
+    assert [acc.sliced[k].frames for k in acc.sliced.keys()] == [16, 32]
