@@ -17,7 +17,7 @@ import pytest
 
 import heatcore as hc
 from heatcore import _core
-from heatcore.motion import synthetic_frames, write_synthetic_video
+from heatcore._synthetic import synthetic_frames, write_synthetic_video
 
 CAMPUS = Path(os.environ.get("HEATCORE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "campus_480x360.avi"
 needs_bgsegm = pytest.mark.skipif(not hasattr(cv2, "bgsegm"), reason="cv2.bgsegm is not installed")

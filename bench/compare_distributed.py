@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT / "python"))
 
 from heatcore import distributed  # noqa: E402
 from heatcore.inputs import Segment  # noqa: E402
-from heatcore.motion import motion_heatmap, sample_reference, write_synthetic_video  # noqa: E402
+from heatcore._synthetic import write_synthetic_video  # noqa: E402
+from heatcore.motion import motion_heatmap, sample_reference  # noqa: E402
 
 DATA = Path(os.environ.get("HEATCORE_DATA", ROOT.parent / "shared" / "data"))
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import cv2
 
-from heatcore.motion import motion_heatmap, write_synthetic_video
+from heatcore._synthetic import write_synthetic_video
+from heatcore.motion import motion_heatmap
 
 CAMPUS = Path(os.environ.get("HEATCORE_DATA", "/work/shared/data")) / "campus_480x360.avi"
 

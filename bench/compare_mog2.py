@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "python"))
 
 from heatcore import _core  # noqa: E402
-from heatcore.motion import synthetic_frames  # noqa: E402
+from heatcore._synthetic import synthetic_frames  # noqa: E402
 
 CAMPUS = Path(os.environ.get("HEATCORE_DATA", ROOT.parent / "shared" / "data")) / "campus_480x360.avi"
 

@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT / "python"))
 
 import heatcore as hc  # noqa: E402
 from heatcore import _core  # noqa: E402
-from heatcore.motion import write_synthetic_video  # noqa: E402
+from heatcore._synthetic import write_synthetic_video  # noqa: E402
 from heatcore.reference.motion import MogReference  # noqa: E402
 
 CAMPUS = Path(os.environ.get("HEATCORE_DATA", ROOT.parent / "shared" / "data")) / "campus_480x360.avi"

@@ -47,7 +47,8 @@ import heatcore as hc  # noqa: E402
 from heatcore import render  # noqa: E402
 from heatcore.grid_output import GridVideoWriter  # noqa: E402
 from heatcore.io.video import iter_frames  # noqa: E402
-from heatcore.motion import MotionHeatmap, _OverlayVideo, write_synthetic_video  # noqa: E402
+from heatcore._synthetic import synthetic_frames, write_synthetic_video  # noqa: E402
+from heatcore.motion import MotionHeatmap, _OverlayVideo  # noqa: E402
 
 CAMPUS = Path(os.environ.get("HEATCORE_DATA", ROOT.parent / "shared" / "data")) / "campus_480x360.avi"
 
@@ -264,7 +265,7 @@ def encode_section(repeats, rows, tmp: Path, quick: bool):
         for _, f in iter_frames(CAMPUS, start=100, stop=100 + nfr):
             src.append(cv2.resize(f, (1920, 1080), interpolation=cv2.INTER_CUBIC))
     else:
-        for f in hc.motion.synthetic_frames(1920, 1080, nfr, seed=2):
+        for f in synthetic_frames(1920, 1080, nfr, seed=2):
             src.append(f)
     heat = np.zeros((1080, 1920), np.float32)
     cv2.circle(heat, (900, 500), 300, 5.0, -1)

@@ -403,7 +403,7 @@ def test_sample_reference_seeks_h264_exactly(tmp_path, monkeypatch):
     """H.264 with B-frames and sparse key frames: each seek lands on the frame asked for, in the
     decoder's own gray levels (the luma plane when the run uses PyAV)."""
     av = pytest.importorskip("av")
-    from heatcore import motion
+    from heatcore import _synthetic, motion
     from heatcore.io.video import iter_frames
 
     path = tmp_path / "c.mp4"
@@ -413,7 +413,7 @@ def test_sample_reference_seeks_h264_exactly(tmp_path, monkeypatch):
     except Exception as exc:  # noqa: BLE001
         pytest.skip(f"no libx264 in this PyAV: {exc}")
     s.width, s.height, s.pix_fmt, s.options = 160, 120, "yuv420p", {"g": "50"}
-    for f in motion.synthetic_frames(160, 120, 200):
+    for f in _synthetic.synthetic_frames(160, 120, 200):
         for pk in s.encode(av.VideoFrame.from_ndarray(f, format="bgr24")):
             c.mux(pk)
     for pk in s.encode():

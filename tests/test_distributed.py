@@ -87,7 +87,8 @@ def test_map_merge_errors():
 def test_run_partitions_without_dask_is_exact(tmp_path):
     """Partitions (files and frame ranges) merged as they complete, here and on a thread pool."""
     from heatcore.inputs import Segment
-    from heatcore.motion import motion_heatmap, sample_reference, write_synthetic_video
+    from heatcore._synthetic import write_synthetic_video
+    from heatcore.motion import motion_heatmap, sample_reference
 
     paths = [write_synthetic_video(tmp_path / f"{k}.avi", 64, 48, 25, seed=k) for k in range(2)]
     ref, _ = sample_reference(paths[0], 5)

@@ -14,7 +14,8 @@ import pytest
 
 from heatcore import distributed
 from heatcore.inputs import by_camera, expand_inputs
-from heatcore.motion import motion_heatmap, sample_reference, write_synthetic_video
+from heatcore._synthetic import write_synthetic_video
+from heatcore.motion import motion_heatmap, sample_reference
 
 dask_distributed = pytest.importorskip("distributed")
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from heatcore.motion import motion_heatmap, write_synthetic_video
+from heatcore._synthetic import write_synthetic_video
+from heatcore.motion import motion_heatmap
 
 ACCESS, SECRET = "ak-test-123", "sk-very-secret-456"
 # (start time, camera): two cameras, two hour slices

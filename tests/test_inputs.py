@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from heatcore.inputs import by_camera, expand_inputs, parse_start
-from heatcore.motion import write_synthetic_video
+from heatcore._synthetic import write_synthetic_video
 
 
 def _utc(*a: int) -> float:

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from heatcore import _core
 from heatcore.io.video import iter_frames
-from heatcore.motion import MotionHeatmap, motion_heatmap, synthetic_frames, write_synthetic_video
+from heatcore._synthetic import synthetic_frames, write_synthetic_video
+from heatcore.motion import MotionHeatmap, motion_heatmap
 from heatcore.reference.mog2 import Mog2Reference
 
 W, H, N = 96, 72, 50

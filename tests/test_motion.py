@@ -14,7 +14,8 @@ import pytest
 import heatcore as hc
 from heatcore.cli import main
 from heatcore.io.video import iter_frames
-from heatcore.motion import MotionHeatmap, motion_heatmap, synthetic_frames, write_synthetic_video
+from heatcore._synthetic import synthetic_frames, write_synthetic_video
+from heatcore.motion import MotionHeatmap, motion_heatmap
 
 W, H, N = 128, 96, 60
 needs_bgsegm = pytest.mark.skipif(not hasattr(cv2, "bgsegm"), reason="cv2.bgsegm is not installed")

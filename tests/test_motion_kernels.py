@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from heatcore import _core
 from heatcore.io.video import iter_frames
-from heatcore.motion import synthetic_frames
+from heatcore._synthetic import synthetic_frames
 from heatcore.reference import motion as ref
 
 HAS_BGSEGM = hasattr(cv2, "bgsegm")

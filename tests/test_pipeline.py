@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import heatcore as hc
-from heatcore._synthetic import synthetic_people, synthetic_scene
+from heatcore._synthetic import synthetic_frames, synthetic_people, synthetic_scene, write_synthetic_video
 from heatcore.cli import main
 from heatcore.floorplan import FloorplanAccumulator
 from heatcore.io.detections import AitriosCSV
@@ -117,7 +117,7 @@ def _areas():
     for d in people:
         d.time = d.frame / 10.0
     _, _, H, scene = synthetic_scene(seconds=6.0, fps=5.0)
-    frames = list(hc.motion.synthetic_frames(96, 64, 30, seed=4))
+    frames = list(synthetic_frames(96, 64, 30, seed=4))
     pts = [np.random.default_rng(i).normal(40, 9, (50, 2)) for i in range(6)]
     return {
         "kde": (lambda: hc.KDEAccumulator((64, 96), 5.0), pts),
@@ -249,7 +249,7 @@ def test_mog2_refuses_a_checkpoint_instead_of_resuming_inexactly(tmp_path):
     acc = hc.MotionHeatmap("mog2")
     if acc.checkpoint_refusal() is None:
         pytest.skip("this build exports its own MOG2 state: MOG2 checkpoints are exact")
-    clip = hc.motion.write_synthetic_video(tmp_path / "c.avi", 64, 48, 10)
+    clip = write_synthetic_video(tmp_path / "c.avi", 64, 48, 10)
     with pytest.raises(ValueError, match="MOG2"):
         hc.motion_heatmap(clip, "mog2", checkpoint=tmp_path / "ck.npz")
     assert main(["motion", str(clip), "--method", "mog2", "-o", str(tmp_path / "h.png"), "--checkpoint",
@@ -258,7 +258,7 @@ def test_mog2_refuses_a_checkpoint_instead_of_resuming_inexactly(tmp_path):
 
 
 def test_motion_resume_with_another_stride_or_start_is_refused(tmp_path, capsys):
-    clip = hc.motion.write_synthetic_video(tmp_path / "c.avi", 64, 48, 40)
+    clip = write_synthetic_video(tmp_path / "c.avi", 64, 48, 40)
     ck = tmp_path / "ck.npz"
     base = ["motion", str(clip), "--method", "diff", "-o", str(tmp_path / "h.png"), "--checkpoint", str(ck),
             "--quiet", "--decoder", "opencv"]
@@ -320,7 +320,7 @@ def test_floorplan_killed_and_resumed_is_exact(tmp_path):
 
 @pytest.mark.slow
 def test_motion_killed_and_resumed_is_exact(tmp_path):
-    clip = hc.motion.write_synthetic_video(tmp_path / "c.avi", 320, 240, 400, seed=5)
+    clip = write_synthetic_video(tmp_path / "c.avi", 320, 240, 400, seed=5)
     common = ["motion", str(clip), "--quiet", "--decoder", "opencv"]
     assert main(common + ["-o", str(tmp_path / "ref.png"), "--npy", str(tmp_path / "ref.npy")]) == 0
     ck = tmp_path / "ck.npz"
@@ -401,7 +401,7 @@ def test_failed_runs_leave_nothing_behind(tmp_path, capsys):
 
 
 def test_outputs_are_checked_before_any_work(tmp_path, capsys):
-    clip = hc.motion.write_synthetic_video(tmp_path / "c.avi", 32, 24, 5)
+    clip = write_synthetic_video(tmp_path / "c.avi", 32, 24, 5)
     for argv, what in (
         (["motion", str(clip), "-o", str(tmp_path / "x.txt")], "extension"),
         (["motion", str(clip), "-o", str(tmp_path / "h.png"), "--overlay-video", str(tmp_path / "v.avi")], "extension"),
@@ -452,7 +452,7 @@ def test_detect_in_process_feeds_grid_and_floorplan_in_one_pass(tmp_path):
     from heatcore.jobs import detect_job
     from heatcore.sinks import GridCompactSink
 
-    clip = hc.motion.write_synthetic_video(tmp_path / "c.avi", 160, 120, 30, fps=10.0)
+    clip = write_synthetic_video(tmp_path / "c.avi", 160, 120, 30, fps=10.0)
 
     def det(frame):
         return np.array([[40, 30, 60, 90, 0.9]])

@@ -19,7 +19,8 @@ from heatcore import render
 from heatcore.cli import main
 from heatcore.grid_output import GridVideoWriter
 from heatcore.io.video import Frame, decode_frames, iter_frames, prefetch_iter
-from heatcore.motion import MotionHeatmap, _MaskRing, _OverlayVideo, motion_heatmap, synthetic_frames
+from heatcore._synthetic import synthetic_frames
+from heatcore.motion import MotionHeatmap, _MaskRing, _OverlayVideo, motion_heatmap
 
 W, H, N, FPS = 96, 64, 48, 12.5
 GOP = 7

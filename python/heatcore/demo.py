@@ -89,7 +89,8 @@ def floorplan_demo(outdir: Path, quiet: bool = True) -> list[Path]:
 def motion_demo(outdir: Path, quiet: bool = True) -> list[Path]:
     """Synthetic scene with moving blobs -> heatmap PNG (+ colorbar figure) and overlay MP4."""
     from . import render
-    from .motion import motion_heatmap, write_synthetic_video
+    from ._synthetic import write_synthetic_video
+    from .motion import motion_heatmap
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,14 @@ Three ways to decide "motion" per pixel and frame, all accumulated without satur
 ``state()``/``from_state()`` — the MOG model included, so a resumed run is identical);
 :func:`motion_heatmap` streams a video through it, with stride/scale/ROI/time range, progress
 bar, checkpoint/resume and an optional overlay video (cumulative, sliding window or decaying).
+
+Where and when: ``motion_heatmap(..., slice="15min", zones="zones.json")`` also counts per time
+slice (wall-clock time from the file name or the container; the background model is handed from
+slice to slice, so the slices add up exactly) and per zone (``MotionHeatmap(zones=)``: moving
+pixels and frames with motion in each zone, from every frame's mask); :func:`save_run` writes
+the folder ``heatcore report`` reads. :func:`parse_position`, :func:`range_kwargs`,
+:func:`split_background` and :func:`describe_reference` are the small parsers and descriptions
+behind ``heatcore motion``'s options.
 """
 
 from __future__ import annotations
@@ -28,8 +36,9 @@ import hashlib
 import json
 import math
 import os
+import re
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence, cast
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence, cast
 
 import cv2
 import numpy as np
@@ -39,8 +48,9 @@ from ._checks import positive_float, positive_int, resolve_threads
 from .accumulator import Accumulator
 from .io.video import decode_frames, prefetch_iter, video_info
 
-__all__ = ["MotionHeatmap", "motion_heatmap", "METHODS", "preprocess_frame", "load_roi", "synthetic_frames",
-           "write_synthetic_video", "sample_reference", "reference_indices"]
+__all__ = ["MotionHeatmap", "motion_heatmap", "METHODS", "preprocess_frame", "load_roi", "sample_reference",
+           "reference_indices", "describe_reference", "parse_position", "range_kwargs", "split_background",
+           "save_picture", "save_run", "TimedFrame"]
 
 MAX_BLUR = 65535  # largest diff box-blur size (pixels); the frame's longer side bounds it too
 
@@ -280,6 +290,74 @@ def describe_reference_frames(frames: Sequence[int]) -> str:
     return f"{len(f)} frame{'s' if len(f) != 1 else ''}: {shown}"
 
 
+def describe_reference(acc: "MotionHeatmap", reference: Any = None,
+                       saved: str | os.PathLike[str] | None = None) -> str:
+    """One line saying what a diff run's reference was: ``"frame 120"``, ``"per-pixel median of
+    25 frames: 30, 90, ..."`` (the frames :func:`motion_heatmap` sampled, in
+    ``acc.reference_frames``), ``"image empty.png"`` (``reference`` as given) or ``"the first
+    processed frame"``; ``saved``: where ``save_reference`` wrote it (appended)."""
+    frames = acc.reference_frames
+    if frames is None:
+        is_image = isinstance(reference, (str, os.PathLike)) and not (
+            isinstance(reference, str) and (reference == "first" or reference.startswith("median")))
+        what = f"image {os.fspath(reference)}" if is_image else "the first processed frame"
+    elif len(frames) == 1:
+        what = f"frame {frames[0]}"
+    else:
+        what = f"per-pixel median of {describe_reference_frames(frames)}"
+    if saved is not None:
+        what += f" (saved to {os.fspath(saved)})"
+    return what
+
+
+_POSITION_FORMS = "a frame number (120), seconds (12.5s) or [h:]m:ss (1:30)"
+
+
+def parse_position(text: str) -> tuple[str, int | float]:
+    """A position in a video from text: ``"120"`` → ``("frame", 120)``; ``"12.5s"`` →
+    ``("time", 12.5)`` seconds; ``"1:30"`` → ``("time", 90.0)``, ``"1:02:03.5"`` → ``("time",
+    3723.5)``. Raises ValueError naming the text otherwise."""
+    if not isinstance(text, str):
+        raise TypeError(f"a position must be text ({_POSITION_FORMS}), got {text!r}")
+    t = text.strip()
+    if re.fullmatch(r"\d+", t):
+        return "frame", int(t)
+    m = re.fullmatch(r"(\d+(?:\.\d*)?)s", t)
+    if m:
+        return "time", float(m.group(1))
+    m = re.fullmatch(r"(?:(\d+):)?(\d+):(\d+(?:\.\d*)?)", t)
+    if m:
+        h = int(m.group(1) or 0)
+        return "time", h * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+    raise ValueError(f"{text!r} is not a frame number, seconds (12.5s) or m:ss")
+
+
+def range_kwargs(start: str | tuple[str, int | float] | None = None,
+                 stop: str | tuple[str, int | float] | None = None) -> dict[str, Any]:
+    """:func:`motion_heatmap` keyword arguments for a range given as positions (text for
+    :func:`parse_position`, or its result): ``{"start": 120}`` for a frame number,
+    ``{"start_time": 12.5}`` (seconds) for a time; the same for ``stop``."""
+    kw: dict[str, Any] = {}
+    for name, v in (("start", start), ("stop", stop)):
+        if v is None:
+            continue
+        kind, value = parse_position(v) if isinstance(v, str) else v
+        kw[name if kind == "frame" else f"{name}_time"] = value
+    return kw
+
+
+def split_background(spec: str | os.PathLike[str] | None) -> tuple[str | None, np.ndarray | None]:
+    """A background choice as text → ``(what the accumulator keeps, picture)``: ``"first"`` /
+    ``"median"`` → ``(spec, None)``; ``"none"`` or None → ``(None, None)``; anything else is an
+    image file → ``("first", BGR image)`` (the accumulator keeps its first frame only for its
+    size; the picture goes under the heat)."""
+    if spec is None or (isinstance(spec, str) and spec == "none"):
+        return None, None
+    if isinstance(spec, str) and spec in ("first", "median"):
+        return spec, None
+    return "first", render.read_image(spec, order="bgr")
+
+
 def _digest(a: np.ndarray | None) -> str | None:
     if a is None:
         return None
@@ -312,18 +390,29 @@ class MotionHeatmap(Accumulator):
             state then crosses the memory bus once per batch; results are identical). Frames given
             to ``update`` are kept until the batch is full, so with batch > 1 they must not be
             modified afterwards (``motion_heatmap`` passes fresh frames).
+        zones: also count motion per zone (a :class:`~heatcore.zones.Zones`, a zones file or its
+            dict; polygons in full-frame image pixels) from every frame's motion mask
+            (:class:`~heatcore.zones.MotionZoneStats`): moving pixels per zone, and frames with
+            motion in the zone — at least ``zone_min_fraction`` (default 0.01) of its pixels moved.
+            :meth:`zone_values` gives the per-zone metrics. A yes/no mask is needed, so plain diff
+            (no ``threshold``) refuses zones.
+        seconds_per_frame: seconds one processed frame stands for (stride / fps), for the zone
+            metrics in seconds; None = unknown.
     """
 
     kind = "motion"
     #: frame indices of the frames whose median is the diff reference (set by motion_heatmap), or None
     reference_frames: list[int] | None = None
+    #: the run per time slice when motion_heatmap was given ``slice=`` (this object is their total)
+    sliced: Any = None
 
     def __init__(self, method: str = "mog", *, scale: float = 1.0, gray: bool = False,
                  roi: str | os.PathLike[str] | np.ndarray | None = None, reference: Any = "first",
                  threshold: int | None = None, blur: int = 11, history: int | None = None, nmixtures: int = 5,
                  background_ratio: float = 0.7, noise_sigma: float = 0.0, var_threshold: float = 16.0,
                  detect_shadows: bool = True, count_shadows: bool = False, background: str | None = "first",
-                 threads: int | None = None, backend: str = "cpp", batch: int = 1) -> None:
+                 threads: int | None = None, backend: str = "cpp", batch: int = 1, zones: Any = None,
+                 zone_min_fraction: float = 0.01, seconds_per_frame: float | None = None) -> None:
         if method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
         if backend not in ("cpp", "numpy"):
@@ -360,6 +449,24 @@ class MotionHeatmap(Accumulator):
         self.threads = resolve_threads(threads)
         self.backend = backend
         self.batch = positive_int("batch", batch)
+        self.zones: Any = None
+        if zones is not None:
+            from .zones import Zones, load_zones
+
+            self.zones = zones if isinstance(zones, Zones) else load_zones(zones)
+            if self.zones.units != "image":
+                raise ValueError(f"motion zones must be in image pixels (units: image), got units {self.zones.units!r}")
+            if method == "diff" and threshold is None:
+                raise ValueError("zones count the frames with motion in each zone, which needs a yes/no motion mask: "
+                                 "give a threshold (--threshold N) for method 'diff'")
+        if isinstance(zone_min_fraction, bool) or not isinstance(zone_min_fraction, (int, float)) \
+                or not 0 <= zone_min_fraction <= 1:
+            raise ValueError(f"zone_min_fraction must be a fraction of a zone's pixels in 0..1, got {zone_min_fraction!r}")
+        self.zone_min_fraction = float(zone_min_fraction)
+        self.seconds_per_frame = None if seconds_per_frame is None else positive_float("seconds_per_frame",
+                                                                                        seconds_per_frame)
+        self.zone_stats: Any = None  # MotionZoneStats, set on the first frame when zones are given
+        self._released = False  # the background model was handed on (a finished time slice)
         self._queued: list[np.ndarray] = []  # MOG frames waiting for one pass over the model
         self._roi_full = load_roi(roi) if roi is not None else None
         self._ref_full = ref_img
@@ -393,14 +500,24 @@ class MotionHeatmap(Accumulator):
         else:
             c.update(history=self.history, var_threshold=self.var_threshold, detect_shadows=self.detect_shadows,
                      count_shadows=self.count_shadows)
+        c.update(self._zone_params())
         return c
+
+    def _zone_params(self) -> dict[str, Any]:
+        """The zone parameters (only when set: configurations without zones stay as they were)."""
+        out: dict[str, Any] = {}
+        if self.zones is not None:
+            out.update(zones=self.zones.to_dict(), zone_min_fraction=self.zone_min_fraction)
+        if self.seconds_per_frame is not None:
+            out["seconds_per_frame"] = self.seconds_per_frame
+        return out
 
     def _init_params(self) -> dict[str, Any]:
         return dict(method=self.method, scale=self.scale, gray=self.gray, threshold=self.threshold, blur=self.blur,
                     history=self.history, nmixtures=self.nmixtures, background_ratio=self.background_ratio,
                     noise_sigma=self.noise_sigma, var_threshold=self.var_threshold,
                     detect_shadows=self.detect_shadows, count_shadows=self.count_shadows,
-                    background=self.background, backend=self.backend, batch=self.batch)
+                    background=self.background, backend=self.backend, batch=self.batch, **self._zone_params())
 
     @property
     def counts_dtype(self) -> type:
@@ -437,6 +554,11 @@ class MotionHeatmap(Accumulator):
             cls = _core().Mog2Model if self.backend == "cpp" else _ref_mog2().Mog2Reference
             self._model = cls(w, h, self.channels, history=self.history, var_threshold=self.var_threshold,
                               detect_shadows=self.detect_shadows)
+        if self.zones is not None:
+            from .zones import MotionZoneStats
+
+            self.zone_stats = MotionZoneStats(self.zones, (h, w), (W, H), roi=self._roi,
+                                              min_fraction=self.zone_min_fraction)
 
     def _blur(self, proc: np.ndarray) -> np.ndarray:
         if self.backend == "numpy":
@@ -464,11 +586,15 @@ class MotionHeatmap(Accumulator):
         if (proc.shape[1], proc.shape[0]) != self.size or pch != self.channels:
             raise ValueError(f"frame {self.frames} has {pch} channel(s) at {proc.shape[1]}x{proc.shape[0]} after "
                              f"preprocessing, earlier frames had {self.channels} at {self.size[0]}x{self.size[1]}")
+        if self._released and self.method != "diff":
+            raise RuntimeError("this motion heatmap handed its background model on (a finished time slice): it can "
+                               "be read and merged, not updated")
         if self._first is None and self.background is not None:
             self._first = frame.copy()
         if self.background == "median":
             self._sample_background(frame)
         self.frames += 1
+        want = return_mask or self.zone_stats is not None  # zones count every frame's mask
         if self.method == "mog":
             if self.backend == "cpp":
                 if self.batch > 1 and not return_mask:
@@ -478,10 +604,11 @@ class MotionHeatmap(Accumulator):
                     return None
                 self._run_queued()
                 mask = self._model.apply(proc, counts=self._grid, roi=self._roi, threads=self.threads,
-                                         return_mask=return_mask)
+                                         return_mask=want)
             else:
-                mask = self._model.apply(proc, counts=self._grid, roi=self._roi, return_mask=return_mask)
-            return mask
+                mask = self._model.apply(proc, counts=self._grid, roi=self._roi, return_mask=want)
+            self._count_zones(mask)
+            return mask if return_mask else None
         if self.method == "mog2":
             if self.backend == "cpp" and self.batch > 1 and not return_mask:
                 self._queued.append(proc)
@@ -489,9 +616,41 @@ class MotionHeatmap(Accumulator):
                     self._run_queued()
                 return None
             self._run_queued()
-            return self._model.apply(proc, counts=self._grid, roi=self._roi, threads=self.threads,
-                                     return_mask=return_mask, count_shadows=self.count_shadows)
+            mask = self._model.apply(proc, counts=self._grid, roi=self._roi, threads=self.threads,
+                                     return_mask=want, count_shadows=self.count_shadows)
+            self._count_zones(mask)
+            return mask if return_mask else None
         return self._update_diff(proc, return_mask)
+
+    def _moving(self, mask: np.ndarray) -> np.ndarray:
+        """(h, w) uint8, non-zero where a frame's motion map counts as motion — exactly where the
+        kernels add 1 to the counts inside the ROI (MOG: 255; MOG2: 255, and shadows (127) with
+        count_shadows; thresholded diff: above the threshold). Pixels outside the ROI are left
+        as they are: the zones' masks exclude them."""
+        if self.method == "mog" or (self.method == "mog2" and self.count_shadows):
+            return mask  # 0 / 255 (MOG2: 0 / 127 / 255, every non-zero counted)
+        if self.method == "mog2":
+            return cv2.compare(mask, 255, cv2.CMP_EQ)  # type: ignore[call-overload]  # shadows (127) are not motion
+        return (mask != 0).view(np.uint8)  # diff: 0/1 float32 over the threshold
+
+    def _count_zones(self, mask: np.ndarray | None) -> None:
+        if self.zone_stats is not None:
+            assert mask is not None
+            self.zone_stats.add(self._moving(mask))
+
+    def zone_values(self) -> dict[str, np.ndarray]:
+        """Motion per zone (``zones=``): ``{metric: (zones,) float64}`` for ``motion_fraction``,
+        ``motion_frames``, ``motion_s``, ``motion_px_s`` (see
+        :meth:`heatcore.zones.MotionZoneStats.values`; seconds need ``seconds_per_frame``)."""
+        if self.zones is None:
+            raise ValueError("this motion heatmap counts no zones: give zones= (a zones file) when making it")
+        if self.zone_stats is None:
+            raise ValueError("no frames were added yet")
+        self._flush_pending()
+        self._run_queued()
+        assert self.full_size is not None and self.size is not None
+        full_px = (self.full_size[0] * self.full_size[1]) / (self.size[0] * self.size[1])
+        return self.zone_stats.values(self.frames, self.seconds_per_frame, full_px)
 
     def update_batch(self, records: Sequence[Any], *, detail: bool = False) -> list[Any]:
         """Consume a batch of frames: arrays, :class:`~heatcore.records.Frame` records or
@@ -515,8 +674,18 @@ class MotionHeatmap(Accumulator):
         """Apply the MOG model to the queued frames in one pass over its state."""
         if self._queued:
             queued, self._queued = self._queued, []
-            kw = {"count_shadows": self.count_shadows} if self.method == "mog2" else {}
-            self._model.apply_frames(queued, counts=self._grid, roi=self._roi, threads=self.threads, **kw)
+            if self.zone_stats is None:
+                kw = {"count_shadows": self.count_shadows} if self.method == "mog2" else {}
+                self._model.apply_frames(queued, counts=self._grid, roi=self._roi, threads=self.threads, **kw)
+                return
+            if self.method == "mog2":  # masks of the whole batch, for the zones
+                masks = self._model.apply_frames(queued, counts=self._grid, roi=self._roi, threads=self.threads,
+                                                 count_shadows=self.count_shadows, return_mask=True)
+            else:
+                masks = self._model.apply_batch(np.stack(queued), counts=self._grid, roi=self._roi,
+                                                threads=self.threads, return_mask=True)
+            for m in masks:
+                self._count_zones(m)
 
     def _update_diff(self, proc: np.ndarray, return_mask: bool) -> np.ndarray | None:
         if self._reference is None:
@@ -543,25 +712,27 @@ class MotionHeatmap(Accumulator):
             self._acc32_frames += 1
         else:
             acc = self._grid  # a count of frames: uint32, +1 at most per frame
+        want = return_mask or self.zone_stats is not None  # zones count every frame's mask
         if self.backend == "numpy":
             r = _ref()
             b = r.gray_blur(proc, ksize)
             r.diff_accumulate(b, self._reference, acc, 1, self._roi, thr)
-        elif return_mask:
+        elif want:
             _, b = _core().diff_accumulate(proc, self._reference, acc, ksize, self._roi, thr, self.threads, True)
         else:
             _core().diff_accumulate(proc, self._reference, acc, ksize, self._roi, thr, self.threads)
             b = None
         if self._acc32_frames >= _FOLD_EVERY:
             self._fold()
-        if not return_mask:
+        if not want:
             return None
         d = np.abs(b.astype(np.int16) - self._reference.astype(np.int16)).astype(np.float32)
         if self.threshold is not None:
             d = (d > self.threshold).astype(np.float32)
         if self._roi is not None:
             d[self._roi == 0] = 0
-        return d
+        self._count_zones(d)
+        return d if return_mask else None
 
     def _fold(self) -> None:
         """Add the uint16 partial sums of the diff method into the float64 grid (exact)."""
@@ -599,6 +770,18 @@ class MotionHeatmap(Accumulator):
         self._fold()
         self._grid[:] = 0
         self.frames = 0
+        if self.zone_stats is not None:
+            self.zone_stats.reset()
+
+    def release_model(self) -> None:
+        """Drop the MOG/MOG2 background model (its memory: tens of bytes per pixel) once it has
+        been handed on, e.g. to the next time slice: the counts, zones and background pictures
+        stay (read, merge and save them as before); :meth:`update` then raises. The diff
+        reference is kept (a few bytes per pixel; the next slice carries its own copy)."""
+        if self._grid is not None:
+            self._run_queued()
+        self._model = None
+        self._released = True
 
     # -- results ------------------------------------------------------------------------------
     def result(self, normalize: bool = False) -> np.ndarray:
@@ -670,6 +853,9 @@ class MotionHeatmap(Accumulator):
             raise ValueError(f"cannot merge heatmaps of different sizes: {self.full_size} vs {other.full_size}")
         self._grid += other._grid
         self.frames += other.frames
+        if self.zone_stats is not None and other.zone_stats is not None:
+            self.zone_stats.moving += other.zone_stats.moving
+            self.zone_stats.active += other.zone_stats.active
         if self.background == "median":
             self._bg = (self._bg + other._bg)[:: max(1, math.ceil((len(self._bg) + len(other._bg)) / _BG_SAMPLES))]
 
@@ -704,6 +890,11 @@ class MotionHeatmap(Accumulator):
             st["pending"] = np.stack(self._pending)
         if self.reference_frames is not None:
             st["reference_frames"] = np.array(self.reference_frames, np.int64)
+        if self.zone_stats is not None:
+            st["zone_moving"] = self.zone_stats.moving.copy()
+            st["zone_active"] = self.zone_stats.active.copy()
+        if self._released:
+            st["released"] = np.array(1, np.int64)
         if self.method == "mog" and self._model is not None:
             ms = self._model.get_state()
             st["mog_nframes"] = np.array(ms["nframes"], np.int64)
@@ -753,6 +944,12 @@ class MotionHeatmap(Accumulator):
         obj._pending = list(state["pending"]) if "pending" in state else []
         if "reference_frames" in state:
             obj.reference_frames = [int(v) for v in state["reference_frames"]]
+        if obj.zone_stats is not None and "zone_moving" in state:
+            obj.zone_stats.moving = np.asarray(state["zone_moving"], np.int64).copy()
+            obj.zone_stats.active = np.asarray(state["zone_active"], np.int64).copy()
+        if "released" in state:
+            obj.release_model()
+            return obj
         if obj.method == "mog" and "mog_weight" in state:
             obj._model.set_state(int(state["mog_nframes"]), state["mog_sort_key"], state["mog_weight"],
                                  state["mog_mean"], state["mog_var"])
@@ -793,18 +990,39 @@ def _placeholder(shape: tuple[int, ...]) -> np.ndarray:
     return np.broadcast_to(np.zeros((), np.uint8), shape)
 
 
+class TimedFrame(NamedTuple):
+    """A frame of :func:`motion_heatmap`'s stream with its time: a ``(frame, image, processed)``
+    tuple for :meth:`MotionHeatmap.update_batch` that also carries ``time`` (seconds from the
+    start of the video) and ``wall`` (wall-clock Unix seconds, None = unknown; a
+    :class:`~heatcore.slices.SlicedAccumulator` adds its ``start``) for the time slices."""
+
+    frame: int
+    image: np.ndarray
+    processed: np.ndarray
+    time: float | None = None
+    wall: float | None = None
+
+
+def _image_list_of(source: Any) -> bool:
+    from .io.video import _image_list
+
+    return _image_list(source) is not None
+
+
 def _frame_source(source: Any, *, stride: int, start: int, stop: int | None, gray: bool, decoder: str,
                   scale: float, kernel_gray: bool, keyframes: bool = False, skip: int = 0,
-                  full: Callable[[int], bool] | None = None) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+                  full: Callable[[int], bool] | None = None, timed: bool = False,
+                  fps: float | None = None) -> Iterator[Any]:
     """``(index, full frame, processed frame)`` with the processing (BGR->gray, resize) done
     here, i.e. on the decoding thread when wrapped in :func:`_prefetch`.
 
     ``full(n)`` tells whether the n-th item (0-based, of this run) needs the real full-size
     picture (the background's first frame, median samples, overlay video); otherwise the full
     frame is a zero-stride placeholder of the right shape and no full-size copy is made.
-    ``skip``: drop this many items first (resuming a key-frame run)."""
+    ``skip``: drop this many items first (resuming a key-frame run). ``timed``: yield
+    :class:`TimedFrame` records (time from the decoder, else ``index / fps``)."""
     n = 0
-    for i, _t, img in decode_frames(source, stride=stride, start=start, stop=stop, gray=gray, backend=decoder,
+    for i, t, img in decode_frames(source, stride=stride, start=start, stop=stop, gray=gray, backend=decoder,
                                     keyframes=keyframes):
         if skip:
             skip -= 1
@@ -818,7 +1036,10 @@ def _frame_source(source: Any, *, stride: int, start: int, stop: int | None, gra
         else:
             frame = _placeholder(img.shape)
         n += 1
-        yield i, frame, proc
+        if timed:
+            yield TimedFrame(i, frame, proc, t if t is not None else (i / fps if fps else None))
+        else:
+            yield i, frame, proc
 
 
 class _MaskRing:
@@ -991,7 +1212,8 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
                    alpha: float = 0.6, decoder: str = "auto", quiet: bool = True, batch: int = 8,
                    on_frame: Callable[[MotionHeatmap, int], None] | None = None,
                    save_reference: str | os.PathLike[str] | None = None, keyframes: bool = False,
-                   **params: Any) -> MotionHeatmap:
+                   slice: str | None = None, tz: Any = None, zones: Any = None, zone_min_fraction: float = 0.01,
+                   start_wall: float | None = None, **params: Any) -> MotionHeatmap:
     """Stream a video (file, URL, image folder or list of images in natural order) through a
     :class:`MotionHeatmap` and return it.
 
@@ -1023,6 +1245,23 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
     ``"median:25"``: slow walkers and parked cars at the start leave no ghost. The frames used are
     in ``result.reference_frames``; ``save_reference="reference.png"`` writes the reference image so
     later runs (or parts of a split run, which must share one reference to merge) can pass it.
+
+    Where and when (for ``heatcore report``):
+
+    * ``slice``: also count per time slice — a period (``"15min"``, ``"1h"``, ``"1d"``, ...),
+      ``"hour"`` (of day), ``"weekday"`` or ``"weekhour"`` (:class:`~heatcore.slices.SlicedAccumulator`).
+      Each frame's time is its time in the video (seconds from the start); its wall-clock time is
+      ``start_wall`` (Unix seconds of frame 0) plus that, where ``start_wall`` defaults to the time
+      stamp in the file name, else the container's ``creation_time`` (``io.timestamps``); without
+      one, periods count from the start of the video and calendar slicings are refused. ``tz``:
+      local time offset (hours east of UTC or ``"+02:00"``). The background model is handed from
+      slice to slice, so the slices add up exactly to the unsliced heatmap: the returned heatmap
+      is their total, and ``result.sliced`` holds the slices. (The model runs once: the slices
+      alone are counted, unless an overlay ``video`` or ``on_frame`` needs the running total too.)
+    * ``zones``: a zones file (JSON/YAML), its dict or :class:`~heatcore.zones.Zones` in image
+      pixels: motion is also counted per zone (:class:`MotionHeatmap` ``zones=``; per slice with
+      ``slice``), with ``zone_min_fraction`` of a zone's pixels moving making a frame with motion
+      in the zone, and seconds from stride / fps. Plain diff needs a ``threshold`` for zones.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
@@ -1044,13 +1283,45 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
         raise ValueError("keyframes=True samples one frame per group of pictures, which has no fixed rate for an "
                          "overlay video: drop keyframes or video")
 
+    if zones is not None:
+        from .zones import Zones, load_zones
+
+        zones = zones if isinstance(zones, Zones) else load_zones(zones)
+    spf: float | None = None
+
     def make() -> MotionHeatmap:
         return MotionHeatmap(method, scale=scale, gray=kernel_gray, roi=roi, reference=reference,
                              threshold=threshold, blur=blur, background=background, threads=threads,
-                             batch=batch if video is None else 1, **params)
+                             batch=batch if video is None else 1, zones=zones, zone_min_fraction=zone_min_fraction,
+                             seconds_per_frame=spf, **params)
 
     make()  # validate the parameters before touching the video
+    sliced_proto: Any = None
+    if slice is not None:
+        from .slices import SlicedAccumulator
+
+        sliced_proto = SlicedAccumulator(make, slice, tz=tz)  # a bad slicing or tz fails here
     info = video_info(source)
+    fps_known = float(info.fps) if info.fps and info.fps > 0 else None
+    if sliced_proto is not None:  # the frames' time, checked before any decoding
+        from .slices import CALENDAR
+
+        if fps_known is None and _image_list_of(source):
+            raise ValueError(f"slice={slice!r} needs each frame's time, but {source!s} is a folder of images with no "
+                             "frame rate: slice a video")
+        if start_wall is None and isinstance(source, (str, os.PathLike)) and Path(source).is_file():
+            from .io.timestamps import recording_start_time
+
+            start_wall = recording_start_time(source)
+        if start_wall is not None and (isinstance(start_wall, bool) or not isinstance(start_wall, (int, float))
+                                       or not math.isfinite(start_wall)):
+            raise ValueError(f"start_wall must be the wall-clock Unix seconds of frame 0, got {start_wall!r}")
+        if start_wall is None and sliced_proto.mode in CALENDAR:
+            raise ValueError(f"{Path(str(source)).name} has no wall-clock time (no time stamp in its file name, no "
+                             f"creation_time in the container), so slice={slice!r} is unknown: name the file with its "
+                             "start time (e.g. cam1_2026-11-30_09-00-00.mp4) or slice by a period such as '1h'")
+    if zones is not None and not keyframes and info.fps and info.fps > 0:
+        spf = stride / float(info.fps)  # zone seconds (key frames have no fixed spacing)
     fps = info.fps if info.fps and info.fps > 0 else 25.0
     if start_time is not None:
         from .io.video import seconds_to_frame
@@ -1080,16 +1351,24 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
     # only the first frame of a run (the kept background), the rest are size-only placeholders
     keep_all = video is not None or background == "median"
 
-    def items(done: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    sliced: Any = None
+    if sliced_proto is not None:
+        from .slices import SlicedAccumulator
+
+        sliced = SlicedAccumulator(make, slice, tz=tz, start=start_wall)  # type: ignore[arg-type]
+    timed = sliced is not None
+
+    def items(done: int) -> Iterator[Any]:
         first, skip = start + done * stride, 0
         if keyframes:
             first, skip = start, done  # key frames have no fixed spacing: skip the ones done
         if stop is not None and first >= stop:
             return iter(())
         need = None if keep_all else (lambda n: n == 0 and background is not None)
-        return _prefetch(_frame_source(source, stride=stride, start=first, stop=stop, gray=bool(gray),
-                                       decoder=decoder, scale=scale, kernel_gray=kernel_gray or method == "diff",
-                                       keyframes=keyframes, skip=skip, full=need))
+        frames = _frame_source(source, stride=stride, start=first, stop=stop, gray=bool(gray), decoder=decoder,
+                               scale=scale, kernel_gray=kernel_gray or method == "diff", keyframes=keyframes,
+                               skip=skip, full=need, timed=timed, fps=fps_known)
+        return _prefetch(frames)
 
     out_video: _OverlayVideo | None = None
     out_fps = fps / stride
@@ -1112,31 +1391,85 @@ def motion_heatmap(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
     except (OSError, TypeError):
         fp["input"] = [str(s) for s in source] if isinstance(source, (list, tuple)) else str(source)
     sinks: list[Any] = [] if out_video is None else [_OverlaySink(out_video, lambda: cast(MotionHeatmap, job.accumulators["motion"]))]
+    # the whole-run heatmap is counted on its own unless the slices alone make it (their total)
+    accumulators: dict[str, Any] = {}
+    if sliced is None or out_video is not None or on_frame is not None:
+        accumulators["motion"] = make()
+    if sliced is not None:
+        accumulators["sliced"] = sliced
     # a callback (on_frame) or an overlay video sees every frame; else frames flow 8 at a time
     job = Job(source=IterSource(items, fingerprint=fp, total=total,
                                 batch=8 if out_video is None and on_frame is None else 1, name="video"),
-              accumulators={"motion": make()}, sinks=sinks, checkpoint=checkpoint,
+              accumulators=accumulators, sinks=sinks, checkpoint=checkpoint,
               checkpoint_every=checkpoint_every, restart=restart, quiet=quiet, desc=f"motion ({method})",
               on_batch=None if on_frame is None else (lambda done: on_frame(job.accumulators["motion"], done)))  # type: ignore[arg-type]
     res = run(job)
-    acc = cast(MotionHeatmap, res.accumulators["motion"])
+    if "motion" in res.accumulators:
+        acc = cast(MotionHeatmap, res.accumulators["motion"])
+    else:
+        acc = cast(MotionHeatmap, res.accumulators["sliced"].merged())  # type: ignore[attr-defined]
     if acc.frames == 0 and res.records == 0:
         raise ValueError(f"no frames to process in {source!s} (start={start}, stop={stop})")
     assert acc is not None
     if acc.frames == 0:
         raise ValueError(f"no frames were processed from {source!s}")
     acc.reference_frames = ref_frames
+    if sliced is not None:
+        acc.sliced = res.accumulators["sliced"]
     return acc
+
+
+def save_run(acc: MotionHeatmap, folder: str | os.PathLike[str], *, source: str = "", zones: Any = None,
+             command: str = "", title: str | None = None) -> Path:
+    """Save a motion run for ``heatcore report FOLDER`` (:func:`heatcore.report.write_run_folder`):
+    its time slices (``acc.sliced``, from ``motion_heatmap(slice=...)``) as ``sliced.npz``, else
+    the heatmap as ``motion.npz`` — without the MOG/MOG2 model (the report needs the counts, the
+    zone counts and the background frame) — plus ``run.json`` and the ``zones`` file."""
+    from .report import write_run_folder
+
+    if zones is None:
+        zones = acc.zones
+    name = "sliced" if acc.sliced is not None else "motion"
+    if acc.sliced is not None:
+        from .slices import SlicedAccumulator
+
+        st = {k: v for k, v in acc.sliced.state().items()
+              if not re.match(r"^s-?\d+/mog2?_", k)}  # the current slice's model: not needed
+        for key in acc.sliced.keys():
+            st[f"s{key}/released"] = np.array(1, np.int64)
+        state: Any = SlicedAccumulator.from_state(st)
+    else:
+        st = {k: v for k, v in acc.state().items() if not k.startswith(("mog_", "mog2_"))}
+        st["released"] = np.array(1, np.int64)
+        state = MotionHeatmap.from_state(st)
+    cfg = acc.config()
+    meta: dict[str, Any] = {"inputs": source, "frames": acc.frames, "command": command,
+                            "motion": json.dumps({k: v for k, v in cfg.items() if k != "zones"}, default=str),
+                            "slicing": acc.sliced.slicing if acc.sliced is not None else "none",
+                            "zones file": str(zones) if zones is not None else "none"}
+    if acc.zones is not None:
+        meta["motion in a zone"] = (f"a frame has motion in a zone when at least {100 * acc.zone_min_fraction:g} % "
+                                    "of its pixels moved")
+    if acc.seconds_per_frame is not None:
+        meta["seconds per processed frame"] = f"{acc.seconds_per_frame:.6g} s (stride / fps)"
+    what = {"mog": "MOG", "mog2": "MOG2", "diff": "frame difference"}[acc.method]
+    camera = Path(source).stem if source else ""
+    return write_run_folder(folder, {name: state}, heat=name, motion=name if acc.zones is not None else None,
+                            title=title or f"motion heatmap: {Path(source).name if source else 'video'}",
+                            camera=camera, method=f"motion ({what})", meta=meta, zones=zones)
 
 
 def save_picture(acc: MotionHeatmap, path: str | os.PathLike[str], *, background: Any = "first",
                  cmap: str = "hot", alpha: float = 0.6, vmin: float = 0.0, vmax: float | None = None,
-                 log: bool = False, colorbar: bool = False, counts: bool = False, title: str | None = None) -> Path:
+                 log: bool = False, colorbar: bool = False, counts: bool = False, title: str | None = None,
+                 zones: Any = None) -> Path:
     """Write the heatmap over the scene as an image (PNG/JPEG), at full frame size.
 
     ``background``: ``"first"`` / ``"median"`` (frames kept by the accumulator), a BGR image, or
     None (heat alone). ``counts``: colour raw counts instead of the fraction of frames in motion.
-    ``colorbar``: a figure with a labelled colour bar and ``title``."""
+    ``colorbar``: a figure with a labelled colour bar and ``title``. ``zones``
+    (:class:`~heatcore.zones.Zones` in image pixels, e.g. ``acc.zones``): outlined with their
+    names (with ``colorbar``: on the background, under the heat)."""
     assert acc.full_size is not None, "no frames were processed"
     values = acc.result(normalize=not counts).astype(np.float32)
     bg = background if isinstance(background, np.ndarray) else acc.background_image(background)
@@ -1151,13 +1484,15 @@ def save_picture(acc: MotionHeatmap, path: str | os.PathLike[str], *, background
         label = "summed |difference| (gray levels)" if counts else "mean |difference| (gray levels)"
     if colorbar:
         full = render.resize(values, acc.full_size)
+        if zones is not None and rgb_bg is not None:
+            rgb_bg = zones.draw(rgb_bg)
         return render.save_figure(path, full, background=rgb_bg, cmap=cmap, alpha=alpha, vmin=vmin, vmax=vmax,
                                   scale=scale, threshold=vmin, label=label, colorbar=True, title=title)
     img = render.overlay(values, rgb_bg, cmap, alpha=alpha, vmin=vmin, vmax=vmax, scale=scale,
                          threshold=vmin if rgb_bg is not None else None)
     if rgb_bg is None:
         img = render.resize(img, acc.full_size)
+    if zones is not None:
+        img = zones.draw(img)
     return render.save_image(path, img)
 
-
-from ._synthetic import synthetic_frames, write_synthetic_video  # noqa: E402  (demo/test clips; kept here for callers)

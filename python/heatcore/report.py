@@ -31,7 +31,7 @@ import numpy as np
 
 from .accumulator import Accumulator
 
-__all__ = ["Report", "build_report", "load_run", "report_from_folder"]
+__all__ = ["Report", "build_report", "load_run", "report_from_folder", "write_run_folder"]
 
 _CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
         "connect-src 'none'; font-src 'none'; form-action 'none'; base-uri 'none'")
@@ -356,7 +356,7 @@ def build_report(heat: Accumulator, *, title: str = "heatcore report", camera: s
         whole_rows = [r for r in rows if r["slice"] == "all"]
         body = _table(whole_rows, cols, left=2)
         if sliced is not None:
-            metric = "mean_occupancy" if "mean_occupancy" in used else "share"
+            metric = next(m for m in ("mean_occupancy", "motion_frames", "share") if m in used or m == "share")
             sfig = plot_zone_series(rows, metric, title=f"{METRICS[metric]} per zone\n{subtitle}")
             figures["zone_series"] = sfig
             body += f'<figure>{_img(_fig_png(sfig), "zone time series")}</figure>'
@@ -511,6 +511,56 @@ def load_run(folder: str | os.PathLike[str]) -> dict[str, Any]:
     kw["meta"].setdefault("run folder", str(d.resolve()))
     kw["meta"].setdefault("states", ", ".join(f"{n} ({getattr(a, 'inner_kind', a.kind)})" for n, a in accs.items()))
     return kw
+
+
+def write_run_folder(folder: str | os.PathLike[str], states: dict[str, Accumulator], *, heat: str,
+                     motion: str | None = None, counter: str | None = None, floorplan: str | None = None,
+                     title: str = "", camera: str = "", method: str = "", meta: dict[str, Any] | None = None,
+                     zones: Any = None, background: str | os.PathLike[str] | None = None,
+                     homography: str | os.PathLike[str] | None = None) -> Path:
+    """Write a run's output folder for :func:`report_from_folder` (``heatcore report FOLDER``):
+    every accumulator in ``states`` as ``<name>.npz``, ``run.json`` naming which of them is the
+    ``heat`` map (and the ``motion`` / ``counter`` / ``floorplan`` inputs of the zone table), and
+    copies of the ``zones`` file (or a :class:`~heatcore.zones.Zones`, written as
+    ``zones.json``), ``background`` image and ``homography`` JSON. Returns the folder."""
+    import shutil
+
+    d = Path(folder)
+    if d.exists() and not d.is_dir():
+        raise ValueError(f"report folder {d} is a file; give a folder")
+    names = {"heat": heat, "motion": motion, "counter": counter, "floorplan": floorplan}
+    for role, name in names.items():
+        if name is not None and name not in states:
+            raise ValueError(f"{role}={name!r} is not one of the states given: {sorted(states)}")
+    d.mkdir(parents=True, exist_ok=True)
+    run: dict[str, Any] = {"title": title, "camera": camera, "method": method, "meta": dict(meta or {})}
+    for name, acc in states.items():
+        acc.save(d / f"{name}.npz")
+    run.update({role: name for role, name in names.items() if name is not None})
+
+    def copy(src: str | os.PathLike[str], stem: str) -> str:
+        p = Path(src)
+        target = d / (stem + p.suffix.lower())
+        if not p.is_file():
+            raise FileNotFoundError(f"no such file: {p}")
+        if p.resolve() != target.resolve():
+            shutil.copyfile(p, target)
+        return target.name
+
+    if zones is not None:
+        from .zones import Zones
+
+        if isinstance(zones, Zones):
+            (d / "zones.json").write_text(json.dumps(zones.to_dict(), indent=1))
+            run["zones"] = "zones.json"
+        else:
+            run["zones"] = copy(zones, "zones")
+    if background is not None:
+        run["background"] = copy(background, "background")
+    if homography is not None:
+        run["homography"] = copy(homography, "homography")
+    (d / "run.json").write_text(json.dumps(run, indent=1, default=str))
+    return d
 
 
 def _read_rgb(path: Path) -> np.ndarray:

@@ -24,7 +24,9 @@ records are sums).
 
 Stateful models carry over from slice to slice: the motion background model (MOG, diff
 reference) and the floor plan's tracker / stationary filter are handed to the next slice when the
-time moves on, so a sliced run counts exactly what the unsliced run counts. A background model
+time moves on, so a sliced run counts exactly what the unsliced run counts. A finished motion
+slice drops its MOG/MOG2 model (``MotionHeatmap.release_model``): one model is held, not one per
+slice. A background model
 that cannot be saved and sliding-window grids (``window > 0``) cannot be sliced and say so.
 
 Kernel-density accumulators count points, not records: feed them :class:`TimedPoints`.
@@ -135,13 +137,19 @@ def _carry_motion(prev: Any, nxt: Any) -> Any:
         st = dict(ps)
         st["grid"] = np.zeros_like(ps["grid"])
         st["frames"] = np.array(0, np.int64)
+        for k in ("zone_moving", "zone_active"):  # motion per zone: counted per slice
+            if k in st:
+                st[k] = np.zeros_like(st[k])
         st.pop("bg", None)
         st["bg_step"], st["bg_seen"] = np.array(1, np.int64), np.array(0, np.int64)
     else:
         st = {k: v for k, v in nxt.state().items() if not _is_motion_model(k)}
         st.update({k: v for k, v in ps.items() if _is_motion_model(k)})
+    st.pop("released", None)  # the model arrives with st
     prev._pending = []  # frames waiting for a median reference travel with the model
-    return type(nxt).from_state(st)
+    out = type(nxt).from_state(st)
+    prev.release_model()  # only the current slice needs the model (tens of bytes per pixel)
+    return out
 
 
 def _carry_floorplan(prev: Any, nxt: Any) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 import numpy as np
@@ -27,18 +26,13 @@ examples:
 
 
 def _position(text: str) -> tuple[str, float]:
-    """'120' -> ('frame', 120); '12.5s' -> ('time', 12.5); '1:30' -> ('time', 90)."""
-    t = text.strip()
-    if re.fullmatch(r"\d+", t):
-        return "frame", int(t)
-    m = re.fullmatch(r"(\d+(?:\.\d*)?)s", t)
-    if m:
-        return "time", float(m.group(1))
-    m = re.fullmatch(r"(?:(\d+):)?(\d+):(\d+(?:\.\d*)?)", t)
-    if m:
-        h = int(m.group(1) or 0)
-        return "time", h * 3600 + int(m.group(2)) * 60 + float(m.group(3))
-    raise argparse.ArgumentTypeError(f"{text!r} is not a frame number, seconds (12.5s) or m:ss")
+    """--start/--stop: heatcore.motion.parse_position, its error as argparse's one line."""
+    from ..motion import parse_position
+
+    try:
+        return parse_position(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -94,6 +88,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "footage")
     opt.add_threads(p)
     opt.add_quiet(p)
+    g = p.add_argument_group("where and when (for heatcore report)")
+    g.add_argument("--slice", default=None, metavar="PERIOD",
+                   help="also count per time slice: a period (15min, 1h, 1d, ...), hour (of day), weekday or "
+                        "weekhour; wall-clock time from a time stamp in the file name or the container's "
+                        "creation_time, else seconds from the start")
+    g.add_argument("--zones", type=Path, default=None,
+                   help="zones file (JSON/YAML, image pixels): also count motion per zone (fraction of frames "
+                        "with motion in the zone, seconds and pixel-seconds of motion)")
+    g.add_argument("--zone-min-fraction", type=float, default=0.01,
+                   help="a frame has motion in a zone when at least this fraction of its pixels moved (default 0.01)")
+    g.add_argument("--tz", default=None, help="local time offset for --slice, hours or +HH:MM (default UTC)")
+    g.add_argument("--report-dir", type=Path, default=None,
+                   help="where the sliced/zone states and run.json go (default: <output stem>_report/ beside "
+                        "the image)")
     from . import _motion_many
 
     _motion_many.add_arguments(p)
@@ -101,10 +109,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import render
-    from ..motion import motion_heatmap, save_picture
+    from ..motion import (describe_reference, motion_heatmap, range_kwargs, save_picture, save_run,
+                          split_background)
     from . import _motion_many
 
+    if (args.slice is not None or args.zones is not None) and _motion_many.is_many(args):
+        raise ValueError("--slice and --zones take a single video")
     if _motion_many.is_many(args):
         return _motion_many.run_many(args)
     args.source = args.source[0] if isinstance(args.source, list) else args.source
@@ -112,59 +122,44 @@ def run(args: argparse.Namespace) -> int:
     opt.check_output(args.overlay_video, opt.VIDEO_SUFFIXES, "--overlay-video")
     opt.check_output(args.npy, (".npy",), "--npy")
     opt.check_output(args.checkpoint, (".npz",), "--checkpoint")
+    where_when = args.slice is not None or args.zones is not None
+    report_dir = args.report_dir or args.output.with_name(args.output.stem + "_report")
+    if where_when:
+        opt.check_folder(report_dir, "--report-dir")
     if args.checkpoint is not None and args.overlay_video is not None:
         raise ValueError("--checkpoint cannot resume an overlay video exactly: drop --overlay-video or --checkpoint")
-    kw: dict = {}
-    for name in ("start", "stop"):
-        v = getattr(args, name)
-        if v is not None:
-            kind, value = v
-            kw[name if kind == "frame" else f"{name}_time"] = value
-    bg_arg = args.background
-    background_img = None
-    if bg_arg not in ("first", "median", "none"):
-        background_img = render.read_image(bg_arg, order="bgr")
-        bg_arg = "first"
-    reference = args.reference
-    if reference is not None and reference != "first" and not reference.startswith("median"):
-        reference = Path(reference)
+    keep, picture = split_background(args.background)
     if args.method != "diff" and (args.reference is not None or args.save_reference is not None):
         raise ValueError("--reference and --save-reference are for --method diff")
     acc = motion_heatmap(
         str(args.source), args.method, stride=args.stride, scale=args.scale, gray=True if args.gray else None,
-        roi=args.roi, reference=reference if args.method == "diff" else "first", threshold=args.threshold,
-        save_reference=args.save_reference,
-        blur=args.blur, background=None if bg_arg == "none" else bg_arg, threads=args.threads,
+        roi=args.roi, reference=args.reference if args.method == "diff" else "first", threshold=args.threshold,
+        save_reference=args.save_reference, blur=args.blur, background=keep, threads=args.threads,
         checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, restart=args.restart,
-        video=args.overlay_video, window=args.window,
-        decay_half_life=args.decay_half_life, cmap=args.cmap, alpha=args.alpha, decoder=args.decoder,
-        quiet=args.quiet, keyframes=args.keyframes, **kw)
+        video=args.overlay_video, window=args.window, decay_half_life=args.decay_half_life, cmap=args.cmap,
+        alpha=args.alpha, decoder=args.decoder, quiet=args.quiet, keyframes=args.keyframes,
+        slice=args.slice, tz=args.tz, zones=args.zones, zone_min_fraction=args.zone_min_fraction,
+        **range_kwargs(args.start, args.stop))
     if args.npy is not None:
         args.npy.parent.mkdir(parents=True, exist_ok=True)
         np.save(args.npy, acc.result())
-    save_picture(acc, args.output, background=background_img if background_img is not None else
-                 (None if bg_arg == "none" else bg_arg), cmap=args.cmap, alpha=args.alpha, vmin=args.vmin,
-                 vmax=args.vmax, log=args.log, colorbar=args.colorbar, counts=args.counts,
-                 title=f"{Path(str(args.source)).name}: {acc.frames} frames ({args.method})")
+    save_picture(acc, args.output, background=picture if picture is not None else keep, cmap=args.cmap,
+                 alpha=args.alpha, vmin=args.vmin, vmax=args.vmax, log=args.log, colorbar=args.colorbar,
+                 counts=args.counts, title=f"{Path(str(args.source)).name}: {acc.frames} frames ({args.method})",
+                 zones=acc.zones)
+    folder = None
+    if where_when:
+        folder = save_run(acc, report_dir, source=str(args.source), zones=args.zones,
+                          command=f"heatcore {args.command}")
     if not args.quiet:
         if args.method == "diff":
-            print(f"reference: {_reference_text(acc, args)}")
+            print(f"reference: {describe_reference(acc, args.reference, args.save_reference)}")
         print(f"{acc.frames} frames -> {args.output}" + (f", {args.overlay_video}" if args.overlay_video else ""))
+        if acc.zones is not None:
+            v = acc.zone_values()
+            for i, name in enumerate(acc.zones.names):
+                secs = "" if np.isnan(v["motion_s"][i]) else f" ({v['motion_s'][i]:.1f} s)"
+                print(f"  zone {name}: motion in {100 * v['motion_frames'][i]:.1f} % of the frames{secs}")
+    if folder is not None:
+        print(f"  states and run.json for `heatcore report {folder}` are in {folder}")
     return 0
-
-
-def _reference_text(acc, args: argparse.Namespace) -> str:
-    """One line saying what the diff reference was (and which frames made it)."""
-    from ..motion import describe_reference_frames
-
-    frames = acc.reference_frames
-    if frames is None:
-        what = f"image {args.reference}" if isinstance(args.reference, str) and args.reference not in ("first",) \
-            and not args.reference.startswith("median") else "the first processed frame"
-    elif len(frames) == 1:
-        what = f"frame {frames[0]}"
-    else:
-        what = f"per-pixel median of {describe_reference_frames(frames)}"
-    if args.save_reference is not None:
-        what += f" (saved to {args.save_reference})"
-    return what
