@@ -8,9 +8,7 @@ job's accumulators; :func:`save_run_folder` writes them after the run.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any, Callable
 
@@ -46,42 +44,24 @@ def where_when_accumulators(accumulators: dict[str, Any], factory: Callable[[], 
     return accumulators
 
 
-def _copy(src: Path, dst: Path) -> None:
-    if src.resolve() != dst.resolve():
-        shutil.copyfile(src, dst)
-
-
 def save_run_folder(folder: str | os.PathLike[str], res: Any, *, main: str, title: str, method: str,
                     inputs: list[str], command: str = "", slicing: str | None = None,
                     zones: str | os.PathLike[str] | None = None, background: str | os.PathLike[str] | None = None,
                     homography: str | os.PathLike[str] | None = None) -> Path:
-    """Save a finished run (a :class:`~heatcore.pipeline.RunResult`) for ``heatcore report``:
-    ``<main>.npz`` (the whole heatmap), ``sliced.npz`` / ``zones.npz`` when the run has them, copies
-    of the zones file, background image and homography, and ``run.json`` naming them. Returns the
-    folder."""
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    run: dict[str, Any] = {"title": title, "camera": Path(inputs[0]).stem if inputs else "", "method": method,
-                           "meta": {"inputs": ", ".join(inputs), "records": res.records,
-                                    "run time": f"{res.seconds:.2f} s", "command": command,
-                                    "slicing": slicing or "none", "zones file": str(zones or "none")}}
-    res[main].save(out / f"{main}.npz")
-    run["heat"] = main
-    if "sliced" in res.accumulators:
-        res["sliced"].save(out / "sliced.npz")
-        run["heat"] = "sliced"
-    if "zones" in res.accumulators and zones is not None:
-        res["zones"].save(out / "zones.npz")
-        run["counter"] = "zones"
-        z = out / ("zones" + Path(zones).suffix.lower())
-        _copy(Path(zones), z)
-        run["zones"] = z.name
-    if background is not None:
-        b = out / ("background" + Path(background).suffix.lower())
-        _copy(Path(background), b)
-        run["background"] = b.name
-    if homography is not None:
-        _copy(Path(homography), out / "homography.json")
-        run["homography"] = "homography.json"
-    (out / "run.json").write_text(json.dumps(run, indent=1))
-    return out
+    """Save a finished run (a :class:`~heatcore.pipeline.RunResult`) for ``heatcore report``
+    (:func:`heatcore.report.write_run_folder`): ``<main>.npz`` (the whole heatmap), ``sliced.npz``
+    / ``zones.npz`` when the run has them, copies of the zones file, background image and
+    homography, and ``run.json`` naming them. Returns the folder."""
+    from .report import write_run_folder
+
+    states = {main: res[main]}
+    for name in ("sliced", "zones"):
+        if name in res.accumulators:
+            states[name] = res[name]
+    meta = {"inputs": ", ".join(inputs), "records": res.records, "run time": f"{res.seconds:.2f} s",
+            "command": command, "slicing": slicing or "none", "zones file": str(zones or "none")}
+    return write_run_folder(folder, states, heat="sliced" if "sliced" in states else main,
+                            counter="zones" if "zones" in states else None, title=title,
+                            camera=Path(inputs[0]).stem if inputs else "", method=method, meta=meta,
+                            zones=zones if "zones" in states else None, background=background,
+                            homography=homography)
