@@ -26,7 +26,7 @@ partitions finish, and keeps a job manifest so a rerun after a crash skips finis
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Iterable, NamedTuple, Sequence, TypeVar
 
 from ._checks import nonneg_int, positive_int
 from .accumulator import Accumulator
@@ -184,16 +184,31 @@ def plan_partitions(segments: Sequence[Any], *, split_frames: int | None = None,
     return parts, errors
 
 
+class _Item(NamedTuple):
+    """A decoded frame with its time, as the sliced motion heatmap takes it (a tuple: the motion
+    heatmap reads ``(index, frame, processed)``; the slicer reads ``time``/``wall``/``source``)."""
+
+    frame: int
+    image: Any
+    processed: Any
+    time: float | None
+    wall: float | None
+    source: str
+
+
 def run_partition(part: Partition, method: str = "diff", *, stride: int = 1, gray: bool | None = None,
                   decoder: str = "auto", save: str | None = None, throttle: float = 0.0,
-                  **params: Any) -> Any:
+                  slicing: str | None = None, tz: Any = None, **params: Any) -> Any:
     """Run one partition (on a worker): warm-up frames (the previous file's ``[warm_from, end)``
     when ``warm_path`` is set, then ``[warm_start, start)``) teach the model uncounted, frames
     ``[start, stop)`` are counted. Frames are decoded exactly as
     :func:`heatcore.motion.motion_heatmap` decodes them, so a diff partition with a fixed reference
     image counts bit-identically. ``save``: also write the state here (.npz, the job manifest's
     part). ``throttle``: seconds of sleep per frame (tests of worker loss only). Returns the
-    :class:`~heatcore.motion.MotionHeatmap`."""
+    :class:`~heatcore.motion.MotionHeatmap`; with ``slicing`` (``"1h"``, ``"hour"``, ...; ``tz``
+    hours east of UTC) a :class:`~heatcore.slices.SlicedAccumulator` of them, keyed by the
+    frames' wall-clock time (``part.start_wall`` + frame index / fps; seconds from the file start
+    when the start is unknown)."""
     import itertools
 
     from .motion import MotionHeatmap, _frame_source
@@ -221,22 +236,46 @@ def run_partition(part: Partition, method: str = "diff", *, stride: int = 1, gra
         n_prev = int(video_info(part.warm_path).frame_count or 0)
         before = len(range(part.warm_from, n_prev, stride))
         warm += before
+    sliced: Any = None
+    queue: list[_Item] = []
+    fps = 0.0
+    if slicing is not None:
+        from .io.video import video_info
+
+        fps = float(video_info(part.path).fps or 0.0)
+        if fps <= 0:
+            raise ValueError(f"{part.path}: no frame rate, so its frames have no time for slicing {slicing!r}")
     n = 0
     for item in src:
         if n == warm and warm:
             acc.reset_counts()
+        if slicing is not None and n >= warm:
+            if sliced is None:
+                from .slices import SlicedAccumulator
+
+                sliced = SlicedAccumulator(acc, slicing, tz=tz)
+            t = item[0] / fps
+            queue.append(_Item(item[0], item[1], item[2], t, None if part.start_wall is None else part.start_wall + t,
+                               part.camera))
+            if len(queue) >= 16:
+                sliced.update_batch(queue)
+                queue = []
+        else:
+            acc.update(item[1], processed=item[2])
         first_full[0] = False
-        acc.update(item[1], processed=item[2])
         n += 1
         if throttle:
             _time.sleep(throttle)
+    if queue:
+        sliced.update_batch(queue)
     if warm and n <= warm:
         raise ValueError(f"{part.path}: only {n - before} frames decoded, the partition starts at frame {part.start}")
     if n == 0:
         raise ValueError(f"{part.path}: no frames decoded in [{part.start}, {part.stop})")
+    out = acc if sliced is None else sliced
     if save is not None:
-        acc.save(save)
-    return acc
+        out.save(save)
+    return out
 
 
 def _load_part(path: str) -> Any:
@@ -341,8 +380,9 @@ class MotionTask(PartitionTask):
 
     def __init__(self, method: str, *, stride: int = 1, gray: bool | None = None, decoder: str = "auto",
                  warmup: int = 0, throttle: float = 0.0, references: dict[str, Any] | None = None,
-                 **params: Any) -> None:
+                 slicing: str | None = None, tz: Any = None, **params: Any) -> None:
         self.method, self.stride, self.gray, self.decoder, self.warmup = method, stride, gray, decoder, warmup
+        self.slicing, self.tz = slicing, tz
         self.throttle = throttle
         self.references = dict(references or {})
         self.params = params
@@ -350,7 +390,8 @@ class MotionTask(PartitionTask):
 
     def config(self) -> dict[str, Any]:
         return {"digest": _config_digest(self.method, self.stride, self.gray, self.decoder, self.warmup,
-                                         {**self.params, **{f"reference[{k}]": v for k, v in self.references.items()}})}
+                                         {**self.params, **{f"reference[{k}]": v for k, v in self.references.items()}}),
+                **({} if self.slicing is None else {"slicing": self.slicing, "tz": self.tz})}
 
     def kwargs(self, part: Partition) -> dict[str, Any]:
         kw = dict(self.params)
@@ -360,7 +401,7 @@ class MotionTask(PartitionTask):
 
     def run(self, part: Partition, save: str | None = None, **kw: Any) -> Any:
         return run_partition(part, self.method, stride=self.stride, gray=self.gray, decoder=self.decoder, save=save,
-                             throttle=self.throttle, **kw)
+                             throttle=self.throttle, slicing=self.slicing, tz=self.tz, **kw)
 
     def units(self, part: Partition) -> int:
         return -(-part.frames // self.stride)
@@ -372,7 +413,7 @@ def run_partitions(segments: Sequence[Any], method: str | PartitionTask = "diff"
                    manifest: str | _os.PathLike[str] | None = None, on_error: str = "fail", quiet: bool = True,
                    errors: list[tuple[str, str]] | None = None, throttle: float = 0.0,
                    references: dict[str, Any] | None = None, cross_warmup: bool | None = None,
-                   **params: Any) -> dict[str, Any]:
+                   slicing: str | None = None, tz: Any = None, **params: Any) -> dict[str, Any]:
     """Motion heatmaps of many segment files, one merged :class:`~heatcore.motion.MotionHeatmap`
     per camera (returned as ``{camera: heatmap}``); with a :class:`PartitionTask` instead of a
     method (e.g. :class:`heatcore.many.CountTask` for grid counts and floor plans,
@@ -399,7 +440,9 @@ def run_partitions(segments: Sequence[Any], method: str | PartitionTask = "diff"
     corrupt or unreadable file (naming it); "skip" leaves it out, reports ``(file, error)`` in
     ``errors`` (a list to append to) and warns. ``quiet``: no progress bar (frames of all partitions).
     ``references``: per-camera diff reference images ``{camera: image or path}`` (overrides
-    ``reference`` for those cameras). Other keyword arguments go to :class:`~heatcore.motion.MotionHeatmap` (``reference``,
+    ``reference`` for those cameras). ``slicing`` (``"1h"``, ``"hour"``, ...) and ``tz``: per
+    camera a :class:`~heatcore.slices.SlicedAccumulator` of wall-clock time slices (from the
+    segments' start times). Other keyword arguments go to :class:`~heatcore.motion.MotionHeatmap` (``reference``,
     ``threshold``, ``blur``, ``scale``, ``history``, ...)."""
     if on_error not in ("fail", "skip"):
         raise ValueError(f"on_error must be 'fail' or 'skip', got {on_error!r}")
@@ -407,7 +450,7 @@ def run_partitions(segments: Sequence[Any], method: str | PartitionTask = "diff"
     if not segments:
         raise ValueError("run_partitions needs at least one segment")
     if isinstance(method, PartitionTask):
-        if params or references:
+        if params or references or slicing is not None:
             raise TypeError(f"with a task, give its parameters to the task, not run_partitions ({sorted(params)})")
         parts, bad = plan_partitions(segments, split_frames=split_frames, warmup=warmup or 0, stride=stride,
                                      on_error=on_error, cross_warmup=False)
@@ -427,8 +470,12 @@ def run_partitions(segments: Sequence[Any], method: str | PartitionTask = "diff"
                          "the partitions merge exactly")
     parts, bad = plan_partitions(segments, split_frames=split_frames, warmup=warmup, stride=stride,
                                  on_error=on_error, cross_warmup=cross_warmup)
+    if slicing is not None:
+        from .slices import SlicedAccumulator
+
+        SlicedAccumulator(probe, slicing, tz=tz)  # validates the slicing here
     task = MotionTask(method, stride=stride, gray=gray, decoder=decoder, warmup=warmup, throttle=throttle,
-                      references=references, **params)
+                      references=references, slicing=slicing, tz=tz, **params)
     return run_tasks(parts, task, executor=executor, workers=workers, scheduler=scheduler, manifest=manifest,
                      on_error=on_error, quiet=quiet, errors=errors, bad=bad)
 
