@@ -94,20 +94,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "footage")
     opt.add_threads(p)
     opt.add_quiet(p)
-    from . import _motion_many
+    from . import _many
 
-    _motion_many.add_arguments(p)
+    _many.add_arguments(p, "motion")  # many inputs (globs, folders, manifests; Dask)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from .. import render
     from ..motion import motion_heatmap, save_picture
-    from . import _motion_many
+    from . import _many
 
-    if _motion_many.is_many(args):
-        return _motion_many.run_many(args)
-    args.source = args.source[0] if isinstance(args.source, list) else args.source
+    if _many.is_many(args, "motion"):
+        return _many.run(args, "motion")
     opt.check_output(args.output, opt.IMAGE_SUFFIXES)
     opt.check_output(args.overlay_video, opt.VIDEO_SUFFIXES, "--overlay-video")
     opt.check_output(args.npy, (".npy",), "--npy")
