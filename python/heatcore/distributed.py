@@ -665,9 +665,14 @@ def _resolve_executor(executor: Any, workers: int | None, scheduler: str | None)
 
 def local_cluster(workers: int = 2) -> Any:
     """A ``distributed.LocalCluster`` of ``workers`` single-threaded processes on 127.0.0.1 only,
-    without a dashboard (its HTTP endpoint takes a free port, so several clusters coexist)."""
+    without a dashboard (its HTTP endpoint takes a free port, so several clusters coexist); each
+    worker's OpenCV and FFmpeg decoder use one thread (see ``_pin_worker_threads``), so N workers
+    keep N cores busy, not N x cores."""
     from distributed import LocalCluster
 
     n = positive_int("workers", workers)
+    import logging
+
     return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                        dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
+                        dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                        silence_logs=logging.ERROR)  # a failed partition is reported once, by heatcore
