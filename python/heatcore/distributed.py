@@ -346,33 +346,49 @@ class PartitionTask:
         """Progress units of a partition (frames counted; 0 = unknown)."""
         return part.frames
 
+    def pinned(self, kw: dict[str, Any]) -> dict[str, Any]:
+        """The keyword arguments of :meth:`run` on a worker pinned to one thread."""
+        return kw
+
+
+#: pin one-thread Dask workers to one core's worth of threads (see :func:`_pin_worker_threads`);
+#: False leaves the thread pools alone (benchmarks of the difference)
+PIN_THREADS = True
+
 
 def _run_task(task: PartitionTask, part: Partition, save: str | None, **kw: Any) -> Any:
     """Worker entry point: pin the process to one thread's worth of work when the Dask worker has
     one thread, then run the task."""
-    _pin_worker_threads()
+    if _pin_worker_threads():
+        kw = task.pinned(kw)
     return task.run(part, save, **kw)
 
 
-def _pin_worker_threads() -> None:
-    """In a Dask worker with ``nthreads == 1``: OpenCV's thread pool and the FFmpeg decoder use
-    one thread (so N workers use N cores, not N x cores). Elsewhere nothing changes."""
+def _pin_worker_threads() -> bool:
+    """In a Dask worker with ``nthreads == 1`` (and :data:`PIN_THREADS`): OpenCV's thread pool and
+    the FFmpeg decoder use one thread, so N workers keep N cores busy, not N x cores (PyAV's frame
+    threading and OpenCV's pool otherwise take every core from inside each worker). Returns whether
+    the worker is pinned; elsewhere nothing changes."""
+    if not PIN_THREADS:
+        return False
     try:
         from distributed import get_worker
 
         w = get_worker()
     except (ImportError, ValueError):
-        return
+        return False
     n = int(getattr(getattr(w, "state", w), "nthreads", 0) or getattr(w, "nthreads", 0) or 0)
-    if n != 1 or getattr(w, "_heatcore_pinned", False):
-        return
-    import cv2
+    if n != 1:
+        return False
+    if not getattr(w, "_heatcore_pinned", False):
+        import cv2
 
-    from .io import video as _video
+        from .io import video as _video
 
-    cv2.setNumThreads(1)
-    _video.DECODER_THREADS = 1
-    setattr(w, "_heatcore_pinned", True)
+        cv2.setNumThreads(1)
+        _video.DECODER_THREADS = 1
+        setattr(w, "_heatcore_pinned", True)
+    return True
 
 
 class MotionTask(PartitionTask):
@@ -398,6 +414,9 @@ class MotionTask(PartitionTask):
         if part.camera in self.references:
             kw["reference"] = self.references[part.camera]
         return kw
+
+    def pinned(self, kw: dict[str, Any]) -> dict[str, Any]:
+        return kw if kw.get("threads") else {**kw, "threads": 1}  # the C++ kernels: one thread
 
     def run(self, part: Partition, save: str | None = None, **kw: Any) -> Any:
         return run_partition(part, self.method, stride=self.stride, gray=self.gray, decoder=self.decoder, save=save,

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from .accumulator import Accumulator
 from .distributed import Partition, PartitionTask
@@ -124,7 +124,7 @@ class CountTask(PartitionTask):
     (a :class:`~heatcore.slices.SlicedAccumulator` per camera, wall-clock time from the segment's
     start time). ``threads``: kernel threads per partition (1 on a one-thread worker)."""
 
-    def __init__(self, accumulator: Accumulator, *, per_camera: dict[str, Accumulator] | None = None,
+    def __init__(self, accumulator: Accumulator, *, per_camera: Mapping[str, Accumulator] | None = None,
                  slicing: str | None = None, tz: Any = None, stride: int = 5, detector: Any = None,
                  classes: Iterable[int] | None = None, min_score: float | None = None, fmt: str = "auto",
                  fps: float | None = None, frame_numbers: str = "file", on_bad_rows: str = "raise",
