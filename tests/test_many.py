@@ -132,6 +132,10 @@ def test_grid_slices_keyed_by_wall_clock_from_names(client, dets, tmp_path):
     total = GridCounter.load(out / "cam1.npz")
     np.testing.assert_array_equal(total.result64(), sliced.merged().result64())
     assert (out / "cam1.png").stat().st_size > 0
+    k1, k2 = sliced.keys()  # heatcore compare reads the per-camera sliced state: 4 s of footage per slice
+    assert main(["compare", str(out / "cam1" / "sliced.npz"), "--a", str(k1), "--b", str(k2), "-o",
+                 str(tmp_path / "cmp.png")]) == 0
+    assert sliced.seconds([k1]) == pytest.approx(4.0) and (tmp_path / "cmp.png").stat().st_size > 0
 
 
 def test_floorplan_cli_per_camera_homographies_and_all(client, dets, tmp_path):

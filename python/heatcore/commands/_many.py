@@ -30,8 +30,25 @@ _LIST_SUFFIXES = (".txt", ".yaml", ".yml")
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
+class _Dispatch:
+    """The command's ``func``: many inputs go to :func:`run`, one input to the command's own ``run``."""
+
+    def __init__(self, kind: str, single: Any) -> None:
+        self.kind, self.single = kind, single
+
+    def __call__(self, args: argparse.Namespace) -> int:
+        if is_many(args, self.kind):
+            return run(args, self.kind)
+        return int(self.single(args))
+
+
 def add_arguments(p: argparse.ArgumentParser, kind: str) -> None:
-    """The many-inputs options of command ``kind`` (motion, grid, floorplan, detect)."""
+    """The many-inputs options of command ``kind`` (motion, grid, floorplan, detect); call it after
+    ``p.set_defaults(func=run)``: ``func`` then sends many inputs here (:func:`run`) and hands one
+    input back to the command's ``run`` unchanged."""
+    single = p.get_default("func")
+    if single is not None:
+        p.set_defaults(func=_Dispatch(kind, single))
     g = p.add_argument_group("many files / cameras (a glob in quotes, a folder, a list file .txt, a manifest "
                              ".csv/.yaml with columns camera,path[,start]); -o is then an output folder")
     g.add_argument("--workers", type=int, help="run on a Dask LocalCluster of N processes on this machine "

@@ -33,20 +33,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--aitrios-csv", type=Path, help="also write the AITRIOS CSV format here")
     opt.add_checkpoint(p, 100)
     opt.add_quiet(p)
+    p.set_defaults(func=run)
     from . import _many
 
-    _many.add_arguments(p, "detect")  # many inputs (globs, folders, manifests; Dask)
-    p.set_defaults(func=run)
+    _many.add_arguments(p, "detect")  # many inputs (globs, folders, manifests; Dask): wraps func
 
 
 def run(args: argparse.Namespace) -> int:
     from ..jobs import detect_job
     from ..pipeline import run as run_job
     from ..sinks import CountSink
-    from . import _many
 
-    if _many.is_many(args, "detect"):
-        return _many.run(args, "detect")
     if args.stride < 1:
         raise ValueError(f"--stride must be >= 1, got {args.stride}")
     if args.max_disappeared < 0:

@@ -57,10 +57,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     from ._detector import add_detector_arguments
 
     add_detector_arguments(p)
+    p.set_defaults(func=run)
     from . import _many
 
-    _many.add_arguments(p, "floorplan")  # many inputs (globs, folders, manifests; Dask)
-    p.set_defaults(func=run)
+    _many.add_arguments(p, "floorplan")  # many inputs (globs, folders, manifests; Dask): wraps func
 
 
 def _stationary(text: str | None) -> tuple[float, float] | None:
@@ -82,10 +82,7 @@ def run(args: argparse.Namespace) -> int:
     from ..pipeline import Job, run as run_job
     from ..render import read_image
     from ..sinks import FinalSink
-    from . import _many
 
-    if _many.is_many(args, "floorplan"):
-        return _many.run(args, "floorplan")
     opt.check_output(args.out, (".png", ".jpg", ".jpeg"))
     opt.check_output(args.state, (".npz",), "--state")
     if not args.detections.exists():

@@ -100,10 +100,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     from . import _where_when
 
     _where_when.add_options(p, "the output folder")  # --slice / --zones (heatcore report)
+    p.set_defaults(func=run)
     from . import _many
 
-    _many.add_arguments(p, "grid")  # many inputs (globs, folders, manifests; Dask)
-    p.set_defaults(func=run)
+    _many.add_arguments(p, "grid")  # many inputs (globs, folders, manifests; Dask): wraps func
 
 
 
@@ -123,10 +123,6 @@ def _report(res: Any, outputs: list[Path], skipped: list, quiet: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import _many
-
-    if _many.is_many(args, "grid"):
-        return _many.run(args, "grid")
     if args.print_config:
         from ..io.aitrios_config import config_template
 

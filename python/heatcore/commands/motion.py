@@ -94,19 +94,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "footage")
     opt.add_threads(p)
     opt.add_quiet(p)
+    p.set_defaults(func=run)
     from . import _many
 
-    _many.add_arguments(p, "motion")  # many inputs (globs, folders, manifests; Dask)
-    p.set_defaults(func=run)
+    _many.add_arguments(p, "motion")  # many inputs (globs, folders, manifests; Dask): wraps func
 
 
 def run(args: argparse.Namespace) -> int:
     from .. import render
     from ..motion import motion_heatmap, save_picture
-    from . import _many
 
-    if _many.is_many(args, "motion"):
-        return _many.run(args, "motion")
+    args.source = args.source[0] if isinstance(args.source, list) else args.source  # many: commands/_many.py
     opt.check_output(args.output, opt.IMAGE_SUFFIXES)
     opt.check_output(args.overlay_video, opt.VIDEO_SUFFIXES, "--overlay-video")
     opt.check_output(args.npy, (".npy",), "--npy")
