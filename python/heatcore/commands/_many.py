@@ -66,10 +66,12 @@ def add_arguments(p: argparse.ArgumentParser, kind: str) -> None:
         g.add_argument("--no-cross-warmup", action="store_true",
                        help="MOG/MOG2: do not warm a file's first partition up on the end of the camera's previous "
                        "file (default: do so when their start times show the footage is contiguous)")
-        g.add_argument("--slice", default=None, metavar="PERIOD",
-                       help="also save per camera a heatmap per wall-clock time slice (15min, 1h, 1d, hour, weekday, "
-                       "weekhour) as a `heatcore report` folder <out>/<camera>/")
-        g.add_argument("--tz", default=None, help="local time offset for --slice, hours or +HH:MM (default UTC)")
+        if "--slice" not in p._option_string_actions:  # the single-video --slice may exist already
+            g.add_argument("--slice", default=None, metavar="PERIOD",
+                           help="also save per camera a heatmap per wall-clock time slice (15min, 1h, 1d, hour, "
+                           "weekday, weekhour) as a `heatcore report` folder <out>/<camera>/")
+        if "--tz" not in p._option_string_actions:
+            g.add_argument("--tz", default=None, help="local time offset for --slice, hours or +HH:MM (default UTC)")
 
 
 def _sources(args: argparse.Namespace, kind: str) -> list[Any]:
@@ -119,7 +121,7 @@ def run(args: argparse.Namespace, kind: str) -> int:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
     if getattr(args, "split_frames", None) is not None and args.split_frames < 1:
         raise ValueError(f"--split-frames must be >= 1 frame, got {args.split_frames}")
-    refused = {"motion": ("overlay_video", "checkpoint", "npy", "save_reference"),
+    refused = {"motion": ("overlay_video", "checkpoint", "npy", "save_reference", "zones", "report_dir"),
                "grid": ("config", "checkpoint", "video", "zones", "report_dir"),
                "floorplan": ("checkpoint", "state", "zones", "report_dir"),
                "detect": ("checkpoint", "aitrios_csv")}[kind]

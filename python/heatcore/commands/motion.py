@@ -94,17 +94,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "footage")
     opt.add_threads(p)
     opt.add_quiet(p)
-    p.set_defaults(func=run)
-    from . import _many
+    from . import _motion_many
 
-    _many.add_arguments(p, "motion")  # many inputs (globs, folders, manifests; Dask): wraps func
+    _motion_many.add_arguments(p)
+    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from .. import render
     from ..motion import motion_heatmap, save_picture
+    from . import _motion_many
 
-    args.source = args.source[0] if isinstance(args.source, list) else args.source  # many: commands/_many.py
+    if _motion_many.is_many(args):
+        return _motion_many.run_many(args)
+    args.source = args.source[0] if isinstance(args.source, list) else args.source
     opt.check_output(args.output, opt.IMAGE_SUFFIXES)
     opt.check_output(args.overlay_video, opt.VIDEO_SUFFIXES, "--overlay-video")
     opt.check_output(args.npy, (".npy",), "--npy")
