@@ -251,8 +251,8 @@ def test_detect_task_python_form(tmp_path):
         (tmp_path / "cam9").mkdir(exist_ok=True)
         write_synthetic_video(tmp_path / "cam9" / f"{T0 + k}_6-967003_cam9_0-0-96-64_24_769.avi", 96, 64, 6, seed=k)
     segs = expand_inputs(str(tmp_path / "cam9"))
-    res = distributed.run_partitions(segs, DetectTask(tmp_path / "out", detector="hog", stride=2))
-    assert res["cam9"].files == 2 and res["cam9"].frames == 6
+    res = distributed.run_partitions(segs, DetectTask(tmp_path / "out", detector="hog", stride=2), split_frames=2)
+    assert res["cam9"].files == 2 and res["cam9"].frames == 6  # never split: one CSV (and its tracks) per file
     assert sorted(p.name for p in (tmp_path / "out" / "cam9").glob("*.csv")) == [f"{s.path.stem}.csv" for s in segs]
 
 

@@ -328,6 +328,7 @@ class PartitionTask:
 
     desc: str = "partitions"
     suffix: str = ".npz"  # of the saved partition results (parts/<key><suffix>)
+    splittable: bool = True  # False: one partition per file whatever split_frames says
 
     def run(self, part: Partition, save: str | None = None, **kw: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -471,8 +472,8 @@ def run_partitions(segments: Sequence[Any], method: str | PartitionTask = "diff"
     if isinstance(method, PartitionTask):
         if params or references or slicing is not None:
             raise TypeError(f"with a task, give its parameters to the task, not run_partitions ({sorted(params)})")
-        parts, bad = plan_partitions(segments, split_frames=split_frames, warmup=warmup or 0, stride=stride,
-                                     on_error=on_error, cross_warmup=False)
+        parts, bad = plan_partitions(segments, split_frames=split_frames if method.splittable else None,
+                                     warmup=warmup or 0, stride=stride, on_error=on_error, cross_warmup=False)
         return run_tasks(parts, method, executor=executor, workers=workers, scheduler=scheduler, manifest=manifest,
                          on_error=on_error, quiet=quiet, errors=errors, bad=bad)
     from .motion import METHODS, MotionHeatmap

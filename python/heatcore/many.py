@@ -154,6 +154,9 @@ class CountTask(PartitionTask):
         self.max_frame_gap = max_frame_gap
         self.threads = threads
         self.desc = self.kind
+        # a tracker or the stationary filter carries state from frame to frame: files are not split
+        self.splittable = not any(c.get("track") is not None or c.get("stationary") is not None
+                                  for c in [self.config_["default"], *self.config_["cameras"].values()])
 
     def config(self) -> dict[str, Any]:
         return {"kind": self.kind, "accumulators": self.config_, "slicing": self.slicing, "tz": self.tz,
@@ -251,6 +254,7 @@ class DetectTask(PartitionTask):
 
     suffix = ".json"
     desc = "detect"
+    splittable = False  # one CSV per file (and its tracks)
 
     def __init__(self, out: str | os.PathLike[str], *, detector: Any = None, stride: int = 5,
                  classes: Iterable[int] | None = None, min_score: float | None = None, track: bool = False,
