@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
@@ -47,7 +48,7 @@ def _detector(spec: tuple[Any, dict[str, Any]] | None) -> Any:
     name, kw = spec
     if not isinstance(name, (str, type(None))):  # a detector object or callable: used as given
         return make_detector(name, **kw)
-    key = json.dumps([name, kw], sort_keys=True, default=str)
+    key = json.dumps([name, kw, threading.get_ident()], sort_keys=True, default=str)  # nets are not thread-safe
     if key not in _DETECTORS:
         _DETECTORS[key] = make_detector(name, **kw)
     return _DETECTORS[key]

@@ -422,6 +422,13 @@ def _floorplan(args: argparse.Namespace, out: Path) -> int:
     if plan_size is None:
         raise ValueError("give --plan image or --plan-size WxH")
     segs = _segments(args, "floorplan")
+    from ..floorplan import POINTS_HEADER
+
+    for s in segs:
+        if Path(s.path).suffix.lower() == ".csv":
+            with open(s.path, encoding="utf-8", errors="replace") as fh:
+                if fh.readline().strip().split(",") == POINTS_HEADER:
+                    raise ValueError(f"{s.path} holds plan points: plan points CSVs take a single input")
     cams = by_camera(segs)
     hs = _manifest_homographies(args)
     if args.homography is not None and hs:
