@@ -285,7 +285,12 @@ def test_mog_cross_file_warmup_approaches_one_uninterrupted_run(client, tmp_path
     ref = whole.result().astype(np.float64)
     segs = expand_inputs(str(tmp_path / "camX" / "*.avi"))
     plan, _ = distributed.plan_partitions(segs, warmup=10, cross_warmup=None)
-    assert plan[1].warm_path == str(files[0]) and plan[1].warm_from == 30 and plan[0].warm_path is None
+    assert plan[1].warm_files == ((str(files[0]), 30),) and plan[0].warm_files == ()
+    # frame ranges: a partition whose warm-up reaches back before frame 0 takes the rest from the previous file
+    plan, _ = distributed.plan_partitions(segs, warmup=60, split_frames=20, cross_warmup=None)
+    assert [(p.start, p.warm_start, p.warm_files) for p in plan[2:]] == [
+        (0, 0, ((str(files[0]), 0),)), (20, 0, ((str(files[0]), 0),))]  # 60 frames wanted, 40 in the file
+    assert distributed.plan_partitions(segs, warmup=10, cross_warmup=False)[0][1].warm_files == ()
 
     def diff(cross: bool) -> tuple[float, float]:
         r = distributed.run_partitions(segs, "mog", executor=client, history=10, threads=1, cross_warmup=cross)["camX"]

@@ -91,8 +91,9 @@ class Partition:
     """Frames ``[start, stop)`` of one segment file of one camera; ``warm_start`` (<= start) is
     where a stateful model (MOG/MOG2) starts learning without counting. ``start_wall``: Unix
     seconds (UTC) of the file's frame 0 (None = unknown), so records get wall-clock time.
-    ``warm_path``: the camera's previous file when it ends where this one starts (contiguous
-    footage): its frames ``[warm_from, end)`` teach the model first, uncounted. A detections
+    ``warm_files``: ``(path, first frame)`` of the camera's previous files when the footage is
+    contiguous (each ends where the next starts) and the warm-up reaches back before frame 0:
+    their frames from ``first frame`` to their end teach the model first, uncounted. A detections
     file (not a video) is one partition with ``start = stop = 0`` (its frame count unknown)."""
 
     camera: str
@@ -101,15 +102,14 @@ class Partition:
     stop: int
     warm_start: int
     start_wall: float | None = None
-    warm_path: str | None = None
-    warm_from: int = 0
+    warm_files: tuple[tuple[str, int], ...] = ()
 
     @property
     def key(self) -> str:
         """A stable file-name-safe id (camera, path, range, warm-up)."""
         text = f"{self.camera}\0{_os.path.abspath(self.path)}\0{self.start}\0{self.stop}\0{self.warm_start}"
-        if self.warm_path is not None:
-            text += f"\0{_os.path.abspath(self.warm_path)}\0{self.warm_from}"
+        for path, first in self.warm_files:
+            text += f"\0{_os.path.abspath(path)}\0{first}"
         h = _hashlib.sha1(text.encode()).hexdigest()[:16]
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.camera)[:40]
         return f"{safe}-{h}"
@@ -136,14 +136,15 @@ def plan_partitions(segments: Sequence[Any], *, split_frames: int | None = None,
 
     ``cross_warmup``: a camera's file that starts where its previous file ends (start times known
     and ``previous start + previous frames / fps`` within 2 frame intervals of this start) warms
-    its first partition up on the last ``warmup`` (x ``stride``) frames of the previous file;
-    None = do so whenever the start times show contiguity (same as True), False = never.
+    its partitions whose ``warmup`` (x ``stride``) frames reach back before frame 0 up on the end
+    of the previous file(s) of that contiguous run; None = do so whenever the start times show
+    contiguity (same as True), False = never.
     Detections files (not videos) are one partition each, never split."""
     from .io.video import video_info
 
     parts: list[Partition] = []
     errors: list[tuple[str, str]] = []
-    prev: dict[str, tuple[str, float | None, int, float]] = {}  # camera -> (path, start, frames, fps)
+    chain: dict[str, list[tuple[str, float | None, int, float]]] = {}  # camera -> contiguous (path, start, n, fps)
     for seg in segments:
         path = _os.path.abspath(seg.path)  # workers may run in another folder
         start_wall = getattr(seg, "start_wall", None)
@@ -166,21 +167,27 @@ def plan_partitions(segments: Sequence[Any], *, split_frames: int | None = None,
             errors.append((path, str(e)))
             continue
         fps = float(info.fps or 0.0)
-        warm_path, warm_from = None, 0
-        before = prev.get(seg.camera)
-        if cross_warmup is not False and warmup > 0 and before is not None:
-            p_path, p_start, p_n, p_fps = before
-            if (p_start is not None and start_wall is not None and p_fps > 0 and fps > 0
+        before = chain.get(seg.camera, [])
+        if before:
+            _, p_start, p_n, p_fps = before[-1]
+            if not (p_start is not None and start_wall is not None and p_fps > 0 and fps > 0
                     and abs(p_start + p_n / p_fps - start_wall) <= 2.0 / fps):
-                warm_path, warm_from = p_path, max(0, p_n - warmup * stride)
-        prev[seg.camera] = (path, start_wall, n, fps)
+                before = []  # a gap (or unknown times): the contiguous run starts again here
+        if cross_warmup is False or warmup <= 0:
+            before = []
+        chain[seg.camera] = [*before, (path, start_wall, n, fps)]
         nparts = 1 if not split_frames else max(1, -(-n // positive_int("split_frames", split_frames)))
         for a, b in split_range(n, nparts, align=stride):
             w = max(0, a - warmup * stride)
-            if a == 0 and warm_path is not None:
-                parts.append(Partition(seg.camera, path, a, b, w, start_wall, warm_path, warm_from))
-            else:
-                parts.append(Partition(seg.camera, path, a, b, w, start_wall))
+            need = warmup * stride - a  # warm-up frames wanted before this file's frame 0
+            files: list[tuple[str, int]] = []
+            for p_path, _, p_n, _ in reversed(before):
+                if need <= 0:
+                    break
+                take = min(need, p_n)
+                files.insert(0, (p_path, p_n - take))
+                need -= take
+            parts.append(Partition(seg.camera, path, a, b, w, start_wall, tuple(files)))
     return parts, errors
 
 
@@ -199,8 +206,8 @@ class _Item(NamedTuple):
 def run_partition(part: Partition, method: str = "diff", *, stride: int = 1, gray: bool | None = None,
                   decoder: str = "auto", save: str | None = None, throttle: float = 0.0,
                   slicing: str | None = None, tz: Any = None, **params: Any) -> Any:
-    """Run one partition (on a worker): warm-up frames (the previous file's ``[warm_from, end)``
-    when ``warm_path`` is set, then ``[warm_start, start)``) teach the model uncounted, frames
+    """Run one partition (on a worker): warm-up frames (the ends of the previous files in
+    ``warm_files``, then ``[warm_start, start)``) teach the model uncounted, frames
     ``[start, stop)`` are counted. Frames are decoded exactly as
     :func:`heatcore.motion.motion_heatmap` decodes them, so a diff partition with a fixed reference
     image counts bit-identically. ``save``: also write the state here (.npz, the job manifest's
@@ -229,12 +236,11 @@ def run_partition(part: Partition, method: str = "diff", *, stride: int = 1, gra
 
     src: Any = frames(part.path, part.warm_start, part.stop)
     before = 0
-    if part.warm_path is not None:
-        src = itertools.chain(frames(part.warm_path, part.warm_from, None), src)
+    if part.warm_files:
         from .io.video import video_info
 
-        n_prev = int(video_info(part.warm_path).frame_count or 0)
-        before = len(range(part.warm_from, n_prev, stride))
+        src = itertools.chain(*(frames(p, first, None) for p, first in part.warm_files), src)
+        before = sum(len(range(first, int(video_info(p).frame_count or 0), stride)) for p, first in part.warm_files)
         warm += before
     sliced: Any = None
     queue: list[_Item] = []
