@@ -15,7 +15,7 @@
 * cross-file MOG/MOG2 warm-up: the campus video cut into 4 contiguous segment files (start
   times in the names); differing-pixel fraction and relative L1 of the per-camera result against
   one uninterrupted run over the 4 files' frames, with and without warming each file up on the end
-  of the previous one;
+  of the previous contiguous file(s);
 * the client's peak Python memory (tracemalloc: NumPy buffers included) while 8/16/32/64 partitions
   of one clip run: ``run_partitions`` (merges on the workers, the client holds futures) against the
   naive ``map_merge`` gather (the client receives every partial accumulator);
@@ -250,8 +250,8 @@ def main() -> int:
             for cross in (False, True):
                 r = distributed.run_partitions(cut, method, gray=True, cross_warmup=cross)["campus"]
                 r = r.result().astype(np.float64)
-                label = (f"warm-up on the previous file's end (its last {hist} frames, at most the whole ~199-frame "
-                         "file)" if cross else "each file from a fresh model")
+                label = (f"warm-up on the last {hist} frames of the previous contiguous files (~199 frames each)"
+                         if cross else "each file from a fresh model")
                 print(f"| {method}: {label} | {np.mean(r != whole):.4f} | {np.abs(r - whole).sum() / whole.sum():.4f} |")
     return 0
 
