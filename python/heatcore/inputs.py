@@ -33,7 +33,7 @@ from typing import Iterable, Sequence
 
 from .io.timestamps import _UNIX, container_start_time, start_time_from_name
 
-__all__ = ["Segment", "VIDEO_SUFFIXES", "expand_inputs", "by_camera", "parse_start"]
+__all__ = ["Segment", "VIDEO_SUFFIXES", "DETECTION_SUFFIXES", "expand_inputs", "by_camera", "parse_start", "is_manifest"]
 
 #: file suffixes (lower case) taken as video files when a folder or glob is expanded
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".ts", ".mpg", ".mpeg", ".h264", ".flv", ".wmv")
@@ -113,26 +113,44 @@ def _manifest_rows(path: Path) -> list[dict]:
     return rows
 
 
-def _is_video(p: Path) -> bool:
-    return p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES
+#: file suffixes of detections files (``heatcore grid|floorplan`` over many inputs)
+DETECTION_SUFFIXES = (".csv", ".npz")
 
 
-def _expand_one(item: str | os.PathLike[str]) -> list[tuple[Path, dict]]:
+def _is_video(p: Path, suffixes: Sequence[str] = VIDEO_SUFFIXES) -> bool:
+    return p.is_file() and p.suffix.lower() in suffixes
+
+
+def is_manifest(path: str | os.PathLike[str]) -> bool:
+    """True for a manifest: a ``.yaml``/``.yml`` file, or a ``.csv`` whose header has a ``path`` column
+    (a detections CSV has none)."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return p.is_file()
+    if suffix != ".csv" or not p.is_file():
+        return False
+    with open(p, newline="", encoding="utf-8", errors="replace") as f:
+        header = next(csv.reader(f), [])
+    return "path" in [h.strip() for h in header]
+
+
+def _expand_one(item: str | os.PathLike[str], suffixes: Sequence[str] = VIDEO_SUFFIXES) -> list[tuple[Path, dict]]:
     """Paths (with manifest fields) of one input."""
     text = os.fspath(item)
     p = Path(text)
     if any(c in text for c in "*?[") and not p.exists():
         found = sorted(Path(x) for x in _glob.glob(text, recursive=True))
-        files = [f for f in found if _is_video(f)]
+        files = [f for f in found if _is_video(f, suffixes)]
         if not files:
-            raise FileNotFoundError(f"no video files match {text!r}")
+            raise FileNotFoundError(f"no {'video' if suffixes == VIDEO_SUFFIXES else 'input'} files match {text!r}")
         return [(f, {}) for f in files]
     if not p.exists():
         raise FileNotFoundError(f"input {text!r} does not exist")
     if p.is_dir():
-        files = sorted(f for f in p.rglob("*") if _is_video(f))
+        files = sorted(f for f in p.rglob("*") if _is_video(f, suffixes))
         if not files:
-            raise FileNotFoundError(f"no video files ({', '.join(VIDEO_SUFFIXES[:4])}, ...) under folder {text!r}")
+            raise FileNotFoundError(f"no video files ({', '.join(suffixes[:4])}, ...) under folder {text!r}")
         return [(f, {}) for f in files]
     suffix = p.suffix.lower()
     if suffix == ".txt":
@@ -146,7 +164,7 @@ def _expand_one(item: str | os.PathLike[str]) -> list[tuple[Path, dict]]:
         if not out:
             raise ValueError(f"list file {text!r} names no files")
         return out
-    if suffix in (".csv", ".yaml", ".yml"):
+    if suffix in (".csv", ".yaml", ".yml") and (suffix not in suffixes or is_manifest(p)):
         out = []
         for r in _manifest_rows(p):
             q = Path(str(r["path"]))
@@ -157,19 +175,22 @@ def _expand_one(item: str | os.PathLike[str]) -> list[tuple[Path, dict]]:
 
 
 def expand_inputs(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
-                  pattern: str | None = None, container_time: bool = True) -> list[Segment]:
+                  pattern: str | None = None, container_time: bool = True,
+                  suffixes: Sequence[str] = VIDEO_SUFFIXES) -> list[Segment]:
     """Expand globs, folders, list files (.txt) and manifests (.csv/.yaml) into segments sorted by
     camera, then start time (file order where unknown). ``pattern``: a regular expression for the
     start time in the path (see :func:`~heatcore.io.timestamps.start_time_from_name`).
     ``container_time``: fall back to the container's creation time (opens each file). Segments
     whose start is still unknown keep the file order and a ``UserWarning`` says so.
-    FileNotFoundError names a missing input or file."""
+    ``suffixes``: the files a glob or folder yields (default videos; add
+    :data:`DETECTION_SUFFIXES` for detections files, whose start may also come from the
+    ``.meta.json`` that ``heatcore detect`` writes). FileNotFoundError names a missing input or file."""
     items: Sequence = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
     if not items:
         raise ValueError("no inputs given")
     found: list[tuple[Path, dict]] = []
     for it in items:
-        found.extend(_expand_one(it))
+        found.extend(_expand_one(it, suffixes))
     seen: set[Path] = set()
     segs: list[Segment] = []
     unknown: list[Path] = []
@@ -183,7 +204,12 @@ def expand_inputs(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[st
         t = fields.get("start")
         if t is None:
             t = start_time_from_name(path, pattern)
-        if t is None and container_time:
+        video = path.suffix.lower() in VIDEO_SUFFIXES or path.is_dir()
+        if t is None and not video:
+            from .io.detections import read_meta
+
+            t = parse_start(read_meta(path).get("start"))
+        if t is None and container_time and video:
             t = container_start_time(path)
         if t is None:
             unknown.append(path)

@@ -20,7 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "optionally tracks them (IoU tracker) and also writes the AITRIOS sample CSV format that `heatcore "
         "grid` reads (rows carry their frame index).",
     )
-    p.add_argument("video", type=Path, help="video file or image folder")
+    p.add_argument("video", nargs="+", type=Path, help="video file or image folder; or many: a glob in quotes, a "
+                   "folder of videos, a list file (.txt), a manifest (.csv/.yaml); -o is then a folder")
     opt.add_output(p, "output CSV", required=True)
     add_detector_arguments(p)
     p.add_argument("--stride", type=int, default=5, help="process every N-th frame (default 5)")
@@ -33,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     opt.add_checkpoint(p, 100)
     opt.add_quiet(p)
     p.set_defaults(func=run)
+    from . import _many
+
+    _many.add_arguments(p, "detect")  # many inputs (globs, folders, manifests; Dask): wraps func
 
 
 def run(args: argparse.Namespace) -> int:

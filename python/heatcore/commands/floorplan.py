@@ -20,8 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "each observation stands for stride / fps seconds, from the video or the detections' .meta.json "
         "(or --fps); nothing is guessed.",
     )
-    p.add_argument("detections", type=Path, help="detections CSV (heatcore detect / AITRIOS), plan points CSV, "
-                   "or a video / image folder (people are detected in the same pass)")
+    p.add_argument("detections", nargs="+", type=Path, help="detections CSV (heatcore detect / AITRIOS), plan "
+                   "points CSV, or a video / image folder (people are detected in the same pass); or many: a glob "
+                   "in quotes, a folder, a list file (.txt), a manifest (.csv/.yaml, optional column homography)")
     p.add_argument("--homography", type=Path, help="homography JSON (required unless the input holds plan points)")
     p.add_argument("--plan", type=Path, help="plan image (PNG/JPEG); or give --plan-size")
     p.add_argument("--plan-size", help="plan size WxH in plan pixels when there is no plan image")
@@ -56,6 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     add_detector_arguments(p)
     p.set_defaults(func=run)
+    from . import _many
+
+    _many.add_arguments(p, "floorplan")  # many inputs (globs, folders, manifests; Dask): wraps func
 
 
 def _stationary(text: str | None) -> tuple[float, float] | None:

@@ -39,10 +39,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("detections", nargs="?", type=Path,
+    p.add_argument("detections", nargs="*", type=Path,
                    help="detections: the sample's CSV, a long CSV frame,left,top,right,bottom[,score,class_id] "
                         "(or `heatcore detect`'s CSV), an .npz with boxes (M,4) and offsets (T+1,) or frame (M,) "
-                        "[scores, class_ids]; or a video: people are detected in the same pass")
+                        "[scores, class_ids]; or a video: people are detected in the same pass; or many: a glob "
+                        "in quotes, a folder, a list file (.txt), a manifest (.csv/.yaml)")
     p.add_argument("--stride", type=int, default=5, help="video input: detect every N-th frame (default 5)")
     p.add_argument("--config", type=Path, help="the sample's app YAML (heat_map_app.yaml); replaces the options below")
     p.add_argument("--video", type=Path, help="video (or image folder) paired with the detections by frame index "
@@ -96,6 +97,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     _where_when.add_options(p, "the output folder")  # --slice / --zones (heatcore report)
     p.set_defaults(func=run)
+    from . import _many
+
+    _many.add_arguments(p, "grid")  # many inputs (globs, folders, manifests; Dask): wraps func
 
 
 

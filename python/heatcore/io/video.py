@@ -26,6 +26,9 @@ import numpy as np
 __all__ = ["VideoInfo", "Frame", "open_video", "iter_frames", "decode_frames", "prefetch_iter", "output_size",
            "video_info", "natural_key", "seconds_to_frame", "have_pyav", "IMAGE_SUFFIXES"]
 
+#: FFmpeg decoder threads per PyAV video (0 = FFmpeg's choice: every core). A Dask worker with one
+#: thread sets 1 (heatcore.distributed pins workers to one core's worth of threads).
+DECODER_THREADS = 0
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 
 
@@ -429,6 +432,8 @@ def _iter_pyav(source: str | os.PathLike[str], stride: int, start: int, stop: in
             raise ValueError(f"{source!s} holds no video stream")
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"  # frame + slice threading: decoding uses every core
+        if DECODER_THREADS > 0:
+            stream.thread_count = int(DECODER_THREADS)
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         fps = float(rate) if rate else 0.0
         use_pts = (container.format.name or "") not in _SLOT_TIMESTAMPS
