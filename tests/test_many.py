@@ -245,7 +245,7 @@ def test_raw_video_grid_and_detect_csvs_equal_single_runs(client, campus_video, 
 
 def test_detect_task_python_form(tmp_path):
     """DetectTask without a cluster: one CSV per file, summaries merged per camera."""
-    from heatcore.motion import write_synthetic_video
+    from heatcore._synthetic import write_synthetic_video
 
     for k in range(2):
         (tmp_path / "cam9").mkdir(exist_ok=True)

@@ -113,8 +113,6 @@ def run(args: argparse.Namespace) -> int:
                           split_background)
     from . import _motion_many
 
-    if (args.slice is not None or args.zones is not None) and _motion_many.is_many(args):
-        raise ValueError("--slice and --zones take a single video")
     if _motion_many.is_many(args):
         return _motion_many.run_many(args)
     args.source = args.source[0] if isinstance(args.source, list) else args.source
