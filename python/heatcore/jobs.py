@@ -232,14 +232,17 @@ def detect_job(video: str | os.PathLike[str], detector: Any = None, *, stride: i
                aitrios_csv: str | os.PathLike[str] | None = None, accumulators: dict[str, Any] | None = None,
                sinks: Sequence[Any] = (), fps: float | None = None, keep_image: bool = False,
                checkpoint: str | os.PathLike[str] | None = None, checkpoint_every: int = 100,
-               restart: bool = False, quiet: bool = True, detector_spec: Any = None) -> Job:
+               restart: bool = False, quiet: bool = True, detector_spec: Any = None,
+               start_wall: float | None = None) -> Job:
     """Video → detections (every ``stride``-th frame, with their frame index and time) → optional
-    tracking → CSV files (with a ``.meta.json`` sidecar: source, fps, stride) and any
-    ``accumulators`` / ``sinks`` (a grid counter, a floor plan) in the same pass."""
+    tracking → CSV files (with a ``.meta.json`` sidecar: source, fps, stride, start) and any
+    ``accumulators`` / ``sinks`` (a grid counter, a floor plan) in the same pass. ``start_wall``:
+    wall-clock Unix seconds of frame 0 (e.g. a manifest's start time; default: from the file name,
+    else the container's creation time)."""
     from .sinks import AitriosCSVSink, DetectionsCSVSink
     from .sources import VideoSource, video_time_base
 
-    tb = video_time_base(video, fps=fps)
+    tb = video_time_base(video, fps=fps, start=start_wall)
     src = VideoSource(video, stride=stride, start=start, stop=stop, time_base=tb, batch=4)
     stages: list[Stage] = [DetectStage(detector, classes=classes, min_score=min_score, keep_image=keep_image,
                                        spec=detector_spec)]
