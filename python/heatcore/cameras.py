@@ -31,7 +31,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Literal, Sequence
 
 __all__ = ["CameraResult", "CamerasResult", "motion_cameras", "grid_cameras", "floorplan_cameras",
            "detect_cameras", "merge_plans", "safe_name"]
@@ -160,7 +160,7 @@ def _size(value: Any, flag: str) -> tuple[int, int] | None:
 
 # -- motion -------------------------------------------------------------------------------------------
 
-def motion_cameras(inputs: Any, out: str | os.PathLike[str], method: str = "mog", *, stride: int = 1,
+def motion_cameras(inputs: Any, out: str | os.PathLike[str] | None, method: str = "mog", *, stride: int = 1,
                    scale: float = 1.0, gray: bool = False, roi: Any = None, reference: Any = None,
                    threshold: int | None = None, blur: int = 11, background: Any = "first",
                    decoder: str = "auto", threads: int | None = None, warmup: int | None = None,
@@ -219,9 +219,10 @@ def motion_cameras(inputs: Any, out: str | os.PathLike[str], method: str = "mog"
     for cam, res in heat.items():
         safe = safe_name(cam)
         acc = res.merged() if slicing is not None else res
-        c = cameras[cam] = CameraResult(res, acc, len(cams[cam]), out / f"{safe}.png", out / f"{safe}.npz")
-        acc.save(c.state)
-        save_picture(acc, c.picture, background=picture, cmap=cmap, alpha=alpha, vmin=vmin, vmax=vmax, log=log,
+        png, npz = out / f"{safe}.png", out / f"{safe}.npz"
+        c = cameras[cam] = CameraResult(res, acc, len(cams[cam]), png, npz)
+        acc.save(npz)
+        save_picture(acc, png, background=picture, cmap=cmap, alpha=alpha, vmin=vmin, vmax=vmax, log=log,
                      colorbar=colorbar, counts=counts, title=f"{cam}: {acc.frames} frames ({method})")
         if slicing is not None:
             c.folder = _report_folder(out / safe, res, title=f"motion heatmap: {cam}", camera=cam,
@@ -248,9 +249,10 @@ def _image_size(segs: Sequence[Any]) -> tuple[int, int]:
                      "video and no frame_size in a .meta.json")
 
 
-def grid_cameras(inputs: Any, out: str | os.PathLike[str], *, image_size: Any = None, grid: Any = (60, 36),
-                 spread: int = 1, mode: str = "box", anchor: float = 1.0, classes: Iterable[int] | None = None,
-                 min_score: float | None = None, geometry: str | None = None, window: int = 0, stride: int = 5,
+def grid_cameras(inputs: Any, out: str | os.PathLike[str] | None, *, image_size: Any = None, grid: Any = (60, 36),
+                 spread: int = 1, mode: Literal["box", "point"] = "box", anchor: float = 1.0,
+                 classes: Iterable[int] | None = None, min_score: float | None = None,
+                 geometry: Literal["exact", "aitrios"] | None = None, window: int = 0, stride: int = 5,
                  detector: Any = None, fmt: str = "auto", fps: float | None = None, frame_numbers: str = "file",
                  on_bad_rows: str = "raise", max_frame_gap: int | None = None, threads: int | None = None,
                  split_frames: int | None = None, slicing: str | None = None, tz: Any = None,
@@ -304,14 +306,15 @@ def grid_cameras(inputs: Any, out: str | os.PathLike[str], *, image_size: Any = 
     for cam, acc in res.items():
         safe = safe_name(cam)
         total = acc.merged() if slicing is not None else acc
-        c = cameras[cam] = CameraResult(acc, total, len(cams[cam]), out / f"{safe}.png", out / f"{safe}.npz")
-        total.save(c.state)
+        png, npz = out / f"{safe}.png", out / f"{safe}.npz"
+        c = cameras[cam] = CameraResult(acc, total, len(cams[cam]), png, npz)
+        total.save(npz)
         frame = _first_frame(cams[cam][0].path)
         g = total.result()
         top = float(vmax) if vmax else float(max(int(g.max()), 1))
         pic = render_grid_frame(g, size=total.image_size, image=frame, cmap=cmap or "Reds", vmin=vmin or 0.0,
                                 vmax=top, alpha=0.4 if alpha is None else alpha, colorbar=True, label=None)
-        save_image(c.picture, pic, order="bgr")
+        save_image(png, pic, order="bgr")
         if slicing is not None:
             c.folder = _report_folder(out / safe, acc, title=f"grid heatmap: {cam}", camera=cam,
                                       method=f"grid {mode}", files=c.files, slicing=slicing, background=frame)
@@ -348,7 +351,7 @@ def _seconds_per_obs(path: Any, fps: float | None, stride: int | None) -> float:
     if _is_video(path):
         from .io.video import video_info
 
-        rate = fps or video_info(path).fps
+        rate: float | None = fps or video_info(path).fps
         step = stride or 5
     else:
         from .io.detections import read_meta
@@ -364,7 +367,7 @@ def _seconds_per_obs(path: Any, fps: float | None, stride: int | None) -> float:
     return step / float(rate)
 
 
-def floorplan_cameras(inputs: Any, out: str | os.PathLike[str], *, plan: Any = None, plan_size: Any = None,
+def floorplan_cameras(inputs: Any, out: str | os.PathLike[str] | None, *, plan: Any = None, plan_size: Any = None,
                       homography: str | os.PathLike[str] | None = None, mode: str = "kde",
                       anchor: Any = "bottom", cell: float = 25.0, bandwidth: float = 15.0, track: bool = False,
                       stationary: tuple[float, float] | None = None, seconds_per_obs: float | None = None,
@@ -422,7 +425,7 @@ def floorplan_cameras(inputs: Any, out: str | os.PathLike[str], *, plan: Any = N
     if missing:
         raise ValueError(f"no homography for camera(s) {', '.join(missing)}: give --homography (one for all "
                          "cameras) or a 'homography' column in the manifest")
-    hpath = {cam: hs.get(cam, homography) for cam in cams}
+    hpath = {cam: hs[cam] if cam in hs else Path(str(homography)) for cam in cams}
     accs = {cam: FloorplanAccumulator(size, Homography.load(hpath[cam]), seconds_per_obs=seconds_per_obs or
                                       _seconds_per_obs(cs[0].path, fps, stride), anchor=anchor, cell=cell,
                                       bandwidth=bandwidth, track=bool(track), stationary=stationary)
@@ -441,9 +444,10 @@ def floorplan_cameras(inputs: Any, out: str | os.PathLike[str], *, plan: Any = N
     for cam, acc in res.items():
         safe = safe_name(cam)
         total = acc.merged() if slicing is not None else acc
-        c = cameras[cam] = CameraResult(acc, total, len(cams[cam]), out / f"{safe}.png", out / f"{safe}.npz")
-        total.save(c.state)
-        total.render(c.picture, mode, image, cmap=cmap, alpha=alpha, vmax=vmax, colorbar=colorbar,
+        png, npz = out / f"{safe}.png", out / f"{safe}.npz"
+        c = cameras[cam] = CameraResult(acc, total, len(cams[cam]), png, npz)
+        total.save(npz)
+        total.render(png, mode, image, cmap=cmap, alpha=alpha, vmax=vmax, colorbar=colorbar,
                      title=f"{cam}: {what}")
         if slicing is not None:
             c.folder = _report_folder(out / safe, acc, title=f"floor plan: {cam}", camera=cam,
@@ -487,7 +491,7 @@ def merge_plans(plans: Sequence[Any]) -> Any:
 
 # -- detect -------------------------------------------------------------------------------------------
 
-def detect_cameras(inputs: Any, out: str | os.PathLike[str], *, detector: Any = None, stride: int = 5,
+def detect_cameras(inputs: Any, out: str | os.PathLike[str] | None, *, detector: Any = None, stride: int = 5,
                    classes: Iterable[int] | None = None, min_score: float | None = None, track: bool = False,
                    max_disappeared: int = 5, fps: float | None = None, workers: int | None = None,
                    scheduler: str | None = None, on_error: str = "fail", time_pattern: str | None = None,

@@ -1,18 +1,8 @@
 """Many inputs for `heatcore motion|grid|floorplan|detect`: globs (in quotes), folders, list files
 (.txt), manifests (.csv/.yaml: camera, path[, start][, homography]); optionally on a Dask cluster
-(``--workers N`` / ``--scheduler tcp://host:port``). Outputs go per camera into the ``-o`` folder:
-
-* motion — ``<camera>.png`` + ``<camera>.npz``;
-* grid — ``<camera>.npz`` (a GridCounter, window 0) + ``<camera>.png`` (over the camera's first
-  frame when a video is at hand);
-* floorplan — ``<camera>.png`` over the plan + ``<camera>.npz``, and ``all.png`` / ``all.npz``
-  (every camera on the one plan);
-* detect — ``<camera>/<file stem>.csv`` (+ ``.meta.json``) per input video.
-
-With ``--slice PERIOD`` the per-camera state is also sliced by wall-clock time and saved as a
-``heatcore report`` folder ``<out>/<camera>/`` (``run.json`` + ``sliced.npz``).
-``partitions.json`` + ``parts/`` in ``-o`` record finished partitions: rerunning the same command
-after a crash skips them.
+(``--workers N`` / ``--scheduler tcp://host:port``). Outputs go per camera into the ``-o`` folder;
+the work is one call of :mod:`heatcore.cameras` (``motion_cameras``, ``grid_cameras``,
+``floorplan_cameras``, ``detect_cameras``), which documents the outputs.
 """
 
 from __future__ import annotations
@@ -71,9 +61,11 @@ def add_arguments(p: argparse.ArgumentParser, kind: str) -> None:
             g.add_argument("--tz", default=None, help="local time offset for --slice, hours or +HH:MM (default UTC)")
 
 
+_INPUT = {"motion": "source", "grid": "detections", "floorplan": "detections", "detect": "video"}  # dest
+
+
 def _sources(args: argparse.Namespace, kind: str) -> list[Any]:
-    name = "video" if kind == "detect" else "source" if kind == "motion" else "detections"
-    v = getattr(args, name)
+    v = getattr(args, _INPUT[kind])
     if v is None:
         return []
     return list(v) if isinstance(v, list) else [v]
@@ -98,14 +90,14 @@ def is_many(args: argparse.Namespace, kind: str = "motion") -> bool:
         elif p.is_dir():
             many = any(f.suffix.lower() in suffixes for f in p.rglob("*") if f.is_file())
     if not many:  # hand the single input back to the command's own code
-        name = "video" if kind == "detect" else "source" if kind == "motion" else "detections"
-        setattr(args, name, sources[0] if sources else None)
+        setattr(args, _INPUT[kind], sources[0] if sources else None)
     return many
 
 
 def run(args: argparse.Namespace, kind: str) -> int:
     """Run command ``kind`` over many inputs: one call of :mod:`heatcore.cameras`, then the summary."""
     from .. import cameras
+    from ._detector import detector_spec_from_args as _detector  # picklable (name, kwargs) for the workers
 
     out = getattr(args, "output" if kind == "motion" else "out") or ("grid-out" if kind == "grid" else None)
     refused = {"motion": ("overlay_video", "checkpoint", "npy", "save_reference", "zones", "report_dir"),
@@ -163,16 +155,9 @@ def run(args: argparse.Namespace, kind: str) -> int:
             **common)
         lines = [f"{c.result.boxes} detections in {c.result.frames} frames -> {c.folder}/"
                  for c in res.cameras.values()]
-    if not args.quiet or kind == "detect":
+    if not args.quiet:
         for (cam, c), line in zip(res.cameras.items(), lines):
             print(f"{cam}: {c.files} file(s), {line}")
     for f, e in res.errors:
         print(f"skipped {f}: {e}")
     return 0
-
-
-def _detector(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
-    """The detector options as a picklable spec for the workers."""
-    from ._detector import detector_spec_from_args
-
-    return detector_spec_from_args(args)
