@@ -92,16 +92,22 @@ def test_floorplan_cameras_per_camera_homographies_and_combined(two_cams, tmp_pa
         (("cam1", _name("cam1", 0), "h1.json"), ("cam1", _name("cam1", 1), "h1.json"),
          ("cam2", _name("cam2", 0), "h2.json"))))
     out = tmp_path / "plan"
-    res = cameras.floorplan_cameras(man, out, plan_size=(120, 80), mode="dwell", seconds_per_obs=0.1, cell=10.0)
+    res = cameras.floorplan_cameras(man, out, plan_size=(120, 80), mode="dwell", seconds_per_obs=0.1, cell=10.0,
+                                    fps=10.0, slicing="1h")
     for cam, h, files in (("cam1", h1, [_name("cam1", 0), _name("cam1", 1)]), ("cam2", h2, [_name("cam2", 0)])):
         want = _alone([two_cams / cam / f for f in files],
                       FloorplanAccumulator((120, 80), h, seconds_per_obs=0.1, cell=10.0))
         np.testing.assert_array_equal(res.cameras[cam].total.dwell(), want.dwell())
         assert res.cameras[cam].total.counts == want.counts and want.counts["on_plan"] > 0
+    from heatcore.report import load_run
+
+    run = load_run(res.cameras["cam2"].folder)  # report folder: sliced states + the camera's homography
+    assert run["heat"].keys() == [T0 // 3600]
+    assert Homography.load(out / "cam2" / "homography.json").matrix.tolist() == h2.matrix.tolist()
     every = res.combined
-    np.testing.assert_array_equal(every.dwell(), res.results["cam1"].dwell() + res.results["cam2"].dwell())
+    np.testing.assert_array_equal(every.dwell(), res.cameras["cam1"].total.dwell() + res.cameras["cam2"].total.dwell())
     assert res.combined_paths == [out / "all.npz", out / "all.png"]
-    assert all(p.is_file() for p in res.paths())
+    assert all(p.exists() for p in res.paths()) and out / "cam1" in res.paths()
     with pytest.raises(ValueError, match="no homography for camera"):
         cameras.floorplan_cameras(str(two_cams), tmp_path / "x", plan_size="120x80", seconds_per_obs=0.1)
 

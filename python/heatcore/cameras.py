@@ -146,6 +146,28 @@ def _report_folder(folder: Path, sliced: Any, *, title: str, camera: str, method
                             background=bg, homography=homography)
 
 
+def _per_camera(res: dict[str, Any], cams: dict[str, list[Any]], out: Path, *, slicing: str | None, draw: Any,
+                title: str, method: str, frame: bool = False,
+                homography: dict[str, Path] | None = None) -> dict[str, CameraResult]:
+    """Per camera: the total (slices merged) saved as ``<camera>.npz``, ``draw(camera, total,
+    png, first_frame)`` writing ``<camera>.png`` (``first_frame``: BGR frame 0 of the camera's
+    first video when ``frame``, else None) and with slicing the report folder ``<camera>/``."""
+    cameras: dict[str, CameraResult] = {}
+    for cam, acc in res.items():
+        safe = safe_name(cam)
+        total = acc.merged() if slicing is not None else acc
+        png, npz = out / f"{safe}.png", out / f"{safe}.npz"
+        c = cameras[cam] = CameraResult(acc, total, len(cams[cam]), png, npz)
+        total.save(npz)
+        first = _first_frame(cams[cam][0].path) if frame else None
+        draw(cam, total, png, first)
+        if slicing is not None:
+            c.folder = _report_folder(out / safe, acc, title=f"{title}: {cam}", camera=cam, method=method,
+                                      files=c.files, slicing=slicing, background=first,
+                                      homography=None if homography is None else homography[cam])
+    return cameras
+
+
 def _size(value: Any, flag: str) -> tuple[int, int] | None:
     """(W, H) from a tuple or a ``"WxH"`` string (None stays None)."""
     if value is None:
@@ -215,19 +237,13 @@ def motion_cameras(inputs: Any, out: str | os.PathLike[str] | None, method: str 
     picture: Any = None if named == "none" else named
     if named is None:
         picture = background if isinstance(background, np.ndarray) else read_image(background, order="bgr")
-    cameras: dict[str, CameraResult] = {}
-    for cam, res in heat.items():
-        safe = safe_name(cam)
-        acc = res.merged() if slicing is not None else res
-        png, npz = out / f"{safe}.png", out / f"{safe}.npz"
-        c = cameras[cam] = CameraResult(res, acc, len(cams[cam]), png, npz)
-        acc.save(npz)
+
+    def draw(cam: str, acc: Any, png: Path, _: Any) -> None:
         save_picture(acc, png, background=picture, cmap=cmap, alpha=alpha, vmin=vmin, vmax=vmax, log=log,
                      colorbar=colorbar, counts=counts, title=f"{cam}: {acc.frames} frames ({method})")
-        if slicing is not None:
-            c.folder = _report_folder(out / safe, res, title=f"motion heatmap: {cam}", camera=cam,
-                                      method=f"motion {method}", files=c.files, slicing=slicing,
-                                      background=_first_frame(cams[cam][0].path))
+
+    cameras = _per_camera(heat, cams, out, slicing=slicing, draw=draw, title="motion heatmap",
+                          method=f"motion {method}", frame=slicing is not None)
     return CamerasResult(cameras, errors)
 
 
@@ -302,22 +318,16 @@ def grid_cameras(inputs: Any, out: str | os.PathLike[str] | None, *, image_size:
     res = run_partitions(segs, task, workers=workers, scheduler=scheduler, split_frames=split_frames,
                          stride=stride if videos else 1, manifest=out / "partitions.json", on_error=on_error,
                          quiet=quiet, errors=errors)
-    cameras: dict[str, CameraResult] = {}
-    for cam, acc in res.items():
-        safe = safe_name(cam)
-        total = acc.merged() if slicing is not None else acc
-        png, npz = out / f"{safe}.png", out / f"{safe}.npz"
-        c = cameras[cam] = CameraResult(acc, total, len(cams[cam]), png, npz)
-        total.save(npz)
-        frame = _first_frame(cams[cam][0].path)
+
+    def draw(cam: str, total: Any, png: Path, frame: Any) -> None:
         g = total.result()
         top = float(vmax) if vmax else float(max(int(g.max()), 1))
         pic = render_grid_frame(g, size=total.image_size, image=frame, cmap=cmap or "Reds", vmin=vmin or 0.0,
                                 vmax=top, alpha=0.4 if alpha is None else alpha, colorbar=True, label=None)
         save_image(png, pic, order="bgr")
-        if slicing is not None:
-            c.folder = _report_folder(out / safe, acc, title=f"grid heatmap: {cam}", camera=cam,
-                                      method=f"grid {mode}", files=c.files, slicing=slicing, background=frame)
+
+    cameras = _per_camera(res, cams, out, slicing=slicing, draw=draw, title="grid heatmap", method=f"grid {mode}",
+                          frame=True)
     return CamerasResult(cameras, errors)
 
 
@@ -440,19 +450,12 @@ def floorplan_cameras(inputs: Any, out: str | os.PathLike[str] | None, *, plan: 
                          stride=step if videos else 1, manifest=out / "partitions.json", on_error=on_error,
                          quiet=quiet, errors=errors)
     what = {"dwell": "dwell seconds per cell", "visitors": "unique visitors per cell", "kde": "time spent"}[mode]
-    cameras: dict[str, CameraResult] = {}
-    for cam, acc in res.items():
-        safe = safe_name(cam)
-        total = acc.merged() if slicing is not None else acc
-        png, npz = out / f"{safe}.png", out / f"{safe}.npz"
-        c = cameras[cam] = CameraResult(acc, total, len(cams[cam]), png, npz)
-        total.save(npz)
-        total.render(png, mode, image, cmap=cmap, alpha=alpha, vmax=vmax, colorbar=colorbar,
-                     title=f"{cam}: {what}")
-        if slicing is not None:
-            c.folder = _report_folder(out / safe, acc, title=f"floor plan: {cam}", camera=cam,
-                                      method=f"floor plan {mode}", files=c.files, slicing=slicing,
-                                      homography=hpath[cam])
+
+    def draw(cam: str, total: Any, png: Path, _: Any) -> None:
+        total.render(png, mode, image, cmap=cmap, alpha=alpha, vmax=vmax, colorbar=colorbar, title=f"{cam}: {what}")
+
+    cameras = _per_camera(res, cams, out, slicing=slicing, draw=draw, title="floor plan",
+                          method=f"floor plan {mode}", homography=hpath)
     result = CamerasResult(cameras, errors)
     if cameras:
         every = result.combined = merge_plans([c.total for c in cameras.values()])
