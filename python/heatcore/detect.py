@@ -41,6 +41,7 @@ from .records import Detections, as_detections, box_anchors, parse_anchor
 __all__ = [
     "Detections",
     "detector_from_options",
+    "detector_options",
     "HOGDetector",
     "DNNDetector",
     "SSDPersonDetector",
@@ -480,15 +481,16 @@ class _CallableDetector:
 _DEFAULT_NAMES = ("person", "ssd", "ssdlite", "default")
 
 
-def detector_from_options(detector: str | None = None, *, model_dir: Any = None, decode: str = "auto",
-                          input_size: Any = None, engine: str = "opencv", hog_width: int | None = None,
-                          person_height: float | None = None,
-                          min_score: float | None = None) -> tuple[Callable[[np.ndarray], Detections], str]:
-    """The detector the command-line detector options describe, and its name (``"person"``,
-    ``"hog"`` or the model path). ``hog_width`` (pixels) / ``person_height`` (frame pixels) without
-    ``detector`` select HOG; ``model_dir`` applies to the person detector; ``decode`` / ``engine``
-    to model files; ``input_size`` (W, H) or ``"WxH"`` pixels to DNNs; ``min_score`` is a
-    probability in [0, 1]."""
+def detector_options(detector: str | None = None, *, model_dir: Any = None, decode: str = "auto",
+                     input_size: Any = None, engine: str = "opencv", hog_width: int | None = None,
+                     person_height: float | None = None,
+                     min_score: float | None = None) -> tuple[str, dict[str, Any]]:
+    """The detector the command-line detector options describe, as a picklable spec
+    ``(name, keyword arguments of make_detector)``; the name is ``"person"``, ``"hog"`` or the
+    model path. ``hog_width`` (pixels) / ``person_height`` (frame pixels) without ``detector``
+    select HOG; ``model_dir`` applies to the person detector; ``decode`` / ``engine`` to model
+    files; ``input_size`` (W, H) or ``"WxH"`` pixels to DNNs; ``min_score`` is a probability in
+    [0, 1]. ``make_detector(name, **kwargs)`` builds it (:func:`detector_from_options`)."""
     from ._checks import parse_size
 
     hog_opts = hog_width is not None or person_height is not None
@@ -511,6 +513,18 @@ def detector_from_options(detector: str | None = None, *, model_dir: Any = None,
         if not 0.0 <= min_score <= 1.0:
             raise ValueError(f"--min-score is a probability in [0, 1], got {min_score}")
         kw["min_score"] = min_score
+    return name, kw
+
+
+def detector_from_options(detector: str | None = None, *, model_dir: Any = None, decode: str = "auto",
+                          input_size: Any = None, engine: str = "opencv", hog_width: int | None = None,
+                          person_height: float | None = None,
+                          min_score: float | None = None) -> tuple[Callable[[np.ndarray], Detections], str]:
+    """The detector the command-line detector options describe (see :func:`detector_options`),
+    built, and its name (``"person"``, ``"hog"`` or the model path)."""
+    name, kw = detector_options(detector, model_dir=model_dir, decode=decode, input_size=input_size,
+                                engine=engine, hog_width=hog_width, person_height=person_height,
+                                min_score=min_score)
     return make_detector(name, **kw), name
 
 

@@ -56,7 +56,8 @@ def _detector(spec: tuple[Any, dict[str, Any]] | None) -> Any:
 
 def detector_spec(name: Any = None, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
     """A picklable detector description for the workers: ``(name or model path, keyword arguments
-    of :func:`heatcore.detect.make_detector`)``; each worker builds the detector once."""
+    of :func:`heatcore.detect.make_detector`)``; each worker builds the detector once.
+    :func:`heatcore.detect.detector_options` makes one from the command-line detector options."""
     return (name, dict(kwargs))
 
 

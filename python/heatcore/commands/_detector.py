@@ -1,6 +1,7 @@
 """Detector options shared by every command that detects people (detect, floorplan, grid).
 
-``add_detector_arguments(parser)`` adds them; ``detector_from_args(args)`` builds the detector.
+``add_detector_arguments(parser)`` adds them; ``detector_from_args(args)`` builds the detector,
+``detector_spec_from_args(args)`` describes it (picklable, for workers).
 """
 
 from __future__ import annotations
@@ -44,13 +45,22 @@ def add_detector_arguments(parser: argparse.ArgumentParser, *, filters: bool = T
         g.add_argument("--classes", type=_classes, default=None, help="keep only these class ids, e.g. 15 or 0,2")
 
 
-def detector_from_args(args: argparse.Namespace) -> Any:
-    """The detector the options in ``args`` describe (:func:`heatcore.detect.detector_from_options`);
-    ``args.detector`` is set to the name used ("person", "hog" or the model path)."""
-    from ..detect import detector_from_options
+def detector_spec_from_args(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """The detector the options in ``args`` describe as a picklable spec ``(name, kwargs)``
+    (:func:`heatcore.detect.detector_options`); ``args.detector`` is set to the name used."""
+    from ..detect import detector_options
 
-    det, args.detector = detector_from_options(args.detector, model_dir=args.model_dir, decode=args.decode,
-                                               input_size=args.input_size, engine=args.engine,
-                                               hog_width=args.hog_width, person_height=args.person_height,
-                                               min_score=getattr(args, "min_score", None))
-    return det
+    name, kw = detector_options(args.detector, model_dir=args.model_dir, decode=args.decode,
+                                input_size=args.input_size, engine=args.engine, hog_width=args.hog_width,
+                                person_height=args.person_height, min_score=getattr(args, "min_score", None))
+    args.detector = name
+    return name, kw
+
+
+def detector_from_args(args: argparse.Namespace) -> Any:
+    """The detector the options in ``args`` describe (:func:`detector_spec_from_args`, built);
+    ``args.detector`` is set to the name used ("person", "hog" or the model path)."""
+    from ..detect import make_detector
+
+    name, kw = detector_spec_from_args(args)
+    return make_detector(name, **kw)

@@ -102,19 +102,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--report-dir", type=Path, default=None,
                    help="where the sliced/zone states and run.json go (default: <output stem>_report/ beside "
                         "the image)")
-    from . import _motion_many
-
-    _motion_many.add_arguments(p)
     p.set_defaults(func=run)
+    from . import _many
+
+    _many.add_arguments(p, "motion")  # many inputs (globs, folders, manifests; Dask): wraps func
 
 
 def run(args: argparse.Namespace) -> int:
     from ..motion import (describe_reference, motion_heatmap, range_kwargs, save_picture, save_run,
                           split_background)
-    from . import _motion_many
 
-    if _motion_many.is_many(args):
-        return _motion_many.run_many(args)
     args.source = args.source[0] if isinstance(args.source, list) else args.source
     opt.check_output(args.output, opt.IMAGE_SUFFIXES)
     opt.check_output(args.overlay_video, opt.VIDEO_SUFFIXES, "--overlay-video")
