@@ -256,6 +256,19 @@ def test_detect_task_python_form(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out" / "cam9").glob("*.csv")) == [f"{s.path.stem}.csv" for s in segs]
 
 
+
+def test_detect_keeps_a_manifests_start_time(tmp_path):
+    """A manifest's start time (not in the file name) reaches the CSV's .meta.json and its rows' wall clock."""
+    from heatcore._synthetic import write_synthetic_video
+    from heatcore.io.detections import read_meta
+
+    clip = write_synthetic_video(tmp_path / "plain.avi", 96, 64, 4, fps=10.0, seed=1)
+    (tmp_path / "m.csv").write_text(f"camera,path,start\ncamQ,{clip.name},2026-11-30T10:00:00Z\n")
+    segs = expand_inputs(str(tmp_path / "m.csv"))
+    distributed.run_partitions(segs, DetectTask(tmp_path / "out", detector="hog", stride=2))
+    meta = read_meta(tmp_path / "out" / "camQ" / "plain.csv")
+    assert meta["start"] == 1796032800.0  # 2026-11-30T10:00:00Z in Unix seconds
+
 def _contiguous_segments(root: Path, n: int = 80, fps: float = 20.0) -> tuple[list[Path], np.ndarray]:
     """One synthetic scene cut into two files that follow each other without a gap (names 2 s
     apart = 40 frames at 20 fps); returns the files and the frames."""

@@ -302,7 +302,8 @@ class DetectTask(PartitionTask):
         job = detect_job(part.path, _detector(self.detector), stride=self.stride, classes=self.classes,
                          min_score=self.min_score, track=track, detections_csv=csv_path,
                          aitrios_csv=csv_path.with_suffix(".aitrios.csv") if self.aitrios else None, fps=self.fps,
-                         quiet=True, detector_spec=name if isinstance(name, str) else None)
+                         quiet=True, detector_spec=name if isinstance(name, str) else None,
+                         start_wall=part.start_wall)
         count = CountSink()
         job.sinks.append(count)
         res = run(job)
