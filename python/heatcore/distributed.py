@@ -363,6 +363,14 @@ class PartitionTask:
 PIN_THREADS = True
 
 
+def _identity(obj: Any) -> Any:
+    return obj
+
+
+def _load_task_part(task: PartitionTask, path: str) -> Any:
+    return task.load(path)
+
+
 def _run_task(task: PartitionTask, part: Partition, save: str | None, **kw: Any) -> Any:
     """Worker entry point: pin the process to one thread's worth of work when the Dask worker has
     one thread, then run the task."""
@@ -576,8 +584,8 @@ def run_tasks(parts: Sequence[Partition], task: PartitionTask, *, executor: Any 
         out = {}
         for k, v in kw.items():
             if isinstance(v, np.ndarray):
-                if id(v) not in scattered:
-                    scattered[id(v)] = (v, client.scatter(v, broadcast=True))
+                if id(v) not in scattered:  # a task's result: recomputed if the worker holding it is lost
+                    scattered[id(v)] = (v, client.submit(_identity, v, pure=False))
                 v = scattered[id(v)][1]
             out[k] = v
         return out
@@ -593,13 +601,17 @@ def run_tasks(parts: Sequence[Partition], task: PartitionTask, *, executor: Any 
                 tick(p)
             return {cam: totals[cam] for cam in sorted(totals)}
         extra = {"pure": False} if dask else {}
+        # the task (its reference images, masks, detector settings) goes to the cluster once: pickled
+        # into every submit it would cost the client its size per partition
+        # (as a task's result, not scattered data: a worker lost with it is recomputed by the scheduler)
+        shipped: Any = client.submit(_identity, task, pure=False) if dask else task
         meta: dict[Any, tuple[str, Partition | None]] = {}
         futures = []
         for p in parts:
             if p.key in done:
-                f = client.submit(task.load, done[p.key], **extra)
+                f = client.submit(_load_task_part, shipped, done[p.key], **extra)
             else:
-                f = client.submit(_run_task, task, p, save_path(p), **kw_for(p), **extra)
+                f = client.submit(_run_task, shipped, p, save_path(p), **kw_for(p), **extra)
             meta[f] = (p.camera, p)
             futures.append(f)
         pending: dict[str, Any] = {}  # camera -> a finished future (dask) or result waiting for a partner
