@@ -114,6 +114,50 @@ def test_grid_and_floorplan_over_partitions_equal_each_file_alone(client, dets):
                 np.testing.assert_array_equal(got[cam].visitors(), want.visitors())
 
 
+
+class _SlowCountTask(CountTask):
+    """A CountTask whose partitions take a second (so a worker can be killed in the middle)."""
+
+    def run(self, part, save=None, **kw):
+        time.sleep(1.0)
+        return super().run(part, save, **kw)
+
+
+def test_worker_killed_mid_grid_and_plan_partition_is_rerun(client, dets):
+    """SIGKILL a worker while it counts: Dask reruns its partition (the task reaches the cluster as
+    a task result, recomputed when lost) and the totals equal an undisturbed run."""
+    import os
+    import signal
+    import sys
+    import threading
+
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import this test module
+    segs = expand_inputs(str(dets / "*" / "*.csv"), suffixes=DETECTION_SUFFIXES)
+    for make in (_grid, _plan):
+        want = distributed.run_partitions(segs, CountTask(make(), fps=FPS))
+        client.wait_for_workers(2, timeout=30)
+        pid = list(client.run(os.getpid).values())[0]
+        killed = []
+
+        def kill_later():
+            time.sleep(0.5)
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+        t = threading.Thread(target=kill_later)
+        t.start()
+        got = distributed.run_partitions(segs, _SlowCountTask(make(), fps=FPS), executor=client)
+        t.join()
+        assert killed and sorted(got) == sorted(want) == ["cam1", "cam2"]
+        for cam in want:
+            np.testing.assert_array_equal(got[cam].result(), want[cam].result())
+            if make is _plan:
+                assert got[cam].counts == want[cam].counts
+                np.testing.assert_array_equal(got[cam].dwell(), want[cam].dwell())
+    client.wait_for_workers(2, timeout=30)
+
 def test_grid_slices_keyed_by_wall_clock_from_names(client, dets, tmp_path):
     from heatcore.cli import main
     from heatcore.report import load_run
