@@ -123,9 +123,9 @@ class _SlowCountTask(CountTask):
         return super().run(part, save, **kw)
 
 
-def test_worker_killed_mid_grid_and_plan_partition_is_rerun(client, dets):
-    """SIGKILL a worker while it counts: Dask reruns its partition (the task reaches the cluster as
-    a task result, recomputed when lost) and the totals equal an undisturbed run."""
+def test_worker_killed_mid_floorplan_partition_is_rerun(client, dets):
+    """SIGKILL a worker while it counts a floor-plan partition: Dask reruns it (the task reaches
+    the cluster as a task result, recomputed when lost) and the totals equal an undisturbed run."""
     import os
     import signal
     import sys
@@ -135,28 +135,40 @@ def test_worker_killed_mid_grid_and_plan_partition_is_rerun(client, dets):
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import this test module
     segs = expand_inputs(str(dets / "*" / "*.csv"), suffixes=DETECTION_SUFFIXES)
-    for make in (_grid, _plan):
-        want = distributed.run_partitions(segs, CountTask(make(), fps=FPS))
-        client.wait_for_workers(2, timeout=30)
-        pid = list(client.run(os.getpid).values())[0]
-        killed = []
+    want = distributed.run_partitions(segs, CountTask(_plan(), fps=FPS))
+    client.wait_for_workers(2, timeout=60)
+    pids = client.run(os.getpid)  # {address: pid}: both workers up and answering
+    addr, pid = sorted(pids.items())[0]
+    killed = []
 
-        def kill_later():
-            time.sleep(0.5)
-            os.kill(pid, signal.SIGKILL)
-            killed.append(pid)
+    def kill_when_busy():  # only once that worker runs a partition (never a worker still starting)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not client.processing([addr]).get(addr):
+            time.sleep(0.05)
+        time.sleep(0.3)
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
 
-        t = threading.Thread(target=kill_later)
-        t.start()
-        got = distributed.run_partitions(segs, _SlowCountTask(make(), fps=FPS), executor=client)
-        t.join()
-        assert killed and sorted(got) == sorted(want) == ["cam1", "cam2"]
-        for cam in want:
-            np.testing.assert_array_equal(got[cam].result(), want[cam].result())
-            if make is _plan:
-                assert got[cam].counts == want[cam].counts
-                np.testing.assert_array_equal(got[cam].dwell(), want[cam].dwell())
-    client.wait_for_workers(2, timeout=30)
+    got: dict = {}
+
+    def job():
+        got.update(distributed.run_partitions(segs, _SlowCountTask(_plan(), fps=FPS), executor=client))
+
+    t = threading.Thread(target=kill_when_busy)
+    j = threading.Thread(target=job, daemon=True)
+    t.start()
+    j.start()
+    j.join(180)  # a hang fails the test with what the scheduler saw, instead of stalling the suite
+    t.join()
+    assert not j.is_alive(), f"no result 180 s after the kill; scheduler: {client.processing()}"
+    assert killed and sorted(got) == sorted(want) == ["cam1", "cam2"]
+    for cam in want:
+        assert got[cam].counts == want[cam].counts
+        np.testing.assert_array_equal(got[cam].result(), want[cam].result())
+        np.testing.assert_array_equal(got[cam].dwell(), want[cam].dwell())
+    client.wait_for_workers(2, timeout=60)
+    assert len(client.run(os.getpid)) == 2  # the restarted worker answers before the next test uses it
+
 
 def test_grid_slices_keyed_by_wall_clock_from_names(client, dets, tmp_path):
     from heatcore.cli import main
