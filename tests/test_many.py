@@ -115,25 +115,13 @@ def test_grid_and_floorplan_over_partitions_equal_each_file_alone(client, dets):
 
 
 
-class _SlowCountTask(CountTask):
-    """A CountTask whose partitions take a second (so a worker can be killed in the middle)."""
-
-    def run(self, part, save=None, **kw):
-        time.sleep(1.0)
-        return super().run(part, save, **kw)
-
-
 def test_worker_killed_mid_floorplan_partition_is_rerun(client, dets):
     """SIGKILL a worker while it counts a floor-plan partition: Dask reruns it (the task reaches
     the cluster as a task result, recomputed when lost) and the totals equal an undisturbed run."""
     import os
     import signal
-    import sys
     import threading
 
-    import cloudpickle
-
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import this test module
     segs = expand_inputs(str(dets / "*" / "*.csv"), suffixes=DETECTION_SUFFIXES)
     want = distributed.run_partitions(segs, CountTask(_plan(), fps=FPS))
     client.wait_for_workers(2, timeout=60)
@@ -152,7 +140,7 @@ def test_worker_killed_mid_floorplan_partition_is_rerun(client, dets):
     got: dict = {}
 
     def job():
-        got.update(distributed.run_partitions(segs, _SlowCountTask(_plan(), fps=FPS), executor=client))
+        got.update(distributed.run_partitions(segs, CountTask(_plan(), fps=FPS, throttle=1.0), executor=client))
 
     t = threading.Thread(target=kill_when_busy)
     j = threading.Thread(target=job, daemon=True)

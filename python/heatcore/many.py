@@ -124,13 +124,14 @@ class CountTask(PartitionTask):
     :func:`detector_spec`), ``classes`` / ``min_score`` filtering them.
     ``slicing`` (``"1h"``, ``"hour"``, ...; ``tz`` hours east of UTC): count per time slice
     (a :class:`~heatcore.slices.SlicedAccumulator` per camera, wall-clock time from the segment's
-    start time). ``threads``: kernel threads per partition (1 on a one-thread worker)."""
+    start time). ``threads``: kernel threads per partition (1 on a one-thread worker).
+    ``throttle``: seconds of sleep before each partition counts (tests of worker loss only)."""
 
     def __init__(self, accumulator: Accumulator, *, per_camera: Mapping[str, Accumulator] | None = None,
                  slicing: str | None = None, tz: Any = None, stride: int = 5, detector: Any = None,
                  classes: Iterable[int] | None = None, min_score: float | None = None, fmt: str = "auto",
                  fps: float | None = None, frame_numbers: str = "file", on_bad_rows: str = "raise",
-                 max_frame_gap: int | None = None, threads: int | None = 1) -> None:
+                 max_frame_gap: int | None = None, threads: int | None = 1, throttle: float = 0.0) -> None:
         from ._checks import positive_int
 
         self.kind = accumulator.kind
@@ -155,6 +156,7 @@ class CountTask(PartitionTask):
         self.fmt, self.fps, self.frame_numbers, self.on_bad_rows = fmt, fps, frame_numbers, on_bad_rows
         self.max_frame_gap = max_frame_gap
         self.threads = threads
+        self.throttle = float(throttle)  # seconds of sleep before a partition counts (tests of worker loss only)
         self.desc = self.kind
         # a tracker or the stationary filter carries state from frame to frame: files are not split
         self.splittable = not any(c.get("track") is not None or c.get("stationary") is not None
@@ -210,6 +212,10 @@ class CountTask(PartitionTask):
     def run(self, part: Partition, save: str | None = None, **kw: Any) -> Accumulator:
         from .pipeline import Job, run
 
+        if self.throttle:
+            import time
+
+            time.sleep(self.throttle)
         acc = self.accumulator(part.camera)
         src, stages = self.source(part)
         res = run(Job(source=src, accumulators={"acc": acc}, stages=stages, quiet=True, desc=self.kind))
