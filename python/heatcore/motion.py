@@ -595,29 +595,19 @@ class MotionHeatmap(Accumulator):
             self._sample_background(frame)
         self.frames += 1
         want = return_mask or self.zone_stats is not None  # zones count every frame's mask
-        if self.method == "mog":
-            if self.backend == "cpp":
-                if self.batch > 1 and not return_mask:
-                    self._queued.append(proc)
-                    if len(self._queued) >= self.batch:
-                        self._run_queued()
-                    return None
-                self._run_queued()
-                mask = self._model.apply(proc, counts=self._grid, roi=self._roi, threads=self.threads,
-                                         return_mask=want)
-            else:
-                mask = self._model.apply(proc, counts=self._grid, roi=self._roi, return_mask=want)
-            self._count_zones(mask)
-            return mask if return_mask else None
-        if self.method == "mog2":
+        if self.method in ("mog", "mog2"):
             if self.backend == "cpp" and self.batch > 1 and not return_mask:
                 self._queued.append(proc)
                 if len(self._queued) >= self.batch:
                     self._run_queued()
                 return None
             self._run_queued()
-            mask = self._model.apply(proc, counts=self._grid, roi=self._roi, threads=self.threads,
-                                     return_mask=want, count_shadows=self.count_shadows)
+            kw: dict[str, Any] = {}
+            if self.backend == "cpp" or self.method == "mog2":  # the NumPy MOG twin takes no threads
+                kw["threads"] = self.threads
+            if self.method == "mog2":
+                kw["count_shadows"] = self.count_shadows
+            mask = self._model.apply(proc, counts=self._grid, roi=self._roi, return_mask=want, **kw)
             self._count_zones(mask)
             return mask if return_mask else None
         return self._update_diff(proc, return_mask)
