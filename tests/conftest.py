@@ -46,3 +46,29 @@ def aitrios_csv() -> Path:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A Dask client of a real LocalCluster (2 processes of one thread on 127.0.0.1, no dashboard),
+    one per test module."""
+    dask_distributed = pytest.importorskip("distributed")
+    from heatcore import distributed
+
+    cluster = distributed.local_cluster(2)
+    c = dask_distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+@pytest.fixture
+def server():
+    """The AITRIOS Console stand-in (tests/console_server.py) on 127.0.0.1, stopped afterwards."""
+    from console_server import ConsoleServer
+
+    srv = ConsoleServer().start()
+    try:
+        yield srv
+    finally:
+        srv.stop()

@@ -33,15 +33,6 @@ from console_server import CLIENT_ID, CLIENT_SECRET, ConsoleServer, make_jwt
 # ------------------------------------------------------------------ fixtures and data
 
 
-@pytest.fixture
-def server():
-    srv = ConsoleServer().start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
 def make_client(server, **kw) -> ConsoleClient:
     opts = {"timeout": 2.0, "retries": 3, "backoff": 0.001}
     opts.update(kw)

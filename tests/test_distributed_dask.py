@@ -17,18 +17,9 @@ from heatcore.inputs import by_camera, expand_inputs
 from heatcore._synthetic import write_synthetic_video
 from heatcore.motion import motion_heatmap, sample_reference
 
-dask_distributed = pytest.importorskip("distributed")
+pytest.importorskip("distributed")  # the client fixture (conftest) runs a real LocalCluster
 
 W, H, N = 96, 64, 40
-
-
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.local_cluster(2)  # processes, 1 thread each, 127.0.0.1, no dashboard
-    c = dask_distributed.Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
 
 
 @pytest.fixture(scope="module")

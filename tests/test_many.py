@@ -24,20 +24,11 @@ from heatcore.pipeline import Job, run
 
 from helpers import _csv, _obj, _row
 
-dask_distributed = pytest.importorskip("distributed")
+pytest.importorskip("distributed")  # the client fixture (conftest) runs a real LocalCluster
 
 T0 = 1616678735  # Unix seconds of the first segment (Kerberos names)
 W, H = 640, 360
 FPS = 10.0
-
-
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.local_cluster(2)  # processes, 1 thread each, 127.0.0.1, no dashboard
-    c = dask_distributed.Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
 
 
 def _write_detect_csv(path: Path, recs, fps: float = FPS) -> Path:

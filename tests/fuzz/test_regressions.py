@@ -78,15 +78,6 @@ def _record(t: object) -> dict:
     return {"_ts": 1, "inference_result": {"Inferences": [{"T": t, "O": o}]}}
 
 
-@pytest.fixture
-def server():
-    srv = ConsoleServer().start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
 # ------------------------------------------------------------------------------------- finding 1
 
 
