@@ -356,27 +356,6 @@ def _manifest_homographies(inputs: Sequence[Any]) -> dict[str, Path]:
     return found
 
 
-def _seconds_per_obs(path: Any, fps: float | None, stride: int | None) -> float:
-    """stride / fps of a camera's first file (as ``heatcore floorplan`` computes it for one input)."""
-    if _is_video(path):
-        from .io.video import video_info
-
-        rate: float | None = fps or video_info(path).fps
-        step = stride or 5
-    else:
-        from .io.detections import read_meta
-        from .sources import DetectionFileSource
-
-        src = DetectionFileSource(path, fps=fps)
-        meta = src.reader.meta if src.reader is not None else read_meta(path)
-        rate, step = src.time_base.fps, int(meta.get("stride") or stride or 1)
-        src.close()
-    if not rate:
-        raise ValueError(f"the frame rate of {path} is unknown, so dwell seconds cannot be known: give --fps N "
-                         "(and --stride N if rows are every N-th frame) or --seconds-per-obs S")
-    return step / float(rate)
-
-
 def floorplan_cameras(inputs: Any, out: str | os.PathLike[str] | None, *, plan: Any = None, plan_size: Any = None,
                       homography: str | os.PathLike[str] | None = None, mode: str = "kde",
                       anchor: Any = "bottom", cell: float = 25.0, bandwidth: float = 15.0, track: bool = False,
@@ -403,6 +382,7 @@ def floorplan_cameras(inputs: Any, out: str | os.PathLike[str] | None, *, plan: 
     from .distributed import run_partitions
     from .floorplan import POINTS_HEADER, FloorplanAccumulator
     from .homography import Homography
+    from .jobs import PLAN_TITLES, observation_seconds
     from .inputs import DETECTION_SUFFIXES, VIDEO_SUFFIXES, by_camera
     from .many import CountTask
     from .render import read_image
@@ -437,8 +417,8 @@ def floorplan_cameras(inputs: Any, out: str | os.PathLike[str] | None, *, plan: 
                          "cameras) or a 'homography' column in the manifest")
     hpath = {cam: hs[cam] if cam in hs else Path(str(homography)) for cam in cams}
     accs = {cam: FloorplanAccumulator(size, Homography.load(hpath[cam]), seconds_per_obs=seconds_per_obs or
-                                      _seconds_per_obs(cs[0].path, fps, stride), anchor=anchor, cell=cell,
-                                      bandwidth=bandwidth, track=bool(track), stationary=stationary)
+                                      observation_seconds(cs[0].path, fps=fps, stride=stride), anchor=anchor,
+                                      cell=cell, bandwidth=bandwidth, track=bool(track), stationary=stationary)
             for cam, cs in cams.items()}
     videos = any(_is_video(s.path) for s in segs)
     step = stride or 5
@@ -449,7 +429,7 @@ def floorplan_cameras(inputs: Any, out: str | os.PathLike[str] | None, *, plan: 
     res = run_partitions(segs, task, workers=workers, scheduler=scheduler, split_frames=split_frames,
                          stride=step if videos else 1, manifest=out / "partitions.json", on_error=on_error,
                          quiet=quiet, errors=errors)
-    what = {"dwell": "dwell seconds per cell", "visitors": "unique visitors per cell", "kde": "time spent"}[mode]
+    what = PLAN_TITLES[mode].removeprefix("floor plan: ")
 
     def draw(cam: str, total: Any, png: Path, _: Any) -> None:
         total.render(png, mode, image, cmap=cmap, alpha=alpha, vmax=vmax, colorbar=colorbar, title=f"{cam}: {what}")

@@ -19,7 +19,7 @@ from .pipeline import Job, Source, Stage
 from .records import Detections, as_detections
 from .sources import RecordsSource
 
-__all__ = ["grid_job", "grid_file_job", "floorplan_job", "aitrios_config_job", "detect_job", "floorplan_input", "DetectStage", "TrackStage", "as_source", "is_video"]
+__all__ = ["grid_job", "grid_file_job", "floorplan_job", "aitrios_config_job", "detect_job", "floorplan_input", "observation_seconds", "DetectStage", "TrackStage", "as_source", "is_video"]
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", ".ts")
 
@@ -267,35 +267,54 @@ def is_video(path: str | os.PathLike[str]) -> bool:
     return p.is_dir() or p.suffix.lower() in VIDEO_SUFFIXES
 
 
+def observation_seconds(path: str | os.PathLike[str], *, fps: float | None = None, stride: int | None = None,
+                        source: Source | None = None) -> float:
+    """Seconds one observation of ``path`` stands for: stride / fps. A video: ``stride`` (default
+    5) over ``fps`` or the container's rate; a detections file: the stride of its ``.meta.json``
+    (else ``stride``, else 1) over its frame rate (``.meta.json`` or ``fps``). ``source``: that
+    input's source when already open (nothing is read again). Raises ValueError when the frame
+    rate is unknown (nothing is guessed)."""
+    from .io.detections import read_meta
+    from .sources import DetectionFileSource, VideoSource
+
+    if is_video(path):
+        if isinstance(source, VideoSource):
+            rate = source.time_base.fps
+        else:
+            from .io.video import video_info
+
+            rate = fps or video_info(path).fps
+        step = stride or 5
+    else:
+        src = source if isinstance(source, DetectionFileSource) else DetectionFileSource(path, fps=fps)
+        meta = src.reader.meta if src.reader is not None else read_meta(path)
+        rate, step = src.time_base.fps, int(meta.get("stride") or stride or 1)
+        if src is not source:
+            src.close()
+    if not rate:
+        raise ValueError(f"the frame rate of {path} is unknown, so dwell seconds cannot be known: give --fps N "
+                         "(and --stride N if rows are every N-th frame) or --seconds-per-obs S")
+    return step / float(rate)
+
+
 def floorplan_input(path: str | os.PathLike[str], *, fps: float | None = None, stride: int | None = None,
                     seconds_per_obs: float | None = None, detector: Any = None,
                     classes: Iterable[int] | None = None, detector_spec: Any = None
                     ) -> tuple[Source, list[Stage], float]:
     """The source (and detect stage) for a floor plan from a video or a detections file, and the
-    seconds each observation stands for: ``seconds_per_obs``, else stride / fps from the video,
-    the file's ``.meta.json`` or ``fps``/``stride`` (video default stride 5). Raises ValueError
-    when the frame rate is unknown (nothing is guessed)."""
-    from .io.detections import read_meta
+    seconds each observation stands for: ``seconds_per_obs``, else :func:`observation_seconds`
+    (stride / fps; never guessed)."""
     from .sources import DetectionFileSource, VideoSource, video_time_base
 
     stages: list[Stage] = []
     source: Source
     if is_video(path):
-        step = stride or 5
-        tb = video_time_base(path, fps=fps)
-        source = VideoSource(path, stride=step, time_base=tb, batch=4)
+        source = VideoSource(path, stride=stride or 5, time_base=video_time_base(path, fps=fps), batch=4)
         stages.append(DetectStage(detector, classes=classes, spec=detector_spec))
-        rate = tb.fps
     else:
-        src = DetectionFileSource(path, fps=fps)
-        meta = src.reader.meta if src.reader is not None else read_meta(path)
-        source, rate = src, src.time_base.fps
-        step = int(meta.get("stride") or stride or 1)
+        source = DetectionFileSource(path, fps=fps)
     if seconds_per_obs is None:
-        if not rate:
-            raise ValueError(f"the frame rate of {path} is unknown, so dwell seconds cannot be known: give --fps N "
-                             "(and --stride N if rows are every N-th frame) or --seconds-per-obs S")
-        seconds_per_obs = step / rate
+        seconds_per_obs = observation_seconds(path, fps=fps, stride=stride, source=source)
     return source, stages, float(seconds_per_obs)
 
 
