@@ -15,10 +15,13 @@ DETECTOR_HELP = ("person (default: SSDLite-MobileNetV2 person detector, download
 
 
 def _classes(text: str) -> list[int]:
+    """``--classes`` as an argparse type (:func:`._options.classes_arg`, its error as a usage error)."""
+    from ._options import classes_arg
+
     try:
-        return [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--classes must be comma-separated integers, got {text!r}") from None
+        return classes_arg(text) or []
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def add_detector_arguments(parser: argparse.ArgumentParser, *, filters: bool = True) -> None:
