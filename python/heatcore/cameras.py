@@ -169,15 +169,10 @@ def _per_camera(res: dict[str, Any], cams: dict[str, list[Any]], out: Path, *, s
 
 
 def _size(value: Any, flag: str) -> tuple[int, int] | None:
-    """(W, H) from a tuple or a ``"WxH"`` string (None stays None)."""
-    if value is None:
-        return None
-    from ._checks import parse_size
+    """(W, H) pixels from a pair or a ``"WxH"`` string (:func:`heatcore.floorplan.as_size`); None stays None."""
+    from .floorplan import as_size
 
-    if isinstance(value, str):
-        return parse_size(value, flag)
-    w, h = value
-    return int(w), int(h)
+    return None if value is None else as_size(value, flag)
 
 
 # -- motion -------------------------------------------------------------------------------------------
