@@ -63,10 +63,8 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    old = warnings.showwarning
-    warnings.showwarning = _show_warning  # type: ignore[assignment]
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings():  # restores the filters and showwarning on the way out
             warnings.simplefilter("default")  # a warning is one printed line, never an exception
             warnings.showwarning = _show_warning  # type: ignore[assignment]
             _check_common(args)
@@ -90,8 +88,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("heatcore: interrupted", file=sys.stderr)
         return 130
-    finally:
-        warnings.showwarning = old
 
 
 if __name__ == "__main__":  # pragma: no cover
